@@ -1,0 +1,686 @@
+//! The incremental, zero-copy SSE framing layer.
+//!
+//! [`Parser`] is a sans-IO state machine: bytes go in with [`Parser::feed`] (or are read straight
+//! into its buffer through [`Parser::spare`] and [`Parser::commit`]), frames come out of
+//! [`Parser::next_frame`]. It implements the "event stream" interpretation rules of the WHATWG
+//! HTML standard byte for byte; the whole state machine is in this file.
+//!
+//! Every byte is scanned once. A line that arrives in many pieces is resumed where the previous
+//! scan stopped, so an 8 MiB line in 1460-byte reads costs what it costs in one read.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::{Bytes, BytesMut};
+use memchr::{memchr, memchr2};
+
+use crate::Error;
+
+/// Initialised bytes kept after the data of every dispatched event, inside the parser's buffer.
+///
+/// JSON decoders that read in wide SIMD loads (such as simd-json's `fill_tape_padded`) need this
+/// much readable memory past the end of the document.
+pub const PADDING: usize = 64;
+
+/// The default limit on the size of one event: 16 MiB.
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Settings of a [`Parser`].
+///
+/// # Example
+/// ```
+/// use ssechunk::{Config, Parser};
+///
+/// let parser = Parser::with_config(Config::new().max_event_bytes(1 << 20).comments(true));
+/// assert_eq!(parser.config().get_max_event_bytes(), 1 << 20);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    max_event_bytes: usize,
+    comments: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Config {
+    /// The defaults: events up to [`DEFAULT_MAX_EVENT_BYTES`], comments skipped.
+    pub const fn new() -> Self {
+        Self {
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+            comments: false,
+        }
+    }
+
+    /// Sets the largest event the parser buffers, in bytes.
+    ///
+    /// The size counted is the event's data buffer (every `data` value plus one LF each) plus the
+    /// line still being received. The limit is checked as bytes arrive, so an endless line never
+    /// holds more than the limit plus one read. An event that exceeds it is reported once as
+    /// [`Error::EventTooLarge`], its remaining lines are discarded up to the next blank line, and
+    /// the events after it are parsed normally. A limit of 0 is treated as 1.
+    pub const fn max_event_bytes(mut self, bytes: usize) -> Self {
+        self.max_event_bytes = if bytes == 0 { 1 } else { bytes };
+        self
+    }
+
+    /// Whether comment lines (lines starting with `:`) are returned as [`Frame::Comment`].
+    ///
+    /// Off by default: the rules say comments are ignored. Keep-alive aware clients turn it on.
+    pub const fn comments(mut self, yes: bool) -> Self {
+        self.comments = yes;
+        self
+    }
+
+    /// The event size limit in force.
+    pub const fn get_max_event_bytes(&self) -> usize {
+        self.max_event_bytes
+    }
+
+    /// Whether comments are returned.
+    pub const fn get_comments(&self) -> bool {
+        self.comments
+    }
+}
+
+/// A dispatched event, borrowing from the parser.
+///
+/// Single-line `data` is a slice of the bytes as they were fed; multi-line `data` was joined with
+/// `\n` in place inside the parser's buffer. Nothing is allocated to produce an event.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Event<'buf> {
+    data: &'buf [u8],
+    event_type: &'buf [u8],
+    id: &'buf [u8],
+}
+
+impl<'buf> Event<'buf> {
+    /// Builds an event from its parts (useful in tests and for callers with their own framing).
+    pub const fn new(data: &'buf [u8], event_type: &'buf [u8], id: &'buf [u8]) -> Self {
+        Self {
+            data,
+            event_type,
+            id,
+        }
+    }
+
+    /// The event's data: the `data` field values joined with `\n`, without the final LF.
+    pub const fn data(&self) -> &'buf [u8] {
+        self.data
+    }
+
+    /// The event type: the last `event` field's value, or `message` when none was given.
+    pub const fn event_type(&self) -> &'buf [u8] {
+        self.event_type
+    }
+
+    /// The last event ID as of this event (it persists across events until an `id` field
+    /// changes it); empty when none was ever set.
+    pub const fn id(&self) -> &'buf [u8] {
+        self.id
+    }
+
+    /// The data as `&str`.
+    ///
+    /// # Errors
+    /// Returns the UTF-8 error when the data is not valid UTF-8; use
+    /// [`Event::data_lossy`] for the text the WHATWG rules define.
+    pub fn data_str(&self) -> Result<&'buf str, std::str::Utf8Error> {
+        std::str::from_utf8(self.data)
+    }
+
+    /// The data decoded as the WHATWG rules decode the stream: every invalid UTF-8 sequence
+    /// becomes U+FFFD. Borrows when the data is valid, allocates only when it is not.
+    pub fn data_lossy(&self) -> Cow<'buf, str> {
+        String::from_utf8_lossy(self.data)
+    }
+
+    /// The event type as `&str`, with U+FFFD for invalid UTF-8 (allocates only then).
+    pub fn event_type_lossy(&self) -> Cow<'buf, str> {
+        String::from_utf8_lossy(self.event_type)
+    }
+
+    /// The last event ID as `&str`, with U+FFFD for invalid UTF-8 (allocates only then).
+    pub fn id_lossy(&self) -> Cow<'buf, str> {
+        String::from_utf8_lossy(self.id)
+    }
+
+    /// Whether the event has the default type, `message`.
+    pub fn is_message(&self) -> bool {
+        self.event_type == b"message"
+    }
+}
+
+impl fmt::Debug for Event<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("event_type", &self.event_type_lossy())
+            .field("data", &self.data_lossy())
+            .field("id", &self.id_lossy())
+            .finish()
+    }
+}
+
+/// What the stream held when it ended in the middle of an event.
+///
+/// The rules discard such an event; the parser reports it so that nothing is lost silently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Incomplete<'buf> {
+    data: Option<&'buf [u8]>,
+    line: &'buf [u8],
+}
+
+impl<'buf> Incomplete<'buf> {
+    /// The data buffer as received so far (values joined with `\n`), or `None` when no complete
+    /// `data` line had arrived.
+    pub const fn data(&self) -> Option<&'buf [u8]> {
+        self.data
+    }
+
+    /// The raw bytes of the last line, which had no line end.
+    pub const fn line(&self) -> &'buf [u8] {
+        self.line
+    }
+}
+
+/// One outcome of [`Parser::next_frame`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frame<'buf> {
+    /// A dispatched event.
+    Event(Event<'buf>),
+    /// A comment line's text after the `:` (one leading space removed); only with
+    /// [`Config::comments`].
+    Comment(&'buf [u8]),
+    /// After [`Parser::finish`]: the stream ended inside an event, which is not dispatched.
+    Incomplete(Incomplete<'buf>),
+}
+
+/// What the scanner found; turned into a borrowed [`Frame`] once the loop has ended.
+enum Found {
+    Event,
+    Comment(usize, usize),
+    Incomplete,
+    TooLarge,
+    NeedMore,
+}
+
+/// The incremental SSE parser.
+///
+/// # Example
+/// ```
+/// use ssechunk::{Frame, Parser};
+///
+/// let mut parser = Parser::new();
+/// let mut seen = Vec::new();
+/// for piece in [&b"data: hel"[..], b"lo\n", b"\ndata: [DONE]\n\n"] {
+///     parser.feed(piece);
+///     while let Some(frame) = parser.next_frame() {
+///         if let Ok(Frame::Event(event)) = frame {
+///             seen.push(event.data_str().unwrap().to_owned());
+///         }
+///     }
+/// }
+/// parser.finish();
+/// assert!(parser.next_frame().is_none());
+/// assert_eq!(seen, ["hello", "[DONE]"]);
+/// ```
+pub struct Parser {
+    config: Config,
+    /// `buf[..end]` holds input; `buf.len() >= end + PADDING` always, so the bytes after any
+    /// event's data are initialised.
+    buf: Vec<u8>,
+    end: usize,
+    /// Start of the line being scanned and where its scan resumes.
+    line_start: usize,
+    scan: usize,
+    /// The data buffer of the event being built, `buf[data_start..data_end]`, without its
+    /// final LF. `has_data` tells an empty data buffer from one holding `""`.
+    has_data: bool,
+    data_start: usize,
+    data_end: usize,
+    event_type: Vec<u8>,
+    last_id: Vec<u8>,
+    retry: Option<u64>,
+    /// The previous line ended with a CR at the end of the input seen so far.
+    skip_lf: bool,
+    /// No byte of the stream has been looked at yet (a BOM may follow).
+    at_start: bool,
+    /// Inside an oversized event: lines are dropped up to the next blank line.
+    discarding: bool,
+    /// While discarding: the current line had bytes that were already dropped.
+    dropped_line_bytes: bool,
+    /// The last frame returned was an event, whose type is cleared before the next step.
+    dispatched: bool,
+    eof: bool,
+    end_reported: bool,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Parser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Parser")
+            .field("config", &self.config)
+            .field("buffered", &(self.end - self.line_start))
+            .field("last_event_id", &String::from_utf8_lossy(&self.last_id))
+            .field("retry", &self.retry)
+            .field("discarding", &self.discarding)
+            .field("finished", &self.eof)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Parser {
+    /// A parser with the default [`Config`].
+    pub fn new() -> Self {
+        Self::with_config(Config::new())
+    }
+
+    /// A parser with the given settings.
+    pub fn with_config(config: Config) -> Self {
+        Self {
+            config,
+            buf: Vec::new(),
+            end: 0,
+            line_start: 0,
+            scan: 0,
+            has_data: false,
+            data_start: 0,
+            data_end: 0,
+            event_type: Vec::new(),
+            last_id: Vec::new(),
+            retry: None,
+            skip_lf: false,
+            at_start: true,
+            discarding: false,
+            dropped_line_bytes: false,
+            dispatched: false,
+            eof: false,
+            end_reported: false,
+        }
+    }
+
+    /// The settings this parser was built with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The last event ID (the value of the last `id` field without NUL); empty when none was set.
+    ///
+    /// A client that reconnects sends it as the `Last-Event-ID` header.
+    pub fn last_event_id(&self) -> &[u8] {
+        &self.last_id
+    }
+
+    /// The reconnection time in milliseconds from the last valid `retry` field, if any.
+    ///
+    /// Values too large for `u64` saturate to `u64::MAX`.
+    pub fn retry(&self) -> Option<u64> {
+        self.retry
+    }
+
+    /// Bytes held for the event and line in progress (and any input not yet pulled).
+    pub fn buffered(&self) -> usize {
+        let line = self.end - self.line_start;
+        if self.has_data {
+            line + (self.data_end - self.data_start)
+        } else {
+            line
+        }
+    }
+
+    /// Appends input. Pull the frames it completes with [`Parser::next_frame`] before feeding
+    /// more: the buffer holds whatever has not been pulled yet.
+    ///
+    /// Feeding after [`Parser::finish`] starts a new stream (as after a reconnection): the
+    /// buffered state is cleared, and the last event ID and retry time are kept.
+    pub fn feed(&mut self, input: &[u8]) {
+        let spare = self.spare(input.len());
+        spare[..input.len()].copy_from_slice(input);
+        self.end += input.len();
+    }
+
+    /// Appends input held in a `BytesMut`, adopting its allocation without copying the bytes
+    /// when the parser holds nothing in progress and the buffer is uniquely owned with room for
+    /// [`PADDING`]; otherwise the bytes are copied as by [`Parser::feed`].
+    pub fn feed_bytes_mut(&mut self, input: BytesMut) {
+        self.restart_if_finished();
+        if self.pending_bytes() == 0 && input.capacity() - input.len() >= PADDING {
+            let mut vec = Vec::from(input);
+            if vec.capacity() - vec.len() >= PADDING {
+                self.end = vec.len();
+                vec.resize(self.end + PADDING, 0);
+                self.buf = vec;
+                self.line_start = 0;
+                self.scan = 0;
+                return;
+            }
+            self.feed(&vec);
+        } else {
+            self.feed(&input);
+        }
+    }
+
+    /// Appends input held in `Bytes`: adopted as by [`Parser::feed_bytes_mut`] when it is the
+    /// only handle to its buffer, copied otherwise.
+    pub fn feed_bytes(&mut self, input: Bytes) {
+        match input.try_into_mut() {
+            Ok(owned) => self.feed_bytes_mut(owned),
+            Err(shared) => self.feed(&shared),
+        }
+    }
+
+    /// Returns at least `n` writable bytes at the end of the input, for reading straight into
+    /// the parser's buffer; declare what was written with [`Parser::commit`].
+    ///
+    /// # Example
+    /// ```
+    /// use std::io::Read;
+    /// use ssechunk::{Frame, Parser};
+    ///
+    /// let mut reader: &[u8] = b"data: x\n\n";
+    /// let mut parser = Parser::new();
+    /// let n = reader.read(parser.spare(4096)).unwrap();
+    /// parser.commit(n);
+    /// assert!(matches!(parser.next_frame(), Some(Ok(Frame::Event(e))) if e.data() == b"x"));
+    /// ```
+    pub fn spare(&mut self, n: usize) -> &mut [u8] {
+        self.restart_if_finished();
+        self.compact();
+        let need = self.end + n + PADDING;
+        if self.buf.len() < need {
+            self.buf.resize(need, 0);
+        }
+        &mut self.buf[self.end..self.end + n]
+    }
+
+    /// Declares that `n` bytes were written at the start of [`Parser::spare`]'s slice.
+    ///
+    /// `n` is clamped to the room there is, so a wrong count never reads uninitialised memory
+    /// or panics.
+    pub fn commit(&mut self, n: usize) {
+        let room = self.buf.len().saturating_sub(self.end + PADDING);
+        self.end += n.min(room);
+    }
+
+    /// Marks the end of the input. The frames still buffered come out of
+    /// [`Parser::next_frame`], then, if the stream ended inside an event, one
+    /// [`Frame::Incomplete`], then `None`.
+    pub fn finish(&mut self) {
+        self.eof = true;
+    }
+
+    /// Forgets the stream in progress, keeping the last event ID and retry time, as a client
+    /// does when it reconnects.
+    pub fn reset(&mut self) {
+        self.end = 0;
+        self.line_start = 0;
+        self.scan = 0;
+        self.has_data = false;
+        self.event_type.clear();
+        self.skip_lf = false;
+        self.at_start = true;
+        self.discarding = false;
+        self.dropped_line_bytes = false;
+        self.dispatched = false;
+        self.eof = false;
+        self.end_reported = false;
+    }
+
+    /// Pulls the next frame.
+    ///
+    /// `None` means that more input is needed (or, after [`Parser::finish`], that the stream is
+    /// over). An `Err` reports an event over the size limit; parsing goes on after it.
+    ///
+    /// # Errors
+    /// [`Error::EventTooLarge`] once per oversized event.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next_frame(&mut self) -> Option<Result<Frame<'_>, Error>> {
+        match self.step() {
+            Found::Event => {
+                self.dispatched = true;
+                let data = &self.buf[self.data_start..self.data_end];
+                self.has_data = false;
+                let event_type = if self.event_type.is_empty() {
+                    &b"message"[..]
+                } else {
+                    &self.event_type
+                };
+                Some(Ok(Frame::Event(Event {
+                    data,
+                    event_type,
+                    id: &self.last_id,
+                })))
+            }
+            Found::Comment(a, b) => Some(Ok(Frame::Comment(&self.buf[a..b]))),
+            Found::Incomplete => {
+                let data = self
+                    .has_data
+                    .then(|| &self.buf[self.data_start..self.data_end]);
+                Some(Ok(Frame::Incomplete(Incomplete {
+                    data,
+                    line: &self.buf[self.line_start..self.end],
+                })))
+            }
+            Found::TooLarge => Some(Err(Error::EventTooLarge {
+                limit: self.config.max_event_bytes,
+            })),
+            Found::NeedMore => None,
+        }
+    }
+
+    /// The state machine: consumes lines until one yields a frame or the input runs out.
+    fn step(&mut self) -> Found {
+        if self.dispatched {
+            self.dispatched = false;
+            self.event_type.clear();
+        }
+        loop {
+            if self.at_start {
+                let have = &self.buf[self.scan..self.end];
+                if have.len() < BOM.len() && BOM.starts_with(have) && !self.eof {
+                    return Found::NeedMore;
+                }
+                if have.starts_with(BOM) {
+                    self.scan += BOM.len();
+                    self.line_start = self.scan;
+                }
+                self.at_start = false;
+            }
+            if self.skip_lf && self.scan < self.end {
+                self.skip_lf = false;
+                if self.buf[self.scan] == b'\n' {
+                    self.scan += 1;
+                    self.line_start = self.scan;
+                }
+            }
+            let Some(off) = memchr2(b'\n', b'\r', &self.buf[self.scan..self.end]) else {
+                return self.out_of_input();
+            };
+            let eol = self.scan + off;
+            let mut next = eol + 1;
+            if self.buf[eol] == b'\r' {
+                if next == self.end {
+                    self.skip_lf = true;
+                } else if self.buf[next] == b'\n' {
+                    next += 1;
+                }
+            }
+            let (start, blank) = (self.line_start, eol == self.line_start);
+            self.line_start = next;
+            self.scan = next;
+
+            if self.discarding {
+                if blank && !self.dropped_line_bytes {
+                    self.discarding = false;
+                    self.event_type.clear();
+                }
+                self.dropped_line_bytes = false;
+                continue;
+            }
+            if blank {
+                if self.has_data {
+                    return Found::Event;
+                }
+                self.event_type.clear();
+                continue;
+            }
+            if let Some(found) = self.field(start, eol) {
+                return found;
+            }
+        }
+    }
+
+    /// Applies one non-blank line `buf[start..eol]`.
+    fn field(&mut self, start: usize, eol: usize) -> Option<Found> {
+        let line = &self.buf[start..eol];
+        let (name, mut value) = match memchr(b':', line) {
+            Some(0) => {
+                if !self.config.comments {
+                    return None;
+                }
+                let skip = 1 + usize::from(line.get(1) == Some(&b' '));
+                return Some(Found::Comment(start + skip, eol));
+            }
+            Some(colon) => (&line[..colon], start + colon + 1),
+            None => (line, eol),
+        };
+        if value < eol && self.buf[value] == b' ' {
+            value += 1;
+        }
+        match name {
+            b"data" => return self.append_data(value, eol),
+            b"event" => {
+                self.event_type.clear();
+                self.event_type.extend_from_slice(&self.buf[value..eol]);
+            }
+            b"id" => {
+                let id = &self.buf[value..eol];
+                if memchr(0, id).is_none() {
+                    self.last_id.clear();
+                    self.last_id.extend_from_slice(id);
+                }
+            }
+            b"retry" => {
+                let digits = &self.buf[value..eol];
+                if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
+                    let ms = digits.iter().fold(0u64, |n, d| {
+                        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+                    });
+                    self.retry = Some(ms);
+                }
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// Appends `buf[value..eol]` to the data buffer, joining in place.
+    fn append_data(&mut self, value: usize, eol: usize) -> Option<Found> {
+        if self.has_data {
+            // The joined data only ever shrinks toward the front: the LF goes where the
+            // previous line's terminator (or a later byte) was, and the value moves left.
+            self.buf[self.data_end] = b'\n';
+            self.buf.copy_within(value..eol, self.data_end + 1);
+            self.data_end += 1 + (eol - value);
+        } else {
+            self.has_data = true;
+            self.data_start = value;
+            self.data_end = eol;
+        }
+        if self.data_end - self.data_start + 1 > self.config.max_event_bytes {
+            self.start_discarding(false);
+            return Some(Found::TooLarge);
+        }
+        None
+    }
+
+    /// Called when no line end is left in the buffer.
+    fn out_of_input(&mut self) -> Found {
+        self.scan = self.end;
+        let line = self.end - self.line_start;
+        if self.discarding {
+            if line > 0 {
+                self.dropped_line_bytes = true;
+                self.line_start = self.end;
+            }
+        } else {
+            let data = if self.has_data {
+                self.data_end - self.data_start + 1
+            } else {
+                0
+            };
+            if data + line > self.config.max_event_bytes {
+                self.start_discarding(line > 0);
+                return Found::TooLarge;
+            }
+        }
+        if !self.eof || self.end_reported {
+            return Found::NeedMore;
+        }
+        self.end_reported = true;
+        if !self.discarding && (self.has_data || line > 0) {
+            Found::Incomplete
+        } else {
+            Found::NeedMore
+        }
+    }
+
+    fn start_discarding(&mut self, mid_line: bool) {
+        self.discarding = true;
+        self.has_data = false;
+        self.event_type.clear();
+        self.dropped_line_bytes = mid_line;
+        if mid_line {
+            self.line_start = self.end;
+            self.scan = self.end;
+        }
+    }
+
+    /// Bytes that must survive a compaction.
+    fn pending_bytes(&self) -> usize {
+        self.buffered()
+    }
+
+    fn restart_if_finished(&mut self) {
+        if self.eof {
+            self.reset();
+        }
+    }
+
+    /// Moves the retained bytes (the data buffer, then the line in progress and any unread
+    /// input) to the front of the buffer. Each byte moves at most once per event, so the cost
+    /// stays linear in the input.
+    fn compact(&mut self) {
+        if self.dispatched {
+            self.dispatched = false;
+            self.event_type.clear();
+        }
+        let mut to = 0;
+        if self.has_data {
+            let len = self.data_end - self.data_start;
+            if self.data_start > 0 {
+                self.buf.copy_within(self.data_start..self.data_end, 0);
+            }
+            self.data_start = 0;
+            self.data_end = len;
+            to = len;
+        }
+        if self.line_start > to {
+            let shift = self.line_start - to;
+            self.buf.copy_within(self.line_start..self.end, to);
+            self.line_start = to;
+            self.scan -= shift;
+            self.end -= shift;
+        }
+    }
+}
