@@ -9,3 +9,9 @@ mod framing;
 
 pub use error::{Error, Result};
 pub use framing::{Config, DEFAULT_MAX_EVENT_BYTES, Event, Frame, Incomplete, PADDING, Parser};
+mod chunk;
+pub use chunk::{
+    ApiError, Choice, ChunkDecoder, ChunkView, ErrorCode, InvalidData, Payload, ToolCall, Usage,
+};
+mod stream;
+pub use stream::{ChunkStream, Outcome};
