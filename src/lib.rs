@@ -15,3 +15,5 @@ pub use chunk::{
 };
 mod stream;
 pub use stream::{ChunkStream, Outcome};
+mod accumulate;
+pub use accumulate::{Accumulator, ChoiceMessage, Ending, ToolCallMessage};

@@ -1,6 +1,8 @@
 //! `ssechunk`: parse an LLM API's Server-Sent Events stream from a file or standard input.
 
+mod demo;
 mod json;
+mod modes;
 
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
@@ -14,16 +16,23 @@ usage: ssechunk [MODE] [--read-size N] [--max-event-bytes N] [--no-decode] [FILE
 Reads FILE, or standard input when FILE is '-' or absent, N bytes per read (default 65536).
 
 modes:
+  text     (default) print the reply as it streams; a summary on stderr
   events   one JSON line per dispatched event: {\"event\", \"data\", \"id\"}
-  stats    one JSON line of counts (--no-decode: framing only)
+  chunks   one JSON line per event, decoded as a chat-completion chunk
+  message  one JSON line: the assembled message
+  stats    one JSON line of counts and timing (--no-decode: framing only)
+  demo     replay the two recorded streams built into the binary through `text`
+
+Exit status: 0 once the input was read to the end, whatever it held (problems in the
+stream are reported on stderr); 1 on an I/O error; 2 on a usage error.
 ";
 
-struct Args {
-    mode: String,
-    read_size: usize,
-    max_event_bytes: usize,
-    no_decode: bool,
-    file: Option<String>,
+pub(crate) struct Args {
+    pub(crate) mode: String,
+    pub(crate) read_size: usize,
+    pub(crate) max_event_bytes: usize,
+    pub(crate) no_decode: bool,
+    pub(crate) file: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -70,7 +79,10 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn is_mode(s: &str) -> bool {
-    matches!(s, "events" | "stats")
+    matches!(
+        s,
+        "text" | "events" | "chunks" | "message" | "stats" | "demo"
+    )
 }
 
 fn main() -> ExitCode {
@@ -85,6 +97,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.mode == "demo" {
+        return finish(demo::run(&args));
+    }
     let input: Box<dyn Read> = match &args.file {
         None => Box::new(io::stdin().lock()),
         Some(path) => match std::fs::File::open(path) {
@@ -96,11 +111,17 @@ fn main() -> ExitCode {
         },
     };
     let stdout = io::stdout().lock();
-    let result = match args.mode.as_str() {
+    finish(match args.mode.as_str() {
         "events" => events(&args, input, stdout),
-        "stats" => stats_no_decode(&args, input, stdout),
-        _ => unreachable!("modes are checked by parse_args"),
-    };
+        "stats" if args.no_decode => stats_no_decode(&args, input, stdout),
+        "stats" => modes::stats(&args, input, stdout),
+        "chunks" => modes::chunks(&args, input, stdout),
+        "message" => modes::message(&args, input, stdout),
+        _ => modes::text(&args, input, stdout),
+    })
+}
+
+fn finish(result: io::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -113,7 +134,7 @@ fn main() -> ExitCode {
 
 /// Feeds `input` to `parser` in `read_size` reads, calling `on_frame` for every frame and
 /// reporting limits and an incomplete final event on stderr.
-fn drive(
+pub(crate) fn drive(
     args: &Args,
     mut input: impl Read,
     mut on_frame: impl FnMut(Frame<'_>) -> io::Result<()>,
@@ -134,17 +155,22 @@ fn drive(
         }
         while let Some(frame) = parser.next_frame() {
             match frame {
-                Ok(Frame::Incomplete(inc)) => eprintln!(
-                    "ssechunk: the stream ended inside an event ({} data bytes, {} bytes of an unterminated line); it was not dispatched",
-                    inc.data().map_or(0, <[u8]>::len),
-                    inc.line().len()
-                ),
+                Ok(Frame::Incomplete(incomplete)) => report_incomplete(&incomplete),
                 Ok(frame) => on_frame(frame)?,
                 Err(e) => eprintln!("ssechunk: {e}"),
             }
         }
     }
     Ok(())
+}
+
+/// Says on stderr that the stream ended inside an event, and what that event held.
+pub(crate) fn report_incomplete(incomplete: &ssechunk::Incomplete<'_>) {
+    eprintln!(
+        "ssechunk: the stream ended inside an event ({} data bytes, {} bytes of an unterminated line); it was not dispatched",
+        incomplete.data().map_or(0, <[u8]>::len),
+        incomplete.line().len()
+    );
 }
 
 fn events(args: &Args, input: impl Read, out: impl Write) -> io::Result<()> {
