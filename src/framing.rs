@@ -258,6 +258,8 @@ pub struct Parser {
     dispatched: bool,
     eof: bool,
     end_reported: bool,
+    /// A frame found by [`Parser::ready`] and not yet returned.
+    found: Option<Found>,
 }
 
 impl Default for Parser {
@@ -306,6 +308,7 @@ impl Parser {
             dispatched: false,
             eof: false,
             end_reported: false,
+            found: None,
         }
     }
 
@@ -354,7 +357,11 @@ impl Parser {
     /// [`PADDING`]; otherwise the bytes are copied as by [`Parser::feed`].
     pub fn feed_bytes_mut(&mut self, input: BytesMut) {
         self.restart_if_finished();
-        if self.pending_bytes() == 0 && input.capacity() - input.len() >= PADDING {
+        if matches!(self.found, Some(Found::NeedMore)) {
+            self.found = None;
+        }
+        let idle = self.found.is_none() && self.pending_bytes() == 0;
+        if idle && input.capacity() - input.len() >= PADDING {
             let mut vec = Vec::from(input);
             if vec.capacity() - vec.len() >= PADDING {
                 self.end = vec.len();
@@ -395,7 +402,13 @@ impl Parser {
     /// ```
     pub fn spare(&mut self, n: usize) -> &mut [u8] {
         self.restart_if_finished();
-        self.compact();
+        match self.found {
+            // New input may complete a frame.
+            Some(Found::NeedMore) => self.found = None,
+            // A frame found by `ready` points into the buffer as it is: keep it in place.
+            Some(_) => {}
+            None => self.compact(),
+        }
         let need = self.end + n + PADDING;
         if self.buf.len() < need {
             self.buf.resize(need, 0);
@@ -417,6 +430,9 @@ impl Parser {
     /// [`Frame::Incomplete`], then `None`.
     pub fn finish(&mut self) {
         self.eof = true;
+        if matches!(self.found, Some(Found::NeedMore)) {
+            self.found = None;
+        }
     }
 
     /// Forgets the stream in progress, keeping the last event ID and retry time, as a client
@@ -434,6 +450,7 @@ impl Parser {
         self.dispatched = false;
         self.eof = false;
         self.end_reported = false;
+        self.found = None;
     }
 
     /// Pulls the next frame.
@@ -445,7 +462,11 @@ impl Parser {
     /// [`Error::EventTooLarge`] once per oversized event.
     #[allow(clippy::should_implement_trait)]
     pub fn next_frame(&mut self) -> Option<Result<Frame<'_>, Error>> {
-        match self.step() {
+        let found = match self.found.take() {
+            Some(found) => found,
+            None => self.step(),
+        };
+        match found {
             Found::Event => {
                 self.dispatched = true;
                 let data = &self.buf[self.data_start..self.data_end];
@@ -476,6 +497,17 @@ impl Parser {
             })),
             Found::NeedMore => None,
         }
+    }
+
+    /// Whether [`Parser::next_frame`] has a frame to return, without returning it.
+    ///
+    /// Adapters that read more input until a frame is ready use it: returning a borrowed frame
+    /// from inside their read loop is what the borrow checker cannot accept.
+    pub fn ready(&mut self) -> bool {
+        if self.found.is_none() {
+            self.found = Some(self.step());
+        }
+        !matches!(self.found, Some(Found::NeedMore))
     }
 
     /// The state machine: consumes lines until one yields a frame or the input runs out.

@@ -108,6 +108,12 @@ impl ChunkStream {
         self.parser.finish();
     }
 
+    /// Whether [`ChunkStream::next_outcome`] has an outcome to return, without returning it;
+    /// see [`Parser::ready`].
+    pub fn ready(&mut self) -> bool {
+        self.parser.ready()
+    }
+
     /// Pulls the next outcome. `None` means more input is needed (or, after
     /// [`ChunkStream::finish`], that the stream is over).
     ///
