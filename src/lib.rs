@@ -1,4 +1,67 @@
 //! Fast, zero-allocation parsing of the Server-Sent Events streams of LLM APIs.
+//!
+//! Every LLM API streams its reply as SSE: `data: {json}` events, one per token or so, ending in
+//! `data: [DONE]` or typed `event:` lines. `ssechunk` reads such a stream in one pass:
+//!
+//! - [`Parser`]: an incremental, sans-IO framing layer that follows the WHATWG "event stream"
+//!   rules byte for byte (CR, LF and CRLF line ends, a BOM, comments, `event`, `id`, `retry`,
+//!   multi-line `data`) across arbitrary buffer boundaries;
+//! - [`ChunkDecoder`]: decodes an event's data as an OpenAI-compatible chat-completion chunk
+//!   into a [`ChunkView`] that borrows every string (content, reasoning, tool-call fragments,
+//!   finish reason, usage), or reports `[DONE]`, an [`ApiError`] or [`InvalidData`];
+//! - [`ChunkStream`]: the two joined: feed bytes, pull [`Outcome`]s;
+//! - [`Accumulator`]: assembles the final message.
+//!
+//! # Example
+//! ```
+//! use ssechunk::{Accumulator, ChunkStream, Ending, Outcome, Payload};
+//!
+//! // Bytes as they come off the network, cut anywhere.
+//! let reads: [&[u8]; 3] = [
+//!     b"data: {\"id\":\"c1\",\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"Ol",
+//!     b"\\u00e1\"}}]}\n\ndata: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}],\r\n",
+//!     b"data: \"usage\":{\"prompt_tokens\":20,\"completion_tokens\":4,\"total_tokens\":24}}\n\ndata: [DONE]\n\n",
+//! ];
+//! let mut stream = ChunkStream::new();
+//! let mut message = Accumulator::new();
+//! for read in reads {
+//!     stream.feed(read);
+//!     while let Some(outcome) = stream.next_outcome() {
+//!         match outcome? {
+//!             Outcome::Event { payload, .. } => {
+//!                 if let Payload::Chunk(chunk) = &payload {
+//!                     if let Some(text) = chunk.choice().and_then(|c| c.content()) {
+//!                         print!("{text}"); // "Olá", as it arrives
+//!                     }
+//!                 }
+//!                 message.push_payload(&payload);
+//!             }
+//!             Outcome::Comment(_) | Outcome::Incomplete(_) => {}
+//!         }
+//!     }
+//! }
+//! stream.finish();
+//! assert!(stream.next_outcome().is_none());
+//! assert_eq!(message.choices()[0].content.as_deref(), Some("Olá"));
+//! assert_eq!(message.usage().map(|u| u.total_tokens), Some(24));
+//! assert_eq!(message.ending(), Ending::Done);
+//! # Ok::<(), ssechunk::Error>(())
+//! ```
+//!
+//! # The zero-copy contract
+//! - An [`Event`] borrows from the parser's buffer: single-line `data` is a slice of the bytes
+//!   as they were fed; multi-line `data` is joined with `\n` in place (it only ever shrinks).
+//!   At least [`PADDING`] initialised bytes follow every event's data inside the buffer.
+//! - Once the buffers have grown to the largest event seen, framing and decoding allocate
+//!   nothing per event. The decoder copies each event's data once into its own padded scratch
+//!   buffer, where simd-json unescapes strings in place, so the raw event is never modified.
+//! - Each input byte is scanned once, however the input is cut.
+//! - Memory is bounded by [`Config::max_event_bytes`] plus one read; nothing is dropped
+//!   silently: an oversized event is reported ([`Error::EventTooLarge`]), and a stream that
+//!   ends inside an event yields [`Frame::Incomplete`] with what it held.
+//!
+//! # Crate features
+//! No feature is on by default; the core has no I/O and no async dependency.
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 #![doc(test(attr(deny(warnings))))]
