@@ -13,6 +13,7 @@ use std::fmt;
 use simd_json::{Buffers, Node, StaticNode, Tape};
 
 use crate::PADDING;
+use crate::fast::{self, Span, Spans};
 
 /// Token counts of a `usage` object.
 ///
@@ -319,17 +320,24 @@ pub enum Payload<'a> {
 /// assert!(matches!(decoder.decode(b"[DONE]"), Payload::Done));
 /// ```
 pub struct ChunkDecoder {
+    fast_buf: Vec<u8>,
+    spans: Spans,
+    slow: Slow,
+    storage: Storage,
+}
+
+/// The buffers of the simd-json path.
+struct Slow {
     scratch: Vec<u8>,
     repaired: Vec<u8>,
     buffers: Buffers,
     tape: Tape<'static>,
-    storage: Storage,
 }
 
 impl fmt::Debug for ChunkDecoder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ChunkDecoder")
-            .field("scratch_capacity", &self.scratch.capacity())
+            .field("buffer_capacity", &self.fast_buf.capacity())
             .finish_non_exhaustive()
     }
 }
@@ -351,10 +359,14 @@ impl ChunkDecoder {
     /// A decoder with buffers sized for typical chunks; they grow to the largest event seen.
     pub fn new() -> Self {
         Self {
-            scratch: Vec::with_capacity(4096),
-            repaired: Vec::new(),
-            buffers: Buffers::new(4096),
-            tape: Tape(Vec::with_capacity(256)),
+            fast_buf: Vec::with_capacity(4096),
+            spans: Spans::default(),
+            slow: Slow {
+                scratch: Vec::with_capacity(4096),
+                repaired: Vec::new(),
+                buffers: Buffers::new(4096),
+                tape: Tape(Vec::with_capacity(256)),
+            },
             storage: Storage::default(),
         }
     }
@@ -365,28 +377,88 @@ impl ChunkDecoder {
             return Payload::Done;
         }
         let Self {
-            scratch,
-            repaired,
-            buffers,
-            tape: slot,
+            fast_buf,
+            spans,
+            slow,
             storage,
         } = self;
-        let mut tape = std::mem::replace(slot, Tape(Vec::new())).reset();
-        load(scratch, data);
-        let mut parsed = simd_json::fill_tape_padded(scratch, data.len(), buffers, &mut tape);
-        if matches!(&parsed, Err(e) if *e.error() == simd_json::ErrorType::InvalidUtf8) {
-            // The rules decode the stream with U+FFFD for invalid bytes before the JSON sees
-            // it: a rare slow path that allocates the repaired text once.
-            let text = String::from_utf8_lossy(data);
-            load(repaired, text.as_bytes());
-            parsed = simd_json::fill_tape_padded(repaired, text.len(), buffers, &mut tape);
+        load(fast_buf, data);
+        if let Some(doc) = fast::decode(fast_buf, data.len(), spans) {
+            return Payload::Chunk(build(doc, spans, storage));
         }
-        let payload = match parsed {
-            Ok(()) => walk(&tape.0, storage),
-            Err(_) => Payload::Invalid(InvalidData::NotJson),
-        };
-        *slot = tape.reset();
-        payload
+        slow_decode(slow, storage, data)
+    }
+
+    /// Decodes one event's data with simd-json alone, without the specialised fast path.
+    ///
+    /// Gives the same result as [`ChunkDecoder::decode`], more slowly; it exists so that tests
+    /// and fuzz targets can hold the fast path to it.
+    #[doc(hidden)]
+    pub fn decode_with_simd_json(&mut self, data: &[u8]) -> Payload<'_> {
+        if data == b"[DONE]" {
+            return Payload::Done;
+        }
+        slow_decode(&mut self.slow, &mut self.storage, data)
+    }
+}
+
+/// The simd-json path: parse into the reused tape, then walk it.
+fn slow_decode<'a>(slow: &'a mut Slow, storage: &'a mut Storage, data: &[u8]) -> Payload<'a> {
+    let Slow {
+        scratch,
+        repaired,
+        buffers,
+        tape: slot,
+    } = slow;
+    let mut tape = std::mem::replace(slot, Tape(Vec::new())).reset();
+    load(scratch, data);
+    let mut parsed = simd_json::fill_tape_padded(scratch, data.len(), buffers, &mut tape);
+    if matches!(&parsed, Err(e) if *e.error() == simd_json::ErrorType::InvalidUtf8) {
+        // The rules decode the stream with U+FFFD for invalid bytes before the JSON sees
+        // it: a rare slow path that allocates the repaired text once.
+        let text = String::from_utf8_lossy(data);
+        load(repaired, text.as_bytes());
+        parsed = simd_json::fill_tape_padded(repaired, text.len(), buffers, &mut tape);
+    }
+    let payload = match parsed {
+        Ok(()) => walk(&tape.0, storage),
+        Err(_) => Payload::Invalid(InvalidData::NotJson),
+    };
+    *slot = tape.reset();
+    payload
+}
+
+/// Builds the view from the fast path's spans over the validated document `doc`.
+fn build<'a>(doc: &'a str, spans: &Spans, storage: &'a mut Storage) -> ChunkView<'a> {
+    let text = |span: Option<Span>| span.and_then(|s| doc.get(s.start as usize..s.end as usize));
+    let mut choices: Vec<RawChoice<'a>> = recycle(std::mem::take(&mut storage.choices));
+    let mut tools: Vec<ToolCall<'a>> = recycle(std::mem::take(&mut storage.tools));
+    tools.extend(spans.tools.iter().map(|t| ToolCall {
+        index: t.index,
+        id: text(t.id),
+        kind: text(t.kind),
+        name: text(t.name),
+        arguments: text(t.arguments),
+    }));
+    choices.extend(spans.choices.iter().map(|c| RawChoice {
+        index: c.index,
+        role: text(c.role),
+        content: text(c.content),
+        reasoning: text(c.reasoning),
+        refusal: text(c.refusal),
+        finish_reason: text(c.finish_reason),
+        tools_start: c.tools.0,
+        tools_end: c.tools.1,
+    }));
+    ChunkView {
+        id: text(spans.id),
+        model: text(spans.model),
+        created: spans.created,
+        system_fingerprint: text(spans.fingerprint),
+        usage: spans.usage,
+        choices,
+        tools,
+        home: storage,
     }
 }
 

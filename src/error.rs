@@ -6,7 +6,7 @@ use std::fmt;
 ///
 /// The SSE rules define a result for every byte sequence, so framing only fails on limits.
 /// Data that is not a chunk is not an error of the stream: it is an outcome
-/// ([`crate::Outcome::Invalid`]) after which the stream goes on.
+/// ([`crate::Payload::Invalid`]) after which the stream goes on.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -19,6 +19,11 @@ pub enum Error {
     /// The byte source failed (only from the reader adapters). What was parsed before it is
     /// still available.
     Io(std::io::Error),
+    /// The transport under an async byte stream failed (an HTTP body's error, such as a
+    /// connection reset mid-response); only from the async adapters. The input ends there:
+    /// what was parsed before it is still available, and an event it cut short comes out as
+    /// [`crate::Outcome::Incomplete`].
+    Transport(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl fmt::Display for Error {
@@ -28,6 +33,7 @@ impl fmt::Display for Error {
                 write!(f, "event larger than the {limit}-byte limit was discarded")
             }
             Error::Io(e) => write!(f, "reading the stream failed: {e}"),
+            Error::Transport(e) => write!(f, "the stream's transport failed: {e}"),
         }
     }
 }
@@ -36,6 +42,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io(e) => Some(e),
+            Error::Transport(e) => Some(&**e),
             Error::EventTooLarge { .. } => None,
         }
     }

@@ -60,10 +60,11 @@ impl Config {
     /// Sets the largest event the parser buffers, in bytes.
     ///
     /// The size counted is the event's data buffer (every `data` value plus one LF each) plus the
-    /// line still being received. The limit is checked as bytes arrive, so an endless line never
-    /// holds more than the limit plus one read. An event that exceeds it is reported once as
-    /// [`Error::EventTooLarge`], its remaining lines are discarded up to the next blank line, and
-    /// the events after it are parsed normally. A limit of 0 is treated as 1.
+    /// line being parsed, whole (field name included), whether it came in one read or many. The
+    /// limit is checked as bytes arrive, so an endless line never holds more than the limit plus
+    /// one read. An event that exceeds it is reported once as [`Error::EventTooLarge`], its
+    /// remaining lines are discarded up to the next blank line, and the events after it are
+    /// parsed normally. A limit of 0 is treated as 1.
     pub const fn max_event_bytes(mut self, bytes: usize) -> Self {
         self.max_event_bytes = if bytes == 0 { 1 } else { bytes };
         self
@@ -360,7 +361,8 @@ impl Parser {
         if matches!(self.found, Some(Found::NeedMore)) {
             self.found = None;
         }
-        let idle = self.found.is_none() && self.pending_bytes() == 0;
+        // Even empty, an event's data buffer is a position in the current buffer.
+        let idle = self.found.is_none() && self.pending_bytes() == 0 && !self.has_data;
         if idle && input.capacity() - input.len() >= PADDING {
             let mut vec = Vec::from(input);
             if vec.capacity() - vec.len() >= PADDING {
@@ -566,6 +568,12 @@ impl Parser {
                 self.event_type.clear();
                 continue;
             }
+            // Counted as `out_of_input` counts a line still arriving, so that where the reads
+            // fell cannot change the outcome.
+            if self.data_size() + (eol - start) > self.config.max_event_bytes {
+                self.start_discarding(false);
+                return Found::TooLarge;
+            }
             if let Some(found) = self.field(start, eol) {
                 return found;
             }
@@ -645,16 +653,9 @@ impl Parser {
                 self.dropped_line_bytes = true;
                 self.line_start = self.end;
             }
-        } else {
-            let data = if self.has_data {
-                self.data_end - self.data_start + 1
-            } else {
-                0
-            };
-            if data + line > self.config.max_event_bytes {
-                self.start_discarding(line > 0);
-                return Found::TooLarge;
-            }
+        } else if self.data_size() + line > self.config.max_event_bytes {
+            self.start_discarding(line > 0);
+            return Found::TooLarge;
         }
         if !self.eof || self.end_reported {
             return Found::NeedMore;
@@ -664,6 +665,15 @@ impl Parser {
             Found::Incomplete
         } else {
             Found::NeedMore
+        }
+    }
+
+    /// The size of the data buffer as the limit counts it: with the LF after the last value.
+    fn data_size(&self) -> usize {
+        if self.has_data {
+            self.data_end - self.data_start + 1
+        } else {
+            0
         }
     }
 

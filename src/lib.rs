@@ -62,6 +62,12 @@
 //!
 //! # Crate features
 //! No feature is on by default; the core has no I/O and no async dependency.
+//!
+//! - `async`: `AsyncChunkStream` (borrowed outcomes from a lending `next_outcome`) and
+//!   `DeltaStream` (a `Stream` of owned `Delta`s and the assembled message) over a
+//!   `futures_core::Stream` of byte chunks (an HTTP body) or a `tokio::io::AsyncRead`. Adds
+//!   `futures-core` and `tokio` without any of tokio's features (only its I/O traits). The
+//!   blocking [`ChunkReader`] over `std::io::Read` needs no feature.
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 #![doc(test(attr(deny(warnings))))]
@@ -73,6 +79,7 @@ mod framing;
 pub use error::{Error, Result};
 pub use framing::{Config, DEFAULT_MAX_EVENT_BYTES, Event, Frame, Incomplete, PADDING, Parser};
 mod chunk;
+mod fast;
 pub use chunk::{
     ApiError, Choice, ChunkDecoder, ChunkView, ErrorCode, InvalidData, Payload, ToolCall, Usage,
 };
@@ -80,3 +87,11 @@ mod stream;
 pub use stream::{ChunkStream, Outcome};
 mod accumulate;
 pub use accumulate::{Accumulator, ChoiceMessage, Ending, ToolCallMessage};
+mod read;
+pub use read::{ChunkReader, DEFAULT_READ_SIZE};
+#[cfg(feature = "async")]
+mod async_stream;
+#[cfg(feature = "async")]
+pub use async_stream::{
+    AsyncChunkStream, AsyncSource, BytesSource, Delta, DeltaStream, ReaderSource,
+};

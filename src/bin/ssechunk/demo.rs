@@ -54,7 +54,7 @@ mod tests {
             let body = super::response_body(cassette);
             assert!(body.starts_with("data: {"), "{body}");
             assert!(body.ends_with("data: [DONE]\n\n"), "{body:?}");
-            assert_eq!(body.matches("\n\n").count(), 6);
+            assert!(body.matches("\n\ndata: ").count() >= 5, "{body:?}");
         }
     }
 }

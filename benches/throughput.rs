@@ -1,0 +1,729 @@
+//! Throughput of ssechunk against the Rust SSE peers, on the same bytes in the same run.
+//!
+//! Two groups per workload:
+//! - `framing/<workload>`: events out of bytes. ssechunk's `Parser`; sse-stream 0.3;
+//!   eventsource-stream 0.2 (the framing under async-openai and reqwest-eventsource); and the
+//!   limit, a bare `memchr2(b'\r', b'\n')` pass counting line ends.
+//! - `decode/<workload>`: events out of bytes, then the chunk fields out of each event.
+//!   ssechunk's `ChunkStream` (touching content, reasoning, tool arguments, finish_reason and
+//!   usage); sse-stream and eventsource-stream each followed by `serde_json` into async-openai's
+//!   own owned chunk type, `CreateChatCompletionStreamResponse`, as async-openai does; and a
+//!   naive hand-rolled client (split on `\n\n`, strip `data: `, serde_json into a small borrowed
+//!   struct).
+//!
+//! Before timing, every workload is run once through every pipeline and the results are
+//! compared event by event; inside the timed loop each run asserts the totals that first pass
+//! found, which costs a few comparisons per run.
+//!
+//! What "the same" means: every framer must count the same events and the same data bytes.
+//! Every decoder must see the same events (framed the same way), but async-openai's owned type
+//! rejects some real events that ssechunk and the naive client decode (10 of the 5,851 events of
+//! the recorded corpus; the first pass prints why). Rejected events are counted separately, and
+//! the content, tool-argument, finish_reason and usage figures are compared over the events
+//! every decoder accepted. async-openai has no reasoning field, so reasoning bytes are compared
+//! between ssechunk and the naive client only.
+//!
+//! The peers take a `futures` stream of `Bytes` reads, driven by `futures::executor::block_on`
+//! (no runtime); ssechunk is fed the same reads as slices.
+
+mod common;
+
+use std::borrow::Cow;
+use std::convert::Infallible;
+use std::fmt;
+use std::hint::black_box;
+use std::pin::pin;
+use std::time::Duration;
+
+use async_openai::types::chat::CreateChatCompletionStreamResponse;
+use bytes::Bytes;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use eventsource_stream::Eventsource;
+use futures::executor::block_on;
+use futures::{StreamExt, stream};
+use serde::Deserialize;
+use sse_stream::SseByteStream;
+use ssechunk::{ChunkStream, Frame, Outcome, Parser, Payload};
+
+use common::Workload;
+
+// ---------------------------------------------------------------------------------------------
+// Framing
+
+/// What a framer saw: events dispatched and the bytes of their data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Framed {
+    events: u64,
+    data_bytes: u64,
+}
+
+impl Framed {
+    fn add(&mut self, data: &[u8]) {
+        self.events += 1;
+        self.data_bytes += data.len() as u64;
+    }
+}
+
+fn pull_frames(parser: &mut Parser, seen: &mut Framed) {
+    while let Some(frame) = parser.next_frame() {
+        if let Frame::Event(event) = frame.expect("no event is over the 16 MiB limit") {
+            seen.add(event.data());
+        }
+    }
+}
+
+fn frame_ssechunk(w: &Workload) -> Framed {
+    let mut parser = Parser::new();
+    let mut seen = Framed::default();
+    for read in w.reads() {
+        parser.feed(read);
+        pull_frames(&mut parser, &mut seen);
+    }
+    parser.finish();
+    pull_frames(&mut parser, &mut seen);
+    seen
+}
+
+fn reads(w: &Workload) -> impl futures::Stream<Item = Result<Bytes, Infallible>> + '_ {
+    stream::iter(w.pieces.iter().cloned().map(Ok))
+}
+
+/// sse-stream also returns blocks without data (comments, metadata only): not events.
+fn frame_sse_stream(w: &Workload) -> Framed {
+    block_on(async {
+        let mut events = pin!(SseByteStream::new(reads(w)));
+        let mut seen = Framed::default();
+        while let Some(block) = events.next().await {
+            if let Some(data) = block.expect("sse-stream accepts the workload").data {
+                seen.add(data.as_bytes());
+            }
+        }
+        seen
+    })
+}
+
+fn frame_eventsource(w: &Workload) -> Framed {
+    block_on(async {
+        let mut events = pin!(reads(w).eventsource());
+        let mut seen = Framed::default();
+        while let Some(event) = events.next().await {
+            seen.add(
+                event
+                    .expect("eventsource-stream accepts the workload")
+                    .data
+                    .as_bytes(),
+            );
+        }
+        seen
+    })
+}
+
+/// The limit: finding every line end, and nothing else.
+fn memchr2_lines(w: &Workload) -> u64 {
+    w.reads()
+        .map(|read| memchr::memchr2_iter(b'\r', b'\n', read).count() as u64)
+        .sum()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+/// The fields every decoder reads out of one chunk, as byte counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Fields {
+    content: u64,
+    /// Always 0 for async-openai, which has no reasoning field.
+    reasoning: u64,
+    tool_args: u64,
+    finish_reasons: u64,
+    total_tokens: u64,
+}
+
+impl Fields {
+    fn add(&mut self, other: Fields) {
+        self.content += other.content;
+        self.reasoning += other.reasoning;
+        self.tool_args += other.tool_args;
+        self.finish_reasons += other.finish_reasons;
+        self.total_tokens += other.total_tokens;
+    }
+}
+
+/// What a decoder made of one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rec {
+    Chunk(Fields),
+    Done,
+    /// Not decoded: invalid JSON, an API error, or (async-openai) a chunk its type rejects.
+    Rejected,
+}
+
+/// Where a pipeline puts its records: a `Vec` in the checking pass, running totals when timed.
+trait Sink {
+    fn push(&mut self, rec: Rec);
+}
+
+impl Sink for Vec<Rec> {
+    fn push(&mut self, rec: Rec) {
+        Vec::push(self, rec);
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Totals {
+    events: u64,
+    chunks: u64,
+    done: u64,
+    rejected: u64,
+    fields: Fields,
+}
+
+impl Sink for Totals {
+    fn push(&mut self, rec: Rec) {
+        self.events += 1;
+        match rec {
+            Rec::Chunk(fields) => {
+                self.chunks += 1;
+                self.fields.add(fields);
+            }
+            Rec::Done => self.done += 1,
+            Rec::Rejected => self.rejected += 1,
+        }
+    }
+}
+
+impl fmt::Display for Totals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} events ({} chunks, {} [DONE], {} rejected); content {} B, reasoning {} B, \
+             tool arguments {} B, {} finish_reasons, {} total_tokens",
+            self.events,
+            self.chunks,
+            self.done,
+            self.rejected,
+            self.fields.content,
+            self.fields.reasoning,
+            self.fields.tool_args,
+            self.fields.finish_reasons,
+            self.fields.total_tokens
+        )
+    }
+}
+
+fn totals(recs: &[Rec]) -> Totals {
+    let mut t = Totals::default();
+    for &rec in recs {
+        t.push(rec);
+    }
+    t
+}
+
+fn len(s: Option<&str>) -> u64 {
+    s.map_or(0, |s| s.len() as u64)
+}
+
+fn pull_outcomes(stream: &mut ChunkStream, sink: &mut impl Sink) {
+    while let Some(outcome) = stream.next_outcome() {
+        let Outcome::Event { payload, .. } = outcome.expect("no event is over the 16 MiB limit")
+        else {
+            continue;
+        };
+        sink.push(match payload {
+            Payload::Chunk(chunk) => {
+                let mut f = Fields {
+                    total_tokens: chunk.usage().map_or(0, |u| u.total_tokens),
+                    ..Fields::default()
+                };
+                for choice in chunk.choices() {
+                    f.content += len(choice.content());
+                    f.reasoning += len(choice.reasoning());
+                    f.finish_reasons += u64::from(choice.finish_reason().is_some());
+                    for call in choice.tool_calls() {
+                        f.tool_args += len(call.arguments());
+                    }
+                }
+                Rec::Chunk(f)
+            }
+            Payload::Done => Rec::Done,
+            Payload::ApiError(_) | Payload::Invalid(_) => Rec::Rejected,
+        });
+    }
+}
+
+fn decode_ssechunk(w: &Workload, sink: &mut impl Sink) {
+    let mut stream = ChunkStream::new();
+    for read in w.reads() {
+        stream.feed(read);
+        pull_outcomes(&mut stream, sink);
+    }
+    stream.finish();
+    pull_outcomes(&mut stream, sink);
+}
+
+/// What async-openai does with each event's data.
+fn async_openai_rec(data: &str) -> Rec {
+    if data == "[DONE]" {
+        return Rec::Done;
+    }
+    let Ok(chunk) = serde_json::from_str::<CreateChatCompletionStreamResponse>(data) else {
+        return Rec::Rejected;
+    };
+    let mut f = Fields {
+        total_tokens: chunk
+            .usage
+            .as_ref()
+            .map_or(0, |u| u64::from(u.total_tokens)),
+        ..Fields::default()
+    };
+    for choice in &chunk.choices {
+        f.content += len(choice.delta.content.as_deref());
+        f.finish_reasons += u64::from(choice.finish_reason.is_some());
+        for call in choice.delta.tool_calls.iter().flatten() {
+            f.tool_args += len(call.function.as_ref().and_then(|f| f.arguments.as_deref()));
+        }
+    }
+    Rec::Chunk(f)
+}
+
+fn decode_sse_stream(w: &Workload, sink: &mut impl Sink) {
+    block_on(async {
+        let mut events = pin!(SseByteStream::new(reads(w)));
+        while let Some(block) = events.next().await {
+            if let Some(data) = block.expect("sse-stream accepts the workload").data {
+                sink.push(async_openai_rec(&data));
+            }
+        }
+    });
+}
+
+fn decode_eventsource(w: &Workload, sink: &mut impl Sink) {
+    block_on(async {
+        let mut events = pin!(reads(w).eventsource());
+        while let Some(event) = events.next().await {
+            let event = event.expect("eventsource-stream accepts the workload");
+            sink.push(async_openai_rec(&event.data));
+        }
+    });
+}
+
+// The naive client's types: only the fields it reads, strings borrowed where serde_json can.
+
+/// A JSON string borrowed from the input when it has no escape, owned when it has one.
+/// (`Option<Cow<'a, str>>` with `#[serde(borrow)]` would allocate every string: serde#2016.)
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(Visit)
+    }
+}
+
+fn text_len(t: &Option<Text<'_>>) -> u64 {
+    t.as_ref().map_or(0, |t| t.0.len() as u64)
+}
+
+#[derive(Deserialize)]
+struct NaiveChunk<'a> {
+    #[serde(borrow, default)]
+    choices: Option<Vec<NaiveChoice<'a>>>,
+    #[serde(default)]
+    usage: Option<NaiveUsage>,
+}
+
+#[derive(Deserialize)]
+struct NaiveChoice<'a> {
+    #[serde(borrow, default)]
+    delta: Option<NaiveDelta<'a>>,
+    #[serde(borrow, default)]
+    finish_reason: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+struct NaiveDelta<'a> {
+    #[serde(borrow, default)]
+    content: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    reasoning_content: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    reasoning: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    tool_calls: Option<Vec<NaiveToolCall<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct NaiveToolCall<'a> {
+    #[serde(borrow, default)]
+    function: Option<NaiveFunction<'a>>,
+}
+
+#[derive(Deserialize)]
+struct NaiveFunction<'a> {
+    #[serde(borrow, default)]
+    arguments: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+struct NaiveUsage {
+    #[serde(default)]
+    total_tokens: u64,
+}
+
+fn naive_rec(data: &[u8]) -> Rec {
+    if data == b"[DONE]" {
+        return Rec::Done;
+    }
+    let Ok(chunk) = serde_json::from_slice::<NaiveChunk<'_>>(data) else {
+        return Rec::Rejected;
+    };
+    let mut f = Fields {
+        total_tokens: chunk.usage.map_or(0, |u| u.total_tokens),
+        ..Fields::default()
+    };
+    for choice in chunk.choices.iter().flatten() {
+        f.finish_reasons += u64::from(choice.finish_reason.is_some());
+        let Some(delta) = &choice.delta else {
+            continue;
+        };
+        f.content += text_len(&delta.content);
+        // As ssechunk: `reasoning_content` wins over `reasoning`.
+        f.reasoning += match &delta.reasoning_content {
+            Some(_) => text_len(&delta.reasoning_content),
+            None => text_len(&delta.reasoning),
+        };
+        for call in delta.tool_calls.iter().flatten() {
+            f.tool_args += call.function.as_ref().map_or(0, |f| text_len(&f.arguments));
+        }
+    }
+    Rec::Chunk(f)
+}
+
+/// One `\n\n`-separated block: its `data:` lines, joined with LF only when there are several.
+fn naive_block(block: &[u8], joined: &mut Vec<u8>, sink: &mut impl Sink) {
+    let mut lines = block.split(|&b| b == b'\n').filter_map(|line| {
+        let value = line.strip_prefix(b"data:")?;
+        Some(value.strip_prefix(b" ").unwrap_or(value))
+    });
+    let Some(first) = lines.next() else {
+        return;
+    };
+    let Some(second) = lines.next() else {
+        sink.push(naive_rec(first));
+        return;
+    };
+    joined.clear();
+    joined.extend_from_slice(first);
+    for line in std::iter::once(second).chain(lines) {
+        joined.push(b'\n');
+        joined.extend_from_slice(line);
+    }
+    sink.push(naive_rec(joined));
+}
+
+/// A hand-rolled client as many write one: append each read to a buffer, cut events at
+/// `\n\n` (resuming the search where it stopped), drop what was consumed once per read.
+fn decode_naive(w: &Workload, sink: &mut impl Sink) {
+    let (mut buf, mut joined) = (Vec::new(), Vec::new());
+    let mut searched = 0;
+    for read in w.reads() {
+        buf.extend_from_slice(read);
+        let mut start = 0;
+        while let Some(at) = memchr::memmem::find(&buf[searched..], b"\n\n") {
+            let end = searched + at;
+            naive_block(&buf[start..end], &mut joined, sink);
+            start = end + 2;
+            searched = start;
+        }
+        searched = buf.len().saturating_sub(1).max(start) - start;
+        buf.drain(..start);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checking pass and the benchmarks
+
+fn mbps(bytes: usize, d: Duration) -> f64 {
+    bytes as f64 / d.as_secs_f64() / 1e6
+}
+
+/// Runs every framer once and asserts they agree; returns the expected results.
+fn check_framing(w: &Workload) -> (Framed, u64) {
+    let t = std::time::Instant::now();
+    let ours = frame_ssechunk(w);
+    eprintln!(
+        "  framing: ssechunk {} events, {} data bytes ({:.0} MB/s untimed)",
+        ours.events,
+        ours.data_bytes,
+        mbps(w.bytes.len(), t.elapsed())
+    );
+    assert!(ours.events > 0, "{}: no event framed", w.name);
+    assert_eq!(frame_sse_stream(w), ours, "{}: sse-stream framing", w.name);
+    if !w.skip_eventsource {
+        assert_eq!(frame_eventsource(w), ours, "{}: eventsource-stream", w.name);
+    }
+    let lines = w
+        .bytes
+        .iter()
+        .filter(|&&b| b == b'\r' || b == b'\n')
+        .count() as u64;
+    assert_eq!(memchr2_lines(w), lines, "{}: memchr2 line ends", w.name);
+    (ours, lines)
+}
+
+/// The decoders' expected totals, in bench order: ssechunk, sse-stream + async-openai,
+/// eventsource-stream + async-openai (None when skipped), naive.
+struct Expected {
+    ours: Totals,
+    sse_stream: Totals,
+    eventsource: Option<Totals>,
+    naive: Totals,
+}
+
+/// Runs every decoder once, compares them event by event, and prints the differences.
+fn check_decoding(w: &Workload, framed: Framed) -> Expected {
+    let mut ours = Vec::new();
+    decode_ssechunk(w, &mut ours);
+    let mut sse = Vec::new();
+    decode_sse_stream(w, &mut sse);
+    let mut naive = Vec::new();
+    decode_naive(w, &mut naive);
+    let eventsource = (!w.skip_eventsource).then(|| {
+        let mut recs = Vec::new();
+        decode_eventsource(w, &mut recs);
+        recs
+    });
+
+    // The same events, framed the same way.
+    for (name, recs) in [("ssechunk", &ours), ("sse-stream", &sse), ("naive", &naive)]
+        .into_iter()
+        .chain(eventsource.as_ref().map(|r| ("eventsource-stream", r)))
+    {
+        assert_eq!(
+            recs.len() as u64,
+            framed.events,
+            "{}: {name} events",
+            w.name
+        );
+    }
+    if let Some(recs) = &eventsource {
+        assert_eq!(recs, &sse, "{}: the two async-openai pipelines", w.name);
+    }
+
+    // Event by event, over the events each pair accepted.
+    let mut both = 0;
+    for (i, ((o, a), n)) in ours.iter().zip(&sse).zip(&naive).enumerate() {
+        match (o, a, n) {
+            (Rec::Chunk(o), Rec::Chunk(a), Rec::Chunk(n)) => {
+                both += 1;
+                assert_eq!(*o, *n, "{}: event {i}, ssechunk vs naive", w.name);
+                let without_reasoning = Fields { reasoning: 0, ..*o };
+                assert_eq!(without_reasoning, *a, "{}: event {i}, async-openai", w.name);
+            }
+            (Rec::Done, Rec::Done, Rec::Done) => {}
+            (Rec::Chunk(o), Rec::Rejected, Rec::Chunk(n)) => {
+                assert_eq!(o, n, "{}: event {i}, ssechunk vs naive", w.name)
+            }
+            _ => panic!(
+                "{}: event {i}: ssechunk {o:?}, async-openai {a:?}, naive {n:?}",
+                w.name
+            ),
+        }
+    }
+    let expected = Expected {
+        ours: totals(&ours),
+        sse_stream: totals(&sse),
+        eventsource: eventsource.as_deref().map(totals),
+        naive: totals(&naive),
+    };
+    eprintln!("  decode: ssechunk {}", expected.ours);
+    eprintln!("  decode: async-openai {}", expected.sse_stream);
+    eprintln!("  decode: naive {}", expected.naive);
+    eprintln!("  decode: {both} chunks accepted by every decoder agree field by field");
+    if expected.sse_stream.rejected > 0 {
+        report_rejections(w, &sse);
+    }
+    expected
+}
+
+/// Prints why async-openai rejected events (each distinct serde message once).
+fn report_rejections(w: &Workload, recs: &[Rec]) {
+    let mut parser = Parser::new();
+    let mut messages: Vec<(String, usize)> = Vec::new();
+    let mut note = |data: &[u8], i: usize| {
+        if recs[i] != Rec::Rejected {
+            return;
+        }
+        let text = String::from_utf8_lossy(data);
+        let err = serde_json::from_str::<CreateChatCompletionStreamResponse>(&text)
+            .expect_err("rejected before");
+        // The position varies with the event: keep the message alone.
+        let msg = err.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+        match messages.iter_mut().find(|(m, _)| *m == msg) {
+            Some((_, n)) => *n += 1,
+            None => messages.push((msg, 1)),
+        }
+    };
+    let mut i = 0;
+    for read in w.reads().chain([&b""[..]]) {
+        if read.is_empty() {
+            parser.finish();
+        } else {
+            parser.feed(read);
+        }
+        while let Some(frame) = parser.next_frame() {
+            if let Ok(Frame::Event(event)) = frame {
+                note(event.data(), i);
+                i += 1;
+            }
+        }
+    }
+    for (msg, n) in messages {
+        eprintln!("  async-openai rejected {n} event(s): {msg}");
+    }
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args()
+}
+
+fn workloads() -> Vec<Workload> {
+    let (traffic, what) = common::traffic();
+    eprintln!("traffic workload: {what}");
+    let huge = common::leak(common::huge_event(8 << 20));
+    let huge_what = format!("one event of {} bytes (content ~8 MiB)", huge.len());
+    let multi = common::leak(common::multiline(traffic, 40));
+    let multi_what = format!(
+        "the traffic, JSON split over several data: lines ({} bytes)",
+        multi.len()
+    );
+    let mut small_reads = Workload::new(
+        "8MiB-event-1460B-reads",
+        format!("{huge_what}, in 1460-byte reads"),
+        huge,
+        1460,
+    );
+    small_reads.skip_eventsource = true;
+    vec![
+        Workload::new(
+            "traffic-64KiB-reads",
+            format!("{what}, in 64 KiB reads"),
+            traffic,
+            64 << 10,
+        ),
+        Workload::new(
+            "traffic-16B-reads",
+            format!("{what}, in 16-byte reads"),
+            traffic,
+            16,
+        ),
+        small_reads,
+        Workload::new(
+            "8MiB-event-one-read",
+            format!("{huge_what}, in one read"),
+            huge,
+            huge.len(),
+        ),
+        Workload::new(
+            "multiline-64KiB-reads",
+            format!("{multi_what}, in 64 KiB reads"),
+            multi,
+            64 << 10,
+        ),
+    ]
+}
+
+fn benches(c: &mut Criterion) {
+    for w in workloads() {
+        eprintln!("\n{}: {}", w.name, w.what);
+        let (framed, lines) = check_framing(&w);
+        let expected = check_decoding(&w, framed);
+        if w.skip_eventsource {
+            eprintln!(
+                "  NOTE: eventsource-stream skipped on {}: it re-parses the partial line on \
+                 every read, quadratic here (~43 s per run)",
+                w.name
+            );
+        }
+        let bytes = Throughput::Bytes(w.bytes.len() as u64);
+
+        let mut g = c.benchmark_group(format!("framing/{}", w.name));
+        g.throughput(bytes.clone());
+        g.bench_function("ssechunk", |b| {
+            b.iter(|| assert_eq!(frame_ssechunk(black_box(&w)), framed))
+        });
+        g.bench_function("sse-stream", |b| {
+            b.iter(|| assert_eq!(frame_sse_stream(black_box(&w)), framed))
+        });
+        if !w.skip_eventsource {
+            g.bench_function("eventsource-stream", |b| {
+                b.iter(|| assert_eq!(frame_eventsource(black_box(&w)), framed))
+            });
+        }
+        g.bench_function("memchr2-limit", |b| {
+            b.iter(|| assert_eq!(memchr2_lines(black_box(&w)), lines))
+        });
+        g.finish();
+
+        let mut g = c.benchmark_group(format!("decode/{}", w.name));
+        g.throughput(bytes);
+        g.bench_function("ssechunk", |b| {
+            b.iter(|| {
+                let mut t = Totals::default();
+                decode_ssechunk(black_box(&w), &mut t);
+                assert_eq!(t, expected.ours);
+            })
+        });
+        g.bench_function("sse-stream+async-openai", |b| {
+            b.iter(|| {
+                let mut t = Totals::default();
+                decode_sse_stream(black_box(&w), &mut t);
+                assert_eq!(t, expected.sse_stream);
+            })
+        });
+        if let Some(want) = expected.eventsource {
+            g.bench_function("eventsource-stream+async-openai", |b| {
+                b.iter(|| {
+                    let mut t = Totals::default();
+                    decode_eventsource(black_box(&w), &mut t);
+                    assert_eq!(t, want);
+                })
+            });
+        }
+        g.bench_function("naive+serde-borrowed", |b| {
+            b.iter(|| {
+                let mut t = Totals::default();
+                decode_naive(black_box(&w), &mut t);
+                assert_eq!(t, expected.naive);
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group! {
+    name = throughput;
+    config = config();
+    targets = benches
+}
+criterion_main!(throughput);

@@ -1,0 +1,116 @@
+//! The framing layer: any bytes, cut anywhere and handed over every way, give the frames of the
+//! whole input in one read, and those of the slow reference parser of the WHATWG rules.
+//!
+//! The input is the stream itself; the read sizes, feed paths, the comments setting and a small
+//! size limit are derived from a hash of it.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use ssechunk::{Config, Error, Frame, Parser};
+
+mod common;
+#[path = "../../tests/common/reference.rs"]
+mod reference;
+
+use common::{Feed, Rng, feed_piece, hash, reads};
+use reference::{OwnedFrame, Parsed};
+
+/// Pulls every frame the parser has ready, checking what must hold of each.
+fn drain(parser: &mut Parser, frames: &mut Vec<OwnedFrame>, rng: &mut Option<Rng>) {
+    let limit = parser.config().get_max_event_bytes();
+    loop {
+        // `ready` announces exactly what `next_frame` then returns.
+        let ready = rng.as_mut().is_some_and(|r| r.below(4) == 0).then(|| parser.ready());
+        let Some(frame) = parser.next_frame() else {
+            assert_ne!(ready, Some(true), "ready() but no frame");
+            break;
+        };
+        assert_ne!(ready, Some(false), "a frame after !ready()");
+        frames.push(match frame {
+            Ok(Frame::Event(e)) => {
+                assert!(e.data().len() < limit, "an event over the limit was dispatched");
+                OwnedFrame::Event {
+                    event_type: e.event_type().to_vec(),
+                    data: e.data().to_vec(),
+                    id: e.id().to_vec(),
+                }
+            }
+            Ok(Frame::Comment(text)) => OwnedFrame::Comment(text.to_vec()),
+            Ok(Frame::Incomplete(inc)) => OwnedFrame::Incomplete {
+                data: inc.data().map(<[u8]>::to_vec),
+                line: inc.line().to_vec(),
+            },
+            Err(Error::EventTooLarge { limit: reported }) => {
+                assert_eq!(reported, limit, "the error names another limit");
+                OwnedFrame::TooLarge
+            }
+            Err(e) => panic!("framing returned {e}"),
+        });
+    }
+    // After a drain the parser holds no more than the limit (or the start of a BOM).
+    assert!(parser.buffered() <= limit.max(2), "{} bytes held", parser.buffered());
+}
+
+/// Feeds `input` in reads ending at `ends`. With an `rng`, each read goes through a random
+/// feed path, `ready` is called at random, and draining is sometimes put off to a later read.
+fn run(config: &Config, input: &[u8], ends: &[usize], mut rng: Option<Rng>) -> Parsed {
+    let mut parser = Parser::with_config(config.clone());
+    let mut frames = Vec::new();
+    let mut start = 0;
+    for &end in ends {
+        let feed = rng.as_mut().map_or(Feed::Slice, Feed::random);
+        feed_piece(&mut parser, &input[start..end], feed);
+        if rng.as_mut().is_none_or(|r| r.below(4) != 0) {
+            drain(&mut parser, &mut frames, &mut rng);
+        }
+        start = end;
+    }
+    parser.finish();
+    drain(&mut parser, &mut frames, &mut rng);
+    assert!(parser.next_frame().is_none(), "a finished parser stays finished");
+    Parsed {
+        frames,
+        last_id: parser.last_event_id().to_vec(),
+        retry: parser.retry(),
+    }
+}
+
+/// Whole, one byte at a time, cut in two at every offset (short inputs) and in random reads:
+/// all must agree. Returns the whole run.
+fn check_splits(config: &Config, input: &[u8], rng: &mut Rng) -> Parsed {
+    let len = input.len();
+    let whole = run(config, input, &[len], None);
+    let show = || input.escape_ascii().to_string();
+    let bytewise: Vec<usize> = (1..=len).collect();
+    assert_eq!(run(config, input, &bytewise, None), whole, "bytewise; {:?}", show());
+    if len <= 64 {
+        for cut in 0..=len {
+            assert_eq!(run(config, input, &[cut, len], None), whole, "cut at {cut}; {:?}", show());
+        }
+    }
+    for _ in 0..4 {
+        let seed = rng.next_u64();
+        let ends = reads(&mut Rng::new(seed), len);
+        let split = run(config, input, &ends, Some(Rng::new(!seed)));
+        assert_eq!(split, whole, "reads ending at {ends:?}, rng seed {seed}; {:?}", show());
+    }
+    whole
+}
+
+fuzz_target!(|input: &[u8]| {
+    let mut rng = Rng::new(hash(input));
+    let comments = rng.below(2) == 0;
+
+    // The default limit, which no fuzz input reaches: the reference must agree.
+    let config = Config::new().comments(comments);
+    let whole = check_splits(&config, input, &mut rng);
+    let want = reference::parse(input, comments);
+    assert_eq!(whole, want, "parser vs reference; {:?}", input.escape_ascii().to_string());
+
+    // A small limit: the oversize path. Without an oversized event nothing may change.
+    let limit = if rng.below(2) == 0 { 1 + rng.below(64) } else { 64 + rng.below(4033) };
+    let small = check_splits(&config.clone().max_event_bytes(limit), input, &mut rng);
+    if !small.frames.contains(&OwnedFrame::TooLarge) {
+        assert_eq!(small, want, "limit {limit} changed the frames");
+    }
+});

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Usage: fuzz/run.sh [SECONDS] [TARGET...]
+#
+# Seeds the corpora (fuzz/seed.sh), then runs each fuzz target (all by default) for SECONDS
+# seconds (default 60), prints the executions per target and exits non-zero if any target
+# failed (crash, panic, leak, timeout). Crashing inputs land in fuzz/artifacts/<target>/,
+# libFuzzer's output in fuzz/artifacts/<target>.log.
+#
+# framing and pipeline also read the recorded corpus ($SSECHUNK_CORPUS/fantasy, default
+# ../shared/corpus/fantasy) when it is present; libFuzzer only ever writes new inputs to the
+# first corpus directory, fuzz/corpus/<target>.
+#
+# Needs cargo-fuzz (`cargo install cargo-fuzz --locked`); uses the nightly toolchain when one
+# is installed, else stable with RUSTC_BOOTSTRAP=1 (cargo-fuzz needs unstable flags).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${1:-60}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(framing chunk pipeline)
+
+if rustup toolchain list 2>/dev/null | grep -q nightly; then
+    fuzz=(cargo +nightly fuzz)
+else
+    fuzz=(env RUSTC_BOOTSTRAP=1 cargo fuzz)
+fi
+
+bash fuzz/seed.sh || exit 1
+
+recorded=${SSECHUNK_CORPUS:-../shared/corpus}/fantasy
+[ -d "$recorded" ] || recorded=
+
+summary=()
+failed=0
+for target in "${targets[@]}"; do
+    corpora=("$PWD/fuzz/corpus/$target")
+    if [ -n "$recorded" ] && [ "$target" != chunk ]; then
+        corpora+=("$(cd "$recorded" && pwd)")
+    fi
+    mkdir -p fuzz/artifacts
+    log=fuzz/artifacts/$target.log
+    echo "=== $target: ${seconds}s, corpora: ${corpora[*]}"
+    "${fuzz[@]}" run "$target" "${corpora[@]}" -- \
+        -max_total_time="$seconds" -dict=fuzz/dict/sse.dict -max_len=65536 \
+        -rss_limit_mb=2048 -print_final_stats=1 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$')
+    if [ "$status" -eq 0 ]; then
+        result=ok
+    else
+        result="FAILED (exit $status, see $log and fuzz/artifacts/$target/)"
+        failed=1
+    fi
+    summary+=("$(printf '%-10s %12s executions  %s' "$target" "${execs:-?}" "$result")")
+done
+
+echo
+echo "=== summary (${seconds}s per target)"
+printf '%s\n' "${summary[@]}"
+exit "$failed"

@@ -1,0 +1,645 @@
+//! Async adapters (feature `async`): a [`ChunkStream`] fed by a `futures_core::Stream` of bytes
+//! (an HTTP body) or a [`tokio::io::AsyncRead`].
+//!
+//! - [`AsyncChunkStream`] yields the borrowed [`Outcome`]s from a lending
+//!   [`AsyncChunkStream::next_outcome`]: zero-copy, nothing allocated per event.
+//! - [`DeltaStream`] is a [`Stream`] of owned [`Delta`]s for when convenience beats the last
+//!   allocation; it keeps the assembled message ([`DeltaStream::message`]).
+//!
+//! Both are runtime-agnostic: they only poll their source.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::Bytes;
+use futures_core::{FusedStream, Stream};
+use tokio::io::{AsyncRead, ReadBuf};
+
+use crate::read::DEFAULT_READ_SIZE;
+use crate::{Accumulator, ChunkStream, Config, Error, InvalidData, Outcome, Payload, Usage};
+
+/// Where an async adapter's input comes from: polled for more bytes, which it feeds to the
+/// stream.
+///
+/// Implemented by [`BytesSource`] (a `Stream` of byte chunks) and [`ReaderSource`] (an
+/// `AsyncRead`); implement it for any other source.
+pub trait AsyncSource {
+    /// Polls for more input and feeds what arrives into `stream`.
+    ///
+    /// Returns `Ready(Ok(true))` once input was fed (possibly none, for an empty chunk),
+    /// `Ready(Ok(false))` at the end of the input, and `Pending` (with the waker of `cx`
+    /// registered) while nothing is available. It must not call [`ChunkStream::finish`]: the
+    /// adapter does. Once it has returned `Ready(Ok(false))` or an error, it is not polled
+    /// again.
+    ///
+    /// # Errors
+    /// Whatever the source fails with, as [`Error::Transport`] or [`Error::Io`]; the adapter
+    /// ends the input there.
+    fn poll_feed(
+        &mut self,
+        cx: &mut Context<'_>,
+        stream: &mut ChunkStream,
+    ) -> Poll<Result<bool, Error>>;
+}
+
+/// An [`AsyncSource`] over a [`Stream`] of byte chunks, such as reqwest's
+/// `Response::bytes_stream()` or an `http_body_util::BodyDataStream`.
+///
+/// Each chunk is handed to [`ChunkStream::feed_bytes`], which adopts its buffer without a copy
+/// when the chunk is the only handle to it and the parser holds nothing in progress, and copies
+/// it otherwise. An `Err` item becomes [`Error::Transport`].
+#[derive(Debug)]
+pub struct BytesSource<S> {
+    inner: S,
+}
+
+impl<S> BytesSource<S> {
+    /// Wraps a stream of byte chunks.
+    pub fn new(inner: S) -> Self {
+        Self { inner }
+    }
+
+    /// The wrapped stream.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped stream, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the stream.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, B, E> AsyncSource for BytesSource<S>
+where
+    S: Stream<Item = Result<B, E>> + Unpin,
+    B: Into<Bytes>,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn poll_feed(
+        &mut self,
+        cx: &mut Context<'_>,
+        stream: &mut ChunkStream,
+    ) -> Poll<Result<bool, Error>> {
+        Poll::Ready(match ready!(Pin::new(&mut self.inner).poll_next(cx)) {
+            Some(Ok(chunk)) => {
+                stream.feed_bytes(chunk.into());
+                Ok(true)
+            }
+            Some(Err(e)) => Err(Error::Transport(e.into())),
+            None => Ok(false),
+        })
+    }
+}
+
+/// An [`AsyncSource`] over a [`tokio::io::AsyncRead`] (a `TcpStream`, a child's stdout, a
+/// decompressor), reading straight into the parser's buffer ([`ChunkStream::spare`] then
+/// [`ChunkStream::commit`]): no copy, no allocation per read.
+///
+/// Read errors become [`Error::Io`]; [`std::io::ErrorKind::Interrupted`] is retried.
+#[derive(Debug)]
+pub struct ReaderSource<R> {
+    reader: R,
+    read_size: usize,
+}
+
+impl<R> ReaderSource<R> {
+    /// Wraps a reader, reading [`DEFAULT_READ_SIZE`] bytes at a time.
+    pub fn new(reader: R) -> Self {
+        Self {
+            reader,
+            read_size: DEFAULT_READ_SIZE,
+        }
+    }
+
+    /// Sets how many bytes each read asks for (0 counts as 1).
+    pub fn read_size(mut self, bytes: usize) -> Self {
+        self.read_size = bytes.max(1);
+        self
+    }
+
+    /// The wrapped reader.
+    pub fn get_ref(&self) -> &R {
+        &self.reader
+    }
+
+    /// The wrapped reader, mutably. Reading from it directly skips those bytes.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.reader
+    }
+
+    /// Unwraps the reader.
+    pub fn into_inner(self) -> R {
+        self.reader
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncSource for ReaderSource<R> {
+    fn poll_feed(
+        &mut self,
+        cx: &mut Context<'_>,
+        stream: &mut ChunkStream,
+    ) -> Poll<Result<bool, Error>> {
+        loop {
+            let mut buf = ReadBuf::new(stream.spare(self.read_size));
+            match ready!(Pin::new(&mut self.reader).poll_read(cx, &mut buf)) {
+                Ok(()) => {
+                    let n = buf.filled().len();
+                    if n == 0 {
+                        return Poll::Ready(Ok(false));
+                    }
+                    stream.commit(n);
+                    return Poll::Ready(Ok(true));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Poll::Ready(Err(Error::Io(e))),
+            }
+        }
+    }
+}
+
+/// An SSE stream read from an async source, yielding the same borrowed [`Outcome`]s as a
+/// [`ChunkStream`] fed the same bytes. Available with the `async` feature.
+///
+/// Guarantees:
+/// - Zero-copy and allocation-free per event: [`AsyncChunkStream::next_outcome`] lends views
+///   into the parser's buffer, as [`ChunkStream::next_outcome`] does.
+/// - No batching delay: an outcome is returned as soon as its blank line is in; the source is
+///   only polled when nothing complete is buffered.
+/// - At the end of the input, or when the source fails, the stream is finished, so an event
+///   cut short comes out as [`Outcome::Incomplete`] before the final `None`.
+/// - [`AsyncChunkStream::next_outcome`] is cancel-safe: input is fed to the parser as soon as
+///   it is polled, so dropping the future (in a `select!` or a timeout) loses nothing.
+///
+/// The source must be [`Unpin`]; pin a source that is not with `Box::pin`.
+///
+/// # Example
+/// ```
+/// use bytes::Bytes;
+/// use ssechunk::{AsyncChunkStream, Outcome, Payload};
+///
+/// // A body as an HTTP client hands it over: chunks cut anywhere (reqwest's
+/// // `response.bytes_stream()` works the same).
+/// let body = futures::stream::iter([
+///     Ok::<_, std::io::Error>(Bytes::from_static(b"data: {\"choices\":[{\"delta\":{\"cont")),
+///     Ok(Bytes::from_static(b"ent\":\"Hi\"}}]}\n\ndata: [DONE]\n\n")),
+/// ]);
+/// let mut stream = AsyncChunkStream::from_bytes_stream(body);
+/// futures::executor::block_on(async {
+///     let mut text = String::new();
+///     while let Some(outcome) = stream.next_outcome().await {
+///         if let Outcome::Event { payload: Payload::Chunk(chunk), .. } = outcome? {
+///             text.push_str(chunk.choice().and_then(|c| c.content()).unwrap_or(""));
+///         }
+///     }
+///     assert_eq!(text, "Hi");
+///     Ok::<(), ssechunk::Error>(())
+/// })?;
+/// # Ok::<(), ssechunk::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct AsyncChunkStream<S> {
+    source: S,
+    stream: ChunkStream,
+    ended: bool,
+}
+
+impl<S> AsyncChunkStream<BytesSource<S>> {
+    /// Reads a [`Stream`] of byte chunks (`Bytes`, `Vec<u8>`, ... anything `Into<Bytes>`),
+    /// such as reqwest's `Response::bytes_stream()`; its errors become [`Error::Transport`].
+    /// See [`BytesSource`].
+    pub fn from_bytes_stream<B, E>(body: S) -> Self
+    where
+        S: Stream<Item = Result<B, E>> + Unpin,
+        B: Into<Bytes>,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        Self::new(BytesSource::new(body))
+    }
+}
+
+impl<R> AsyncChunkStream<ReaderSource<R>> {
+    /// Reads a [`tokio::io::AsyncRead`] straight into the parser's buffer; its errors become
+    /// [`Error::Io`]. See [`ReaderSource`].
+    ///
+    /// # Example
+    /// ```
+    /// use ssechunk::{AsyncChunkStream, Outcome, Payload};
+    ///
+    /// // `&[u8]` is an `AsyncRead`; so are a `TcpStream` and a child's stdout.
+    /// let body: &[u8] = b"data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\ndata: [DONE]\n\n";
+    /// let mut stream = AsyncChunkStream::from_reader(body);
+    /// futures::executor::block_on(async {
+    ///     let mut events = 0;
+    ///     while let Some(outcome) = stream.next_outcome().await {
+    ///         if let Outcome::Event { .. } = outcome? {
+    ///             events += 1;
+    ///         }
+    ///     }
+    ///     assert_eq!(events, 2);
+    ///     Ok::<(), ssechunk::Error>(())
+    /// })?;
+    /// # Ok::<(), ssechunk::Error>(())
+    /// ```
+    pub fn from_reader(reader: R) -> Self
+    where
+        R: AsyncRead + Unpin,
+    {
+        Self::new(ReaderSource::new(reader))
+    }
+}
+
+impl<S> AsyncChunkStream<S> {
+    /// Reads from any [`AsyncSource`] with the default [`Config`].
+    pub fn new(source: S) -> Self {
+        Self::with_stream(source, ChunkStream::new())
+    }
+
+    /// Reads from `source` with the given framing settings.
+    pub fn with_config(source: S, config: Config) -> Self {
+        Self::with_stream(source, ChunkStream::with_config(config))
+    }
+
+    /// Reads from `source` into an existing stream, keeping its buffers (and, for a stream
+    /// that had finished, its last event ID), as when reconnecting.
+    pub fn with_stream(source: S, stream: ChunkStream) -> Self {
+        Self {
+            source,
+            stream,
+            ended: false,
+        }
+    }
+
+    /// Whether the input has ended (end of the source, or its error); the outcomes still
+    /// buffered come out of [`AsyncChunkStream::next_outcome`] all the same.
+    pub fn is_ended(&self) -> bool {
+        self.ended
+    }
+
+    /// The stream being fed (its parser holds the last event ID and the retry time).
+    pub fn stream(&self) -> &ChunkStream {
+        &self.stream
+    }
+
+    /// The source.
+    pub fn source(&self) -> &S {
+        &self.source
+    }
+
+    /// The source, mutably.
+    pub fn source_mut(&mut self) -> &mut S {
+        &mut self.source
+    }
+
+    /// The source and the stream, with whatever the stream still buffers.
+    pub fn into_parts(self) -> (S, ChunkStream) {
+        (self.source, self.stream)
+    }
+
+    /// Turns this into a [`Stream`] of owned [`Delta`]s that keeps the assembled message.
+    pub fn into_deltas(self) -> DeltaStream<S> {
+        DeltaStream::new(self)
+    }
+
+    fn end(&mut self) {
+        self.stream.finish();
+        self.ended = true;
+    }
+}
+
+impl<S: AsyncSource> AsyncChunkStream<S> {
+    /// Polls the source until [`AsyncChunkStream::next_outcome`] has something to return
+    /// without waiting: an outcome is buffered, or the input is over. For hand-written futures
+    /// and streams; `next_outcome` calls it.
+    ///
+    /// # Errors
+    /// The source's error ([`Error::Transport`], [`Error::Io`]), once; the input ends there.
+    pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        while !self.ended && !self.stream.ready() {
+            match ready!(self.source.poll_feed(cx, &mut self.stream)) {
+                Ok(true) => {}
+                Ok(false) => self.end(),
+                Err(e) => {
+                    self.end();
+                    return Poll::Ready(Err(e));
+                }
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Waits for the next outcome. `None` means the input has ended and everything in it was
+    /// returned.
+    ///
+    /// # Errors
+    /// - The source's error, [`Error::Transport`] or [`Error::Io`]. That ends the input: the
+    ///   next call returns an [`Outcome::Incomplete`] if the failure cut an event short, then
+    ///   `None`.
+    /// - [`Error::EventTooLarge`] as from [`ChunkStream::next_outcome`]; the stream goes on.
+    pub async fn next_outcome(&mut self) -> Option<Result<Outcome<'_>, Error>> {
+        if let Err(e) = std::future::poll_fn(|cx| self.poll_ready(cx)).await {
+            return Some(Err(e));
+        }
+        self.stream.next_outcome()
+    }
+}
+
+/// One owned piece of a streamed reply, as yielded by [`DeltaStream`].
+///
+/// An event yields as many deltas as it carries: for each choice in order its role, reasoning,
+/// text, refusal, tool-call fragments and finish reason, then the chunk's usage. Empty strings
+/// (such as the `"content":""` many providers send with the role) yield nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Delta {
+    /// `delta.role` of a choice.
+    Role {
+        /// The choice's index.
+        choice: u64,
+        /// The role, such as `assistant`.
+        role: String,
+    },
+    /// The next piece of a choice's reply text (`delta.content`).
+    Text {
+        /// The choice's index.
+        choice: u64,
+        /// The text.
+        text: String,
+    },
+    /// The next piece of a choice's reasoning (`delta.reasoning_content` or
+    /// `delta.reasoning`).
+    Reasoning {
+        /// The choice's index.
+        choice: u64,
+        /// The text.
+        text: String,
+    },
+    /// The next piece of a choice's refusal (`delta.refusal`).
+    Refusal {
+        /// The choice's index.
+        choice: u64,
+        /// The text.
+        text: String,
+    },
+    /// One tool-call fragment: the id and name usually come in the first fragment of a call,
+    /// then argument fragments that only make JSON when joined.
+    ToolCall {
+        /// The choice's index.
+        choice: u64,
+        /// Which tool call of the choice the fragment belongs to.
+        index: u64,
+        /// The call's id, when this fragment carries one.
+        id: Option<String>,
+        /// The function's name, when this fragment carries one.
+        name: Option<String>,
+        /// A fragment of the arguments' JSON text (`""` when none came).
+        arguments: String,
+    },
+    /// A choice's `finish_reason` (`stop`, `length`, `tool_calls`, ...).
+    Finish {
+        /// The choice's index.
+        choice: u64,
+        /// The reason, raw.
+        reason: String,
+    },
+    /// Token counts.
+    Usage(Usage),
+    /// `data: [DONE]`.
+    Done,
+    /// An `{"error": {...}}` event sent in the stream.
+    ApiError {
+        /// `error.message`.
+        message: Option<String>,
+        /// `error.type`.
+        kind: Option<String>,
+        /// `error.code`; a numeric code is written in decimal.
+        code: Option<String>,
+        /// `error.param`.
+        param: Option<String>,
+    },
+    /// An event whose data is not a chunk; the stream goes on after it.
+    Invalid {
+        /// Why it is not a chunk.
+        reason: InvalidData,
+        /// The data, with U+FFFD for invalid UTF-8.
+        data: String,
+    },
+    /// A comment line, with [`Config::comments`] on.
+    Comment(String),
+    /// The stream ended inside an event, which was not dispatched (the connection was cut).
+    Incomplete {
+        /// The event's data as received, if a whole `data` line had arrived.
+        data: Option<String>,
+        /// The last line, which had no line end.
+        line: String,
+    },
+}
+
+fn owned(s: Option<&str>) -> Option<String> {
+    s.filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+impl Delta {
+    /// Appends the deltas of one outcome to `out`.
+    fn extend_from(out: &mut VecDeque<Delta>, outcome: &Outcome<'_>) {
+        let payload = match outcome {
+            Outcome::Event { payload, event } => {
+                if let Payload::Invalid(reason) = payload {
+                    out.push_back(Delta::Invalid {
+                        reason: *reason,
+                        data: lossy(event.data()),
+                    });
+                }
+                payload
+            }
+            Outcome::Comment(text) => return out.push_back(Delta::Comment(lossy(text))),
+            Outcome::Incomplete(incomplete) => {
+                return out.push_back(Delta::Incomplete {
+                    data: incomplete.data().map(lossy),
+                    line: lossy(incomplete.line()),
+                });
+            }
+        };
+        match payload {
+            Payload::Chunk(chunk) => {
+                for c in chunk.choices() {
+                    let choice = c.index();
+                    if let Some(role) = owned(c.role()) {
+                        out.push_back(Delta::Role { choice, role });
+                    }
+                    if let Some(text) = owned(c.reasoning()) {
+                        out.push_back(Delta::Reasoning { choice, text });
+                    }
+                    if let Some(text) = owned(c.content()) {
+                        out.push_back(Delta::Text { choice, text });
+                    }
+                    if let Some(text) = owned(c.refusal()) {
+                        out.push_back(Delta::Refusal { choice, text });
+                    }
+                    for call in c.tool_calls() {
+                        out.push_back(Delta::ToolCall {
+                            choice,
+                            index: call.index(),
+                            id: owned(call.id()),
+                            name: owned(call.name()),
+                            arguments: call.arguments().unwrap_or("").to_owned(),
+                        });
+                    }
+                    if let Some(reason) = owned(c.finish_reason()) {
+                        out.push_back(Delta::Finish { choice, reason });
+                    }
+                }
+                if let Some(usage) = chunk.usage() {
+                    out.push_back(Delta::Usage(usage));
+                }
+            }
+            Payload::Done => out.push_back(Delta::Done),
+            Payload::ApiError(e) => out.push_back(Delta::ApiError {
+                message: e.message().map(str::to_owned),
+                kind: e.kind().map(str::to_owned),
+                code: e.code().map(|code| match code {
+                    crate::ErrorCode::Str(s) => s.to_owned(),
+                    crate::ErrorCode::Int(n) => n.to_string(),
+                    crate::ErrorCode::Float(n) => n.to_string(),
+                }),
+                param: e.param().map(str::to_owned),
+            }),
+            Payload::Invalid(_) => {}
+        }
+    }
+}
+
+/// A [`Stream`] of owned [`Delta`]s read from an async source, which also assembles the
+/// message ([`DeltaStream::message`]). Available with the `async` feature; made by
+/// [`AsyncChunkStream::into_deltas`].
+///
+/// Guarantees:
+/// - The message is updated with each event before its first delta is yielded, so it holds
+///   everything yielded so far; after a transport error it holds everything received before
+///   it.
+/// - No batching delay: a delta is yielded as soon as its event's blank line is in.
+/// - After an error from the source, the stream yields a [`Delta::Incomplete`] if the failure
+///   cut an event short, then ends.
+///
+/// Allocates the strings it hands over; use [`AsyncChunkStream::next_outcome`] where every
+/// allocation counts.
+///
+/// # Example
+/// ```
+/// use bytes::Bytes;
+/// use futures::StreamExt;
+/// use ssechunk::{AsyncChunkStream, Delta, Ending};
+///
+/// let body = futures::stream::iter([
+///     Ok::<_, std::io::Error>(Bytes::from_static(b"data: {\"choices\":[{\"delta\":{\"content\":\"O\"}}]}\n\n")),
+///     Ok(Bytes::from_static(b"data: {\"choices\":[{\"delta\":{\"content\":\"i\"},\"finish_reason\":\"stop\"}]}\n\n")),
+///     Ok(Bytes::from_static(b"data: [DONE]\n\n")),
+/// ]);
+/// let mut deltas = AsyncChunkStream::from_bytes_stream(body).into_deltas();
+/// futures::executor::block_on(async {
+///     let mut text = String::new();
+///     while let Some(delta) = deltas.next().await {
+///         if let Delta::Text { text: piece, .. } = delta? {
+///             text.push_str(&piece); // print it as it arrives
+///         }
+///     }
+///     assert_eq!(text, "Oi");
+///     Ok::<(), ssechunk::Error>(())
+/// })?;
+/// assert_eq!(deltas.message().choices()[0].content.as_deref(), Some("Oi"));
+/// assert_eq!(deltas.message().ending(), Ending::Done);
+/// # Ok::<(), ssechunk::Error>(())
+/// ```
+pub struct DeltaStream<S> {
+    inner: AsyncChunkStream<S>,
+    message: Accumulator,
+    pending: VecDeque<Delta>,
+    terminated: bool,
+}
+
+impl<S: fmt::Debug> fmt::Debug for DeltaStream<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeltaStream")
+            .field("inner", &self.inner)
+            .field("pending", &self.pending.len())
+            .field("terminated", &self.terminated)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> DeltaStream<S> {
+    /// Wraps an [`AsyncChunkStream`].
+    pub fn new(inner: AsyncChunkStream<S>) -> Self {
+        Self {
+            inner,
+            message: Accumulator::new(),
+            pending: VecDeque::new(),
+            terminated: false,
+        }
+    }
+
+    /// The message assembled so far (the whole message once the stream has ended), also
+    /// after an error.
+    pub fn message(&self) -> &Accumulator {
+        &self.message
+    }
+
+    /// The assembled message, giving up the stream.
+    pub fn into_message(self) -> Accumulator {
+        self.message
+    }
+
+    /// The underlying stream.
+    pub fn get_ref(&self) -> &AsyncChunkStream<S> {
+        &self.inner
+    }
+}
+
+// The source is never pinned: `AsyncSource::poll_feed` takes `&mut self`.
+impl<S> Unpin for DeltaStream<S> {}
+
+impl<S: AsyncSource> Stream for DeltaStream<S> {
+    type Item = Result<Delta, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(delta) = this.pending.pop_front() {
+                return Poll::Ready(Some(Ok(delta)));
+            }
+            if this.terminated {
+                return Poll::Ready(None);
+            }
+            if let Err(e) = ready!(this.inner.poll_ready(cx)) {
+                return Poll::Ready(Some(Err(e)));
+            }
+            match this.inner.stream.next_outcome() {
+                None => this.terminated = true,
+                Some(Err(e)) => return Poll::Ready(Some(Err(e))),
+                Some(Ok(outcome)) => {
+                    if let Outcome::Event { payload, .. } = &outcome {
+                        this.message.push_payload(payload);
+                    }
+                    Delta::extend_from(&mut this.pending, &outcome);
+                }
+            }
+        }
+    }
+}
+
+impl<S: AsyncSource> FusedStream for DeltaStream<S> {
+    fn is_terminated(&self) -> bool {
+        self.terminated && self.pending.is_empty()
+    }
+}

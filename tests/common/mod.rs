@@ -1,0 +1,345 @@
+//! Helpers shared by the integration tests: running the parser over split input, a seeded RNG
+//! for split points, and the locator of the recorded corpus.
+//!
+//! Every test file compiles this module on its own and uses a different part of it.
+#![allow(dead_code)]
+
+pub mod reference;
+
+use std::env;
+use std::path::{Path, PathBuf};
+
+use bytes::{Bytes, BytesMut};
+use ssechunk::{Config, Error, Frame, PADDING, Parser};
+
+pub use reference::{OwnedFrame, Parsed};
+
+/// The ways bytes can enter a [`Parser`]; all of them must frame alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feed {
+    /// `feed(&[u8])`, which copies.
+    Slice,
+    /// `spare` + `commit`, as a reader filling the parser's buffer does.
+    Spare,
+    /// `feed_bytes_mut` with room for the padding, so the allocation can be adopted.
+    BytesMut,
+    /// `feed_bytes_mut` without spare room, which must fall back to copying.
+    BytesMutTight,
+    /// `feed_bytes` of the only handle to its buffer.
+    BytesUnique,
+    /// `feed_bytes` while another handle is alive, which must copy.
+    BytesShared,
+    /// `spare` + `commit`, pulling frames only after `ready` says one is there, as the reader
+    /// adapters do.
+    Ready,
+}
+
+pub const FEEDS: [Feed; 7] = [
+    Feed::Slice,
+    Feed::Spare,
+    Feed::BytesMut,
+    Feed::BytesMutTight,
+    Feed::BytesUnique,
+    Feed::BytesShared,
+    Feed::Ready,
+];
+
+/// Converts a borrowed frame to its owned twin.
+pub fn owned(frame: Result<Frame<'_>, Error>) -> OwnedFrame {
+    match frame {
+        Ok(Frame::Event(e)) => {
+            // Cheap consistency checks of the accessors, run on every event of every test.
+            assert_eq!(e.is_message(), e.event_type() == b"message");
+            assert_eq!(e.data_str().ok(), std::str::from_utf8(e.data()).ok());
+            OwnedFrame::Event {
+                event_type: e.event_type().to_vec(),
+                data: e.data().to_vec(),
+                id: e.id().to_vec(),
+            }
+        }
+        Ok(Frame::Comment(text)) => OwnedFrame::Comment(text.to_vec()),
+        Ok(Frame::Incomplete(inc)) => OwnedFrame::Incomplete {
+            data: inc.data().map(<[u8]>::to_vec),
+            line: inc.line().to_vec(),
+        },
+        Err(Error::EventTooLarge { .. }) => OwnedFrame::TooLarge,
+        Err(e) => panic!("framing returned an error it never should: {e}"),
+    }
+}
+
+/// Pulls every frame the parser has ready.
+pub fn drain(parser: &mut Parser, frames: &mut Vec<OwnedFrame>) {
+    let limit = parser.config().get_max_event_bytes();
+    while let Some(frame) = parser.next_frame() {
+        if let Err(Error::EventTooLarge { limit: reported }) = &frame {
+            assert_eq!(*reported, limit, "the error names the limit in force");
+        }
+        frames.push(owned(frame));
+    }
+}
+
+/// Pulls every frame the parser has ready, asking [`Parser::ready`] first each time.
+pub fn drain_when_ready(parser: &mut Parser, frames: &mut Vec<OwnedFrame>) {
+    while parser.ready() {
+        assert!(parser.ready(), "asking twice changes nothing");
+        frames.push(owned(parser.next_frame().expect("ready promised a frame")));
+    }
+    assert!(parser.next_frame().is_none(), "not ready means no frame");
+}
+
+/// Pulls frames the way `feed` goes with.
+fn pull(parser: &mut Parser, frames: &mut Vec<OwnedFrame>, feed: Feed) {
+    if feed == Feed::Ready {
+        drain_when_ready(parser, frames);
+    } else {
+        drain(parser, frames);
+    }
+}
+
+/// Hands one piece of input to the parser the way `feed` says.
+pub fn feed_piece(parser: &mut Parser, piece: &[u8], feed: Feed) {
+    match feed {
+        Feed::Slice => parser.feed(piece),
+        Feed::Spare | Feed::Ready => {
+            let room = parser.spare(piece.len());
+            assert!(room.len() >= piece.len());
+            room[..piece.len()].copy_from_slice(piece);
+            parser.commit(piece.len());
+        }
+        Feed::BytesMut => {
+            let mut buf = BytesMut::with_capacity(piece.len() + PADDING);
+            buf.extend_from_slice(piece);
+            parser.feed_bytes_mut(buf);
+        }
+        Feed::BytesMutTight => parser.feed_bytes_mut(BytesMut::from(piece)),
+        Feed::BytesUnique => {
+            let mut vec = Vec::with_capacity(piece.len() + PADDING);
+            vec.extend_from_slice(piece);
+            parser.feed_bytes(Bytes::from(vec));
+        }
+        Feed::BytesShared => {
+            let bytes = Bytes::copy_from_slice(piece);
+            let other = bytes.clone();
+            parser.feed_bytes(bytes);
+            assert_eq!(other, piece);
+        }
+    }
+}
+
+/// Runs a whole stream through a parser, cut before each offset in `splits` (ascending; a
+/// repeated offset feeds an empty piece), draining after every piece as a client would.
+///
+/// It also checks what must hold at every step: after a drain, the parser holds no more than
+/// the limit (or the start of a BOM), and after the end it stays ended.
+pub fn run_with(config: &Config, input: &[u8], splits: &[usize], feed: Feed) -> Parsed {
+    let mut parser = Parser::with_config(config.clone());
+    let bound = config.get_max_event_bytes().max(2);
+    let mut frames = Vec::new();
+    let mut start = 0;
+    for &cut in splits.iter().chain([input.len()].iter()) {
+        assert!(
+            (start..=input.len()).contains(&cut),
+            "split points must ascend"
+        );
+        feed_piece(&mut parser, &input[start..cut], feed);
+        pull(&mut parser, &mut frames, feed);
+        assert!(
+            parser.buffered() <= bound,
+            "{} bytes held after a drain, limit {}",
+            parser.buffered(),
+            bound
+        );
+        start = cut;
+    }
+    parser.finish();
+    pull(&mut parser, &mut frames, feed);
+    assert!(
+        parser.next_frame().is_none(),
+        "a finished parser stays finished"
+    );
+    Parsed {
+        frames,
+        last_id: parser.last_event_id().to_vec(),
+        retry: parser.retry(),
+    }
+}
+
+/// [`run_with`] through `feed(&[u8])`.
+pub fn run(config: &Config, input: &[u8], splits: &[usize]) -> Parsed {
+    run_with(config, input, splits, Feed::Slice)
+}
+
+/// The whole input in one read.
+pub fn run_whole(config: &Config, input: &[u8]) -> Parsed {
+    run(config, input, &[])
+}
+
+/// One byte per read.
+pub fn run_bytewise(config: &Config, input: &[u8]) -> Parsed {
+    let splits: Vec<usize> = (1..input.len()).collect();
+    run(config, input, &splits)
+}
+
+/// A small deterministic generator (SplitMix64), so that failing split sets can be replayed.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+/// Up to `max_cuts` random split points for an input of `len` bytes, ascending, repeats kept
+/// (they feed empty pieces, which must be harmless too).
+pub fn random_splits(rng: &mut Rng, len: usize, max_cuts: usize) -> Vec<usize> {
+    let cuts = rng.below(max_cuts + 1);
+    let mut splits: Vec<usize> = (0..cuts).map(|_| rng.below(len + 1)).collect();
+    splits.sort_unstable();
+    splits
+}
+
+/// Small reads of random sizes in `1..=max_read`, as a socket delivers them.
+pub fn random_reads(rng: &mut Rng, len: usize, max_read: usize) -> Vec<usize> {
+    let mut splits = Vec::new();
+    let mut at = 0;
+    loop {
+        at += 1 + rng.below(max_read);
+        if at >= len {
+            return splits;
+        }
+        splits.push(at);
+    }
+}
+
+/// Parses `input` whole, then checks that `rounds` random split sets, each through a random
+/// feed path, give the same; byte-at-a-time reads too when `bytewise`. Returns the whole run.
+pub fn check_splits(
+    config: &Config,
+    input: &[u8],
+    rng: &mut Rng,
+    rounds: usize,
+    bytewise: bool,
+) -> Parsed {
+    let whole = run_whole(config, input);
+    if bytewise {
+        assert_eq!(
+            run_bytewise(config, input),
+            whole,
+            "byte-at-a-time differs from whole; input {:?}",
+            input.escape_ascii().to_string()
+        );
+    }
+    for _ in 0..rounds {
+        let splits = if rng.below(2) == 0 {
+            random_splits(rng, input.len(), 8)
+        } else {
+            random_reads(rng, input.len(), 64)
+        };
+        let feed = FEEDS[rng.below(FEEDS.len())];
+        assert_eq!(
+            run_with(config, input, &splits, feed),
+            whole,
+            "split at {splits:?} through {feed:?} differs from whole; input {:?}",
+            input.escape_ascii().to_string()
+        );
+    }
+    whole
+}
+
+/// Where the recorded corpus is: `$SSECHUNK_CORPUS`, or `../shared/corpus` beside the crate.
+///
+/// `None` when it is absent, after saying so on stderr, so that a checkout without it still
+/// passes; with `SSECHUNK_REQUIRE_CORPUS=1` (as CI can set) its absence fails the test instead.
+pub fn corpus_dir() -> Option<PathBuf> {
+    let (dir, shown) = match env::var_os("SSECHUNK_CORPUS") {
+        Some(dir) => {
+            let shown = dir.to_string_lossy().into_owned();
+            (PathBuf::from(dir), shown)
+        }
+        None => (
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
+            "../shared/corpus".to_owned(),
+        ),
+    };
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    let message = format!("corpus tests SKIPPED: {shown} not found (set SSECHUNK_CORPUS)");
+    if env::var("SSECHUNK_REQUIRE_CORPUS").as_deref() == Ok("1") {
+        panic!("{message}, and SSECHUNK_REQUIRE_CORPUS=1 requires it");
+    }
+    eprintln!("{message}");
+    None
+}
+
+/// The corpus files whose names end with `.{ext}` (e.g. `sse`, `awseventstream.bin`), sorted;
+/// `None` when the corpus is absent (see [`corpus_dir`]).
+pub fn corpus_files(ext: &str) -> Option<Vec<PathBuf>> {
+    let dir = corpus_dir()?;
+    let suffix = format!(".{ext}");
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.clone()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.to_string_lossy().ends_with(&suffix) {
+                files.push(path);
+            }
+        }
+    }
+    assert!(
+        !files.is_empty(),
+        "no *{suffix} file under {}: is it the corpus?",
+        dir.display()
+    );
+    files.sort();
+    Some(files)
+}
+
+/// Every recorded stream: the 261 SSE bodies and the 10 AWS event-stream bodies, which are not
+/// SSE but are still bytes a parser may be handed.
+pub fn corpus_streams() -> Option<Vec<PathBuf>> {
+    let mut files = corpus_files("sse")?;
+    files.extend(corpus_files("awseventstream.bin")?);
+    files.sort();
+    Some(files)
+}
+
+/// The OpenAI Chat Completions streams of the corpus (152 files).
+pub fn chat_completion_streams() -> Option<Vec<PathBuf>> {
+    let files = corpus_files("sse")?;
+    Some(
+        files
+            .into_iter()
+            .filter(|path| {
+                let body = std::fs::read(path).expect("corpus file");
+                body.windows(b"\"chat.completion.chunk\"".len())
+                    .any(|w| w == b"\"chat.completion.chunk\"")
+            })
+            .collect(),
+    )
+}
+
+/// A corpus path as shown in messages: relative to the corpus.
+pub fn corpus_name(path: &Path) -> String {
+    match corpus_dir().and_then(|d| path.strip_prefix(d).ok().map(Path::to_path_buf)) {
+        Some(rel) => rel.display().to_string(),
+        None => path.display().to_string(),
+    }
+}
