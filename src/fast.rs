@@ -605,3 +605,53 @@ impl Cursor<'_> {
         Ok(call)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Spans, decode};
+
+    fn fast(json: &str) -> Option<String> {
+        let mut buf = json.as_bytes().to_vec();
+        buf.resize(json.len() + 64, 0);
+        let mut spans = Spans::default();
+        let doc = decode(&mut buf, json.len(), &mut spans)?;
+        let content = spans.choices.first().and_then(|c| c.content);
+        Some(content.map_or(String::new(), |s| {
+            doc[s.start as usize..s.end as usize].to_owned()
+        }))
+    }
+
+    #[test]
+    fn takes_the_common_chunks() {
+        let real = r#"{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Ol\u00e1\n\"!\" \ud83d\ude00"},"logprobs":null,"finish_reason":null}],"usage":{"queue_time":0.03,"prompt_tokens":2}}"#;
+        assert_eq!(fast(real).as_deref(), Some("Olá\n\"!\" 😀"));
+        assert_eq!(fast(r#" { "choices" : [ ] } "#).as_deref(), Some(""));
+        assert_eq!(fast("{}").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn leaves_the_unusual_to_simd_json() {
+        for json in [
+            r#"{"error":{"message":"m"}}"#,
+            r#"{"x":1e5}"#,
+            r#"{"created":-1}"#,
+            r#"{"x":01}"#,
+            r#"{"x":"\ud800"}"#,
+            r#"{"k\u0065y":1}"#,
+            r#"{"x":"a	b"}"#,
+            "{\"x\":\"\u{e9}\"}\u{0}",
+            r#"[1]"#,
+            r#"{"x":[1,]}"#,
+            r#"{"x":tru}"#,
+            r#"{"x":1}{"#,
+        ] {
+            assert_eq!(fast(json), None, "{json}");
+        }
+        let deep = format!("{{\"x\":{}{}}}", "[".repeat(100), "]".repeat(100));
+        assert_eq!(fast(&deep), None);
+        let mut invalid_utf8 = b"{\"x\":\"\xff\"}".to_vec();
+        let len = invalid_utf8.len();
+        invalid_utf8.resize(len + 64, 0);
+        assert!(decode(&mut invalid_utf8, len, &mut Spans::default()).is_none());
+    }
+}

@@ -1,0 +1,122 @@
+//! The specialised fast path of `ChunkDecoder::decode` against simd-json alone
+//! (`decode_with_simd_json`): the two must give the same payload for every input. The fast
+//! path may only skip work, never change a result.
+//!
+//! Inputs are real chunks and hand-made edge cases, then the same with random edits drawn
+//! from the bytes that matter to JSON (quotes, escapes, digits, brackets, control and
+//! non-ASCII bytes), so that most mutants are near-valid documents.
+
+#[path = "common/chunk_reference.rs"]
+mod chunk_reference;
+
+use chunk_reference::{RefPayload, from_payload, reference};
+use proptest::prelude::*;
+use ssechunk::ChunkDecoder;
+
+const BASES: &[&str] = &[
+    r#"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1758884734,"model":"m","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"role":"assistant","content":"Ol\u00e1 \"x\"\n\ud83d\ude00"},"logprobs":null,"finish_reason":null}],"usage":null,"obfuscation":"ab"}"#,
+    r#"{"id":"c","choices":[{"index":1,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"add","arguments":"{\"a\": 2, \"b\": 3}"}},{"index":1,"function":{"arguments":"\\u"}}]},"finish_reason":"tool_calls"}]}"#,
+    r#"{"choices":[],"usage":{"queue_time":0.035865149,"prompt_tokens":20,"completion_tokens":3,"total_tokens":23,"prompt_tokens_details":{"cached_tokens":5},"completion_tokens_details":{"reasoning_tokens":7}}}"#,
+    r#"{"choices":[{"delta":{"reasoning_content":"","reasoning":"r"}},{"index":2,"delta":{"reasoning":"think"},"finish_reason":"eos_token"}],"x":[1,-2,3.5,true,false,null,{"y":[[]]}]}"#,
+    r#"  {"id":"", "model":"" , "choices" : null , "usage" : {}          }  "#,
+    r#"{"error":{"message":"bad","type":"invalid_request_error","code":400,"param":null}}"#,
+    r#"{"error":"not an object","choices":[{"delta":{"content":"ok"}}]}"#,
+    r#"{"created":-1,"choices":[{"index":1e2,"delta":{"content":5}}],"usage":{"prompt_tokens":1.0}}"#,
+    r#"{"id":"a","id":"b","choices":[{"delta":{"content":"1"}}],"choices":[{"delta":{"content":"2"},"delta":{"refusal":"no"}}]}"#,
+    r#"{"k\u0065y":1,"content":"\u0000\t\b\f\r\/","choices":[{"delta":{"content":"\u2028\u2029"}}]}"#,
+    r#"[1,2]"#,
+    r#""just a string""#,
+    r#"{"choices":[{"delta":{"tool_calls":[1,"x",{"index":3,"function":null}]}}]}"#,
+];
+
+/// The bytes an edit inserts or writes.
+const ALPHABET: &[u8] =
+    b"{}[]\":,\\u0123456789abcdefnrtlsE+-. \t\n\r\x00\x1f\x7f\x80\xc3\xa9\xed\xa0\xf0\x9f";
+
+fn same(data: &[u8]) {
+    let mut fast = ChunkDecoder::new();
+    let mut slow = ChunkDecoder::new();
+    let a = from_payload(&fast.decode(data));
+    let b = from_payload(&slow.decode_with_simd_json(data));
+    assert_eq!(
+        a,
+        b,
+        "fast path and simd-json disagree on {:?}",
+        String::from_utf8_lossy(data)
+    );
+}
+
+#[test]
+fn bases_agree_and_match_the_reference() {
+    for base in BASES {
+        same(base.as_bytes());
+        let mut decoder = ChunkDecoder::new();
+        let got = from_payload(&decoder.decode(base.as_bytes()));
+        assert_eq!(got, reference(base.as_bytes()), "{base}");
+    }
+}
+
+#[test]
+fn every_prefix_agrees() {
+    for base in BASES {
+        for end in 0..=base.len() {
+            same(&base.as_bytes()[..end]);
+        }
+    }
+}
+
+#[test]
+fn chunks_come_out_of_the_fast_path_with_escapes_unescaped() {
+    let mut decoder = ChunkDecoder::new();
+    match decoder.decode(BASES[0].as_bytes()) {
+        ssechunk::Payload::Chunk(chunk) => {
+            let content = chunk.choice().and_then(|c| c.content());
+            assert_eq!(content, Some("Olá \"x\"\n😀"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A lone surrogate is invalid JSON for both paths.
+    assert_eq!(
+        from_payload(&decoder.decode(br#"{"choices":[{"delta":{"content":"\ud800"}}]}"#)),
+        RefPayload::Invalid(chunk_reference::RefInvalid::NotJson)
+    );
+}
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Insert(usize, u8),
+    Delete(usize),
+    Replace(usize, u8),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    let byte = proptest::sample::select(ALPHABET);
+    prop_oneof![
+        (any::<usize>(), byte.clone()).prop_map(|(i, b)| Edit::Insert(i, b)),
+        any::<usize>().prop_map(Edit::Delete),
+        (any::<usize>(), byte).prop_map(|(i, b)| Edit::Replace(i, b)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutants_agree(base in proptest::sample::select(BASES), edits in proptest::collection::vec(edit(), 1..4)) {
+        let mut data = base.as_bytes().to_vec();
+        for e in edits {
+            match e {
+                Edit::Insert(i, b) => { let i = i % (data.len() + 1); data.insert(i, b); }
+                Edit::Delete(i) if !data.is_empty() => { let i = i % data.len(); data.remove(i); }
+                Edit::Replace(i, b) if !data.is_empty() => { let i = i % data.len(); data[i] = b; }
+                _ => {}
+            }
+        }
+        same(&data);
+    }
+
+    #[test]
+    fn arbitrary_bytes_agree(data in proptest::collection::vec(proptest::sample::select(ALPHABET), 0..64)) {
+        same(&data);
+    }
+}
