@@ -88,7 +88,7 @@ pub async fn run(
 }
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), BoxError> {
+async fn main() -> std::process::ExitCode {
     let base_url =
         std::env::var("OPENAI_BASE_URL").unwrap_or_else(|_| "https://api.openai.com/v1".into());
     let api_key = std::env::var("OPENAI_API_KEY").ok();
@@ -99,16 +99,23 @@ async fn main() -> Result<(), BoxError> {
     } else {
         args.join(" ")
     };
-    let result = run(
-        &base_url,
-        api_key.as_deref(),
-        &model,
-        &prompt,
-        &mut std::io::stdout(),
-    )
-    .await;
-    if result.is_err() && base_url.starts_with("https://") {
-        eprintln!("(https needs reqwest's `rustls` feature: see the top of examples/chat.rs)");
+    let mut stdout = std::io::stdout();
+    match run(&base_url, api_key.as_deref(), &model, &prompt, &mut stdout).await {
+        Ok(_) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprint!("error: {e}");
+            let mut source = e.source();
+            while let Some(cause) = source {
+                eprint!(": {cause}");
+                source = cause.source();
+            }
+            eprintln!();
+            if base_url.starts_with("https://") {
+                eprintln!(
+                    "(https needs reqwest's `rustls` feature: see the top of examples/chat.rs)"
+                );
+            }
+            std::process::ExitCode::FAILURE
+        }
     }
-    result.map(drop)
 }

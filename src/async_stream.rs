@@ -231,7 +231,7 @@ impl<R> AsyncChunkStream<ReaderSource<R>> {
     ///
     /// # Example
     /// ```
-    /// use ssechunk::{AsyncChunkStream, Outcome, Payload};
+    /// use ssechunk::{AsyncChunkStream, Outcome};
     ///
     /// // `&[u8]` is an `AsyncRead`; so are a `TcpStream` and a child's stdout.
     /// let body: &[u8] = b"data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\ndata: [DONE]\n\n";

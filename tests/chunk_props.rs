@@ -576,7 +576,7 @@ fn cuts_from(indexes: &[Index], len: usize) -> Vec<usize> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn streams_match_the_reference_at_any_split(

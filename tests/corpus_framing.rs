@@ -48,12 +48,12 @@ fn corpus_frames_alike_however_read() {
             }
         }
     }
-    eprintln!(
+    common::say(&format!(
         "corpus framing: {} files ({sse_files} SSE, {} not SSE), {bytes} bytes, \
          {events} events, {incomplete} streams ending inside an event",
         files.len(),
         files.len() - sse_files,
-    );
+    ));
 }
 
 /// The Chat Completions streams, which the chunk layer is built on: every event but the last
@@ -84,8 +84,8 @@ fn chat_completion_streams_frame_into_chunks() {
             }
         }
     }
-    eprintln!(
+    common::say(&format!(
         "corpus chat completions: {} files, {chunks} chunks, {done} ending in [DONE]",
         files.len()
-    );
+    ));
 }

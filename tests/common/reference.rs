@@ -181,19 +181,14 @@ pub fn parse(input: &[u8], comments: bool) -> Parsed {
                 data.push(b'\n');
             }
             b"event" => event_type = value.to_vec(),
-            b"id" => {
-                if !value.contains(&0) {
-                    last_id = value.to_vec();
-                }
+            b"id" if !value.contains(&0) => last_id = value.to_vec(),
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                // All digits, so parsing can only fail by overflow, which the crate documents
+                // as saturating.
+                let text = std::str::from_utf8(value).expect("ASCII digits");
+                retry = Some(text.parse().unwrap_or(u64::MAX));
             }
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    // All digits, so parsing can only fail by overflow, which the crate
-                    // documents as saturating.
-                    let text = std::str::from_utf8(value).expect("ASCII digits");
-                    retry = Some(text.parse().unwrap_or(u64::MAX));
-                }
-            }
+            // Any other name, and an `id` with NUL or a `retry` not all digits: ignored.
             _ => {}
         }
     }

@@ -1,5 +1,6 @@
 //! `ssechunk`: parse an LLM API's Server-Sent Events stream from a file or standard input.
 
+mod bench;
 mod demo;
 mod json;
 mod modes;
@@ -9,6 +10,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use ssechunk::{Config, Frame, Parser};
+
+#[global_allocator]
+static ALLOCATOR: bench::Counting = bench::Counting;
 
 const USAGE: &str = "\
 usage: ssechunk [MODE] [--read-size N] [--max-event-bytes N] [--no-decode] [FILE]
@@ -22,6 +26,7 @@ modes:
   message  one JSON line: the assembled message
   stats    one JSON line of counts and timing (--no-decode: framing only)
   demo     replay the two recorded streams built into the binary through `text`
+  bench    measure framing and decoding speed on a generated stream (no input)
 
 Exit status: 0 once the input was read to the end, whatever it held (problems in the
 stream are reported on stderr); 1 on an I/O error; 2 on a usage error.
@@ -81,7 +86,7 @@ fn parse_args() -> Result<Args, String> {
 fn is_mode(s: &str) -> bool {
     matches!(
         s,
-        "text" | "events" | "chunks" | "message" | "stats" | "demo"
+        "text" | "events" | "chunks" | "message" | "stats" | "demo" | "bench"
     )
 }
 
@@ -99,6 +104,9 @@ fn main() -> ExitCode {
     };
     if args.mode == "demo" {
         return finish(demo::run(&args));
+    }
+    if args.mode == "bench" {
+        return finish(bench::run(io::stdout().lock()));
     }
     let input: Box<dyn Read> = match &args.file {
         None => Box::new(io::stdin().lock()),
