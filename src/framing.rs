@@ -261,6 +261,8 @@ pub struct Parser {
     end_reported: bool,
     /// A frame found by [`Parser::ready`] and not yet returned.
     found: Option<Found>,
+    /// The length of the slice the last [`Parser::spare`] returned, not yet committed.
+    spare_len: usize,
 }
 
 impl Default for Parser {
@@ -310,6 +312,7 @@ impl Parser {
             eof: false,
             end_reported: false,
             found: None,
+            spare_len: 0,
         }
     }
 
@@ -348,9 +351,8 @@ impl Parser {
     /// Feeding after [`Parser::finish`] starts a new stream (as after a reconnection): the
     /// buffered state is cleared, and the last event ID and retry time are kept.
     pub fn feed(&mut self, input: &[u8]) {
-        let spare = self.spare(input.len());
-        spare[..input.len()].copy_from_slice(input);
-        self.end += input.len();
+        self.spare(input.len()).copy_from_slice(input);
+        self.commit(input.len());
     }
 
     /// Appends input held in a `BytesMut`, adopting its allocation without copying the bytes
@@ -415,16 +417,18 @@ impl Parser {
         if self.buf.len() < need {
             self.buf.resize(need, 0);
         }
+        self.spare_len = n;
         &mut self.buf[self.end..self.end + n]
     }
 
     /// Declares that `n` bytes were written at the start of [`Parser::spare`]'s slice.
     ///
-    /// `n` is clamped to the room there is, so a wrong count never reads uninitialised memory
-    /// or panics.
+    /// `n` is clamped to the length of that slice (and a second commit without a new
+    /// [`Parser::spare`] commits nothing), so a wrong count never takes in stale bytes or
+    /// panics.
     pub fn commit(&mut self, n: usize) {
-        let room = self.buf.len().saturating_sub(self.end + PADDING);
-        self.end += n.min(room);
+        self.end += n.min(self.spare_len);
+        self.spare_len = 0;
     }
 
     /// Marks the end of the input. The frames still buffered come out of

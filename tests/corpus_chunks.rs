@@ -173,17 +173,18 @@ fn binary_bodies_do_not_panic() {
         return;
     };
     let files = chunk_reference::files_ending(&dir, ".awseventstream.bin");
+    let (mut events, mut not_json) = (0, 0);
     for (i, path) in files.iter().enumerate() {
         let body = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let decoded = check_file(&path.display().to_string(), &body, 5000 + i as u64);
-        let invalid = decoded
+        events += decoded.events().count();
+        not_json += decoded
             .events()
             .filter(|(_, p)| **p == RefPayload::Invalid(RefInvalid::NotJson))
             .count();
-        eprintln!(
-            "{}: {} events, {invalid} not JSON",
-            path.file_name().unwrap_or_default().to_string_lossy(),
-            decoded.events().count()
-        );
     }
+    eprintln!(
+        "binary bodies: {} files, {events} events, {not_json} not JSON",
+        files.len()
+    );
 }

@@ -75,13 +75,16 @@ fn run(config: &Config, input: &[u8], ends: &[usize], mut rng: Option<Rng>) -> P
     }
 }
 
-/// Whole, one byte at a time and in random reads: all must agree. Returns the whole run.
+/// Whole, one byte at a time (short inputs) and in random reads: all must agree. Returns the
+/// whole run.
 fn check_splits(config: &Config, input: &[u8], rng: &mut Rng) -> Parsed {
     let len = input.len();
     let whole = run(config, input, &[len], None);
     let show = || input.escape_ascii().to_string();
-    let bytewise: Vec<usize> = (1..=len).collect();
-    assert_eq!(run(config, input, &bytewise, None), whole, "bytewise; {:?}", show());
+    if len <= 1024 {
+        let bytewise: Vec<usize> = (1..=len).collect();
+        assert_eq!(run(config, input, &bytewise, None), whole, "bytewise; {:?}", show());
+    }
     for _ in 0..2 {
         let seed = rng.next_u64();
         let ends = reads(&mut Rng::new(seed), len);

@@ -81,8 +81,10 @@ fuzz_target!(|input: &[u8]| {
     whole.payloads.iter().for_each(|p| reference.push(p));
     assert_eq!(from_accumulator(&whole.message), reference.message(), "accumulator vs reference");
     let show = || input.escape_ascii().to_string();
-    let bytewise: Vec<usize> = (1..=len).collect();
-    assert_eq!(run(&config, input, &bytewise, None), whole, "bytewise; {:?}", show());
+    if len <= 1024 {
+        let bytewise: Vec<usize> = (1..=len).collect();
+        assert_eq!(run(&config, input, &bytewise, None), whole, "bytewise; {:?}", show());
+    }
     for _ in 0..2 {
         let seed = rng.next_u64();
         let ends = reads(&mut Rng::new(seed), len);

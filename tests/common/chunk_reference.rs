@@ -403,10 +403,8 @@ pub struct RefAccumulator {
 
 /// Keeps the first non-empty value.
 fn keep_first(target: &mut Option<String>, value: &Option<String>) {
-    if target.is_none() {
-        if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
-            *target = Some(v.clone());
-        }
+    if let (None, Some(v)) = (&target, value.as_ref().filter(|v| !v.is_empty())) {
+        *target = Some(v.clone());
     }
 }
 
@@ -534,6 +532,8 @@ pub fn from_accumulator(acc: &Accumulator) -> RefMessage {
 // Running whole streams through `ChunkStream`.
 
 /// One outcome of a [`ChunkStream`], owned.
+// Test data: the size of the rare variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     Event {

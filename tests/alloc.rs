@@ -1,0 +1,380 @@
+//! Allocation counts: once its buffers have grown, `ChunkStream` frames and decodes a whole
+//! recorded corpus without allocating, and the `Accumulator` allocates in proportion to its
+//! output, not per chunk.
+//!
+//! A counting global allocator wraps the system one. Only allocations made by the measuring
+//! thread while a measurement is on are counted (a thread-local flag), so the test harness's
+//! own threads never disturb a figure, and a mutex keeps measurements from overlapping.
+//!
+//! Without the corpus (`../shared/corpus` or `$SSECHUNK_CORPUS`) the two seed cassettes,
+//! repeated, stand in for it, unless `SSECHUNK_REQUIRE_CORPUS=1` demands the corpus.
+
+#[path = "common/chunk_reference.rs"]
+mod chunk_reference;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::hint::black_box;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ssechunk::{Accumulator, ChunkStream, Frame, Outcome, Parser, Payload};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+static MEASURING: Mutex<()> = Mutex::new(());
+
+thread_local! {
+    // Const-initialised and without a destructor, so reading it never allocates.
+    static ACTIVE: Cell<bool> = const { Cell::new(false) };
+}
+
+fn note() {
+    if ACTIVE.try_with(Cell::get).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; counting touches only an
+// atomic and a const thread-local, neither of which allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: the caller's guarantees are passed on as they are.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // A growth is an allocation as far as a hot loop is concerned.
+        note();
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f`, counting the allocations it makes on this thread.
+fn counted<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    ACTIVE.with(|a| a.set(true));
+    let out = f();
+    ACTIVE.with(|a| a.set(false));
+    (out, ALLOCATIONS.load(Ordering::Relaxed) - before)
+}
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    MEASURING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Reads of the size a client typically uses.
+const READ: usize = 64 * 1024;
+
+/// The streams measured: every Chat Completions stream of the corpus, or, without it, the two
+/// seed cassettes repeated. `None` only when neither is there.
+fn streams() -> Vec<(String, Vec<u8>)> {
+    if let Some(corpus) = chunk_reference::load_corpus() {
+        return corpus.chat;
+    }
+    eprintln!("alloc: measuring the seed cassettes, repeated, instead of the corpus");
+    [
+        "groq-openai-go__simple_streaming.yaml",
+        "huggingface-fantasy__simple_streaming.yaml",
+    ]
+    .iter()
+    .map(|name| (name.to_string(), fixture_body(name).repeat(400)))
+    .collect()
+}
+
+/// The SSE body of a go-vcr cassette: `interactions[0].response.body`.
+fn fixture_body(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text).expect("the cassette is YAML");
+    docs[0]["interactions"][0]["response"]["body"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name}: no response body"))
+        .as_bytes()
+        .to_vec()
+}
+
+/// Every stream one after the other; each ends with a blank line, so events never merge.
+fn concatenated(streams: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut all = Vec::new();
+    for (name, body) in streams {
+        assert!(
+            body.ends_with(b"\n\n"),
+            "{name} does not end with a blank line"
+        );
+        all.extend_from_slice(body);
+    }
+    all
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Seen {
+    events: u64,
+    chunks: u64,
+    /// A sum over every byte length and number the views expose, so that nothing is skipped.
+    touched: u64,
+}
+
+fn len(s: Option<&str>) -> u64 {
+    s.map_or(0, |s| s.len() as u64 + 1)
+}
+
+/// Reads every field of a payload, as a client would.
+fn touch(payload: &Payload<'_>, seen: &mut Seen) {
+    match payload {
+        Payload::Chunk(chunk) => {
+            seen.chunks += 1;
+            let mut t = len(chunk.id()) + len(chunk.model()) + len(chunk.system_fingerprint());
+            t += chunk.created().unwrap_or(0) % 7;
+            if let Some(u) = chunk.usage() {
+                t += u.prompt_tokens + u.completion_tokens + u.total_tokens;
+                t += u.cached_tokens.unwrap_or(0) + u.reasoning_tokens.unwrap_or(0);
+            }
+            for choice in chunk.choices() {
+                t += choice.index() + len(choice.role()) + len(choice.content());
+                t += len(choice.reasoning()) + len(choice.refusal()) + len(choice.finish_reason());
+                for call in choice.tool_calls() {
+                    t += call.index() + len(call.id()) + len(call.kind());
+                    t += len(call.name()) + len(call.arguments());
+                }
+            }
+            t += len(chunk.choice().and_then(|c| c.content()));
+            seen.touched = seen.touched.wrapping_add(t);
+        }
+        Payload::ApiError(e) => {
+            let t =
+                len(e.message()) + len(e.kind()) + len(e.param()) + u64::from(e.code().is_some());
+            seen.touched = seen.touched.wrapping_add(t);
+        }
+        Payload::Done => seen.touched += 1,
+        Payload::Invalid(_) => seen.touched += 2,
+    }
+}
+
+/// Feeds `input` in 64 KiB reads and pulls and touches every outcome.
+fn pass(stream: &mut ChunkStream, input: &[u8]) -> Seen {
+    let mut seen = Seen::default();
+    for piece in input.chunks(READ) {
+        stream.feed(piece);
+        while let Some(outcome) = stream.next_outcome() {
+            match outcome.expect("no event in the corpus is over the default limit") {
+                Outcome::Event { event, payload } => {
+                    seen.events += 1;
+                    seen.touched += (event.data().len() + event.event_type().len()) as u64;
+                    touch(&payload, &mut seen);
+                }
+                Outcome::Comment(text) => seen.touched += text.len() as u64,
+                Outcome::Incomplete(_) => panic!("the stream is not finished"),
+            }
+        }
+    }
+    black_box(seen)
+}
+
+/// The same with the framing parser alone.
+fn framing_pass(parser: &mut Parser, input: &[u8]) -> u64 {
+    let mut events = 0;
+    for piece in input.chunks(READ) {
+        parser.feed(piece);
+        while let Some(frame) = parser.next_frame() {
+            if let Ok(Frame::Event(event)) = frame {
+                black_box(event.data());
+                events += 1;
+            }
+        }
+    }
+    events
+}
+
+#[test]
+fn decoding_allocates_nothing_in_steady_state() {
+    let input = concatenated(&streams());
+    let _guard = lock();
+    let mut stream = ChunkStream::new();
+    let (first, warm_up) = counted(|| pass(&mut stream, &input));
+    let (second, steady) = counted(|| pass(&mut stream, &input));
+    assert_eq!(first, second, "both passes see the same events");
+    assert!(second.events > 0);
+    eprintln!(
+        "alloc: ChunkStream over {} bytes, {} events ({} chunks) in 64 KiB reads: warm-up {} \
+         allocations, then {} ({:.4} per event)",
+        input.len(),
+        second.events,
+        second.chunks,
+        warm_up,
+        steady,
+        steady as f64 / second.events as f64
+    );
+    assert_eq!(steady, 0, "framing and decoding allocated once warm");
+
+    // A third pass in socket-sized reads, which cut events in other places: the buffers are
+    // already larger than any event plus a read, so they are reused as they are.
+    let (third, small_reads) = counted(|| {
+        let mut seen = Seen::default();
+        for piece in input.chunks(1460) {
+            stream.feed(piece);
+            while let Some(outcome) = stream.next_outcome() {
+                if let Ok(Outcome::Event { payload, .. }) = outcome {
+                    seen.events += 1;
+                    touch(&payload, &mut seen);
+                }
+            }
+        }
+        seen
+    });
+    assert_eq!(third.events, second.events);
+    eprintln!("alloc: the same in 1460-byte reads: {small_reads} allocations");
+    assert_eq!(small_reads, 0, "small reads allocated once warm");
+}
+
+#[test]
+fn framing_allocates_nothing_in_steady_state() {
+    let input = concatenated(&streams());
+    let _guard = lock();
+    let mut parser = Parser::new();
+    let (first, warm_up) = counted(|| framing_pass(&mut parser, &input));
+    let (second, steady) = counted(|| framing_pass(&mut parser, &input));
+    assert_eq!(first, second);
+    eprintln!(
+        "alloc: Parser over {} events: warm-up {warm_up} allocations, then {steady}",
+        second
+    );
+    assert_eq!(steady, 0, "framing allocated once warm");
+}
+
+/// Allocations a message can need when its strings and vectors grow geometrically: one
+/// allocation per string or vector, plus one per doubling of its length.
+fn geometric_bound(acc: &Accumulator) -> u64 {
+    let string = |s: &str| 2 + u64::from((s.len() + 1).ilog2());
+    let opt = |s: &Option<String>| s.as_deref().map_or(0, string);
+    let vec = |n: usize| 1 + u64::from((n + 1).ilog2());
+    let mut bound = opt(&acc.id().map(str::to_owned))
+        + opt(&acc.model().map(str::to_owned))
+        + vec(acc.choices().len());
+    for c in acc.choices() {
+        bound += opt(&c.role) + opt(&c.content) + opt(&c.reasoning) + opt(&c.refusal);
+        bound += opt(&c.finish_reason) + vec(c.tool_calls.len());
+        for t in &c.tool_calls {
+            bound += opt(&t.id) + opt(&t.kind) + opt(&t.name) + string(&t.arguments);
+        }
+    }
+    bound
+}
+
+#[test]
+fn accumulator_allocates_in_proportion_to_output() {
+    let streams = streams();
+    let _guard = lock();
+    let mut stream = ChunkStream::new();
+    // Warm the stream's buffers on everything first, so that what is counted below is the
+    // accumulator's alone.
+    pass(&mut stream, &concatenated(&streams));
+    let (mut total_chunks, mut total_allocs, mut long_streams) = (0u64, 0u64, 0usize);
+    let (mut long_chunks, mut long_allocs) = (0u64, 0u64);
+    for (name, body) in &streams {
+        let mut acc = Accumulator::new();
+        let mut allocs = 0;
+        let ((), all) = counted(|| {
+            for piece in body.chunks(READ) {
+                stream.feed(piece);
+                while let Some(outcome) = stream.next_outcome() {
+                    if let Ok(Outcome::Event { payload, .. }) = outcome {
+                        // The accumulator's own share, read off the running count.
+                        let before = ALLOCATIONS.load(Ordering::Relaxed);
+                        acc.push_payload(&payload);
+                        allocs += ALLOCATIONS.load(Ordering::Relaxed) - before;
+                    }
+                }
+            }
+        });
+        let chunks = black_box(&acc).chunks();
+        assert!(chunks > 0, "{name}");
+        assert_eq!(all, allocs, "{name}: the warm stream itself allocated");
+        let bound = geometric_bound(&acc);
+        assert!(
+            allocs <= bound,
+            "{name}: {allocs} allocations for {chunks} chunks, more than geometric growth \
+             needs ({bound})"
+        );
+        total_chunks += chunks;
+        total_allocs += allocs;
+        // A long stream's message costs far fewer allocations than it has chunks.
+        if chunks >= 100 {
+            long_streams += 1;
+            long_chunks += chunks;
+            long_allocs += allocs;
+            assert!(
+                allocs * 4 < chunks,
+                "{name}: {allocs} allocations for {chunks} chunks"
+            );
+        }
+    }
+    eprintln!(
+        "alloc: Accumulator over {} streams: {total_allocs} allocations for {total_chunks} \
+         chunks ({:.3} per chunk); the {long_streams} streams of 100+ chunks: {long_allocs} \
+         for {long_chunks} ({:.3} per chunk)",
+        streams.len(),
+        total_allocs as f64 / total_chunks as f64,
+        long_allocs as f64 / long_chunks.max(1) as f64,
+    );
+}
+
+/// Ten thousand one-character deltas, in two choices with a tool call each: the allocations
+/// grow with the logarithm of the output, not with the number of chunks.
+#[test]
+fn accumulator_allocations_do_not_grow_per_chunk() {
+    let mut input = Vec::new();
+    input.extend_from_slice(
+        b"data: {\"id\":\"c\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\"}}]}\n\n",
+    );
+    for i in 0..10_000 {
+        let line = format!(
+            "data: {{\"id\":\"c\",\"choices\":[{{\"index\":{},\"delta\":{{\"content\":\"x\",\"tool_calls\":[{{\"index\":0,\"function\":{{\"arguments\":\"y\"}}}}]}}}}]}}\n\n",
+            i % 2
+        );
+        input.extend_from_slice(line.as_bytes());
+    }
+    input.extend_from_slice(b"data: [DONE]\n\n");
+    let _guard = lock();
+    let mut stream = ChunkStream::new();
+    pass(&mut stream, &input);
+    let mut acc = Accumulator::new();
+    let ((), allocs) = counted(|| {
+        for piece in input.chunks(READ) {
+            stream.feed(piece);
+            while let Some(Ok(Outcome::Event { payload, .. })) = stream.next_outcome() {
+                acc.push_payload(&payload);
+            }
+        }
+    });
+    assert_eq!(acc.chunks(), 10_001);
+    assert_eq!(
+        acc.choices()[1].content.as_deref().map(str::len),
+        Some(5_000)
+    );
+    let bound = geometric_bound(&acc);
+    eprintln!("alloc: Accumulator over 10,001 chunks: {allocs} allocations (bound {bound})");
+    assert!(allocs <= bound, "{allocs} allocations, bound {bound}");
+    assert!(allocs < 100, "{allocs} allocations for 10,001 chunks");
+}

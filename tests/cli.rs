@@ -1,0 +1,275 @@
+//! The command-line contract: exact output lines of every mode, exit status 0 on any input at
+//! any read size, and bounded memory on an endless line.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ssechunk");
+
+fn run(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().expect("the binary ends");
+    writer.join().expect("the writer ends");
+    output
+}
+
+fn stdout_lines(args: &[&str], input: &[u8]) -> Vec<String> {
+    let out = run(args, input);
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    let text = String::from_utf8(out.stdout).expect("stdout is UTF-8");
+    text.lines().map(str::to_owned).collect()
+}
+
+const STREAM: &[u8] = b": keep-alive\r\n\
+id: 7\r\n\
+data: {\"id\":\"c1\",\"model\":\"m\",\"created\":5,\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Ol\\u00e1\"}}]}\r\n\r\n\
+event: error\n\
+data: {\"error\":{\"message\":\"slow down\",\"type\":\"rate_limit\",\"code\":429}}\n\n\
+data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning\":\"r\",\"tool_calls\":[{\"index\":0,\"id\":\"t\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\"\"}}]},\"finish_reason\":\"tool_calls\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}\n\n\
+data: not json\n\n\
+data: [DONE]\n\n\
+data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"function\":{\"arguments\":\":1}\"}}]}}]}\n\n\
+data: partial";
+
+#[test]
+fn events_mode() {
+    for read in ["1", "3", "64", "65536"] {
+        let lines = stdout_lines(&["events", "--read-size", read], STREAM);
+        assert_eq!(lines.len(), 6, "{lines:?}");
+        assert_eq!(
+            lines[0],
+            r#"{"event":"message","data":"{\"id\":\"c1\",\"model\":\"m\",\"created\":5,\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Ol\\u00e1\"}}]}","id":"7"}"#
+        );
+        assert!(lines[1].starts_with(r#"{"event":"error","data":"{\"error\""#));
+        assert!(lines[1].ends_with(r#","id":"7"}"#));
+        assert_eq!(
+            lines[3],
+            r#"{"event":"message","data":"not json","id":"7"}"#
+        );
+        assert_eq!(lines[4], r#"{"event":"message","data":"[DONE]","id":"7"}"#);
+    }
+}
+
+#[test]
+fn events_mode_decodes_invalid_utf8_as_the_rules_do() {
+    let lines = stdout_lines(&["events"], b"data: a\xffb\xe2\x82\n\n");
+    assert_eq!(
+        lines,
+        [r#"{"event":"message","data":"a\u{fffd}b\u{fffd}","id":""}"#
+            .replace("\\u{fffd}", "\u{fffd}")]
+    );
+}
+
+#[test]
+fn chunks_mode() {
+    let lines = stdout_lines(&["chunks", "--read-size", "7"], STREAM);
+    assert_eq!(
+        lines,
+        [
+            r#"{"id":"c1","model":"m","created":5,"choices":[{"index":0,"role":"assistant","content":"Olá","reasoning":null,"refusal":null,"tool_calls":[],"finish_reason":null}],"usage":null}"#,
+            r#"{"error":{"message":"slow down","type":"rate_limit","code":429}}"#,
+            r#"{"id":null,"model":null,"created":null,"choices":[{"index":0,"role":null,"content":null,"reasoning":"r","refusal":null,"tool_calls":[{"index":0,"id":"t","name":"f","arguments":"{\"a\""}],"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"#,
+            r#"{"invalid":true}"#,
+            r#"{"done":true}"#,
+            r#"{"id":null,"model":null,"created":null,"choices":[{"index":0,"role":null,"content":null,"reasoning":null,"refusal":null,"tool_calls":[{"index":0,"id":null,"name":null,"arguments":":1}"}],"finish_reason":null}],"usage":null}"#,
+        ]
+    );
+}
+
+#[test]
+fn message_mode() {
+    let lines = stdout_lines(&["message", "--read-size", "5"], STREAM);
+    assert_eq!(lines.len(), 1);
+    let want = r#"{"id":"c1","model":"m","choices":[{"index":0,"role":"assistant","content":"Olá","reasoning":"r","refusal":null,"tool_calls":[{"index":0,"id":"t","name":"f","arguments":"{\"a\":1}"}],"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}"#;
+    assert!(lines[0].starts_with(want), "{}", lines[0]);
+}
+
+#[test]
+fn stats_modes() {
+    let lines = stdout_lines(&["stats", "--read-size", "2"], STREAM);
+    let line = &lines[0];
+    for part in [
+        r#""events":6,"chunks":3,"done":1,"errors":2,"content_bytes":4,"reasoning_bytes":1,"tool_argument_bytes":7,"prompt_tokens":3,"completion_tokens":2,"total_tokens":5,"data_bytes":"#,
+        r#""seconds":"#,
+    ] {
+        assert!(line.contains(part), "{line}");
+    }
+    let lines = stdout_lines(&["stats", "--no-decode"], STREAM);
+    assert!(
+        lines[0].starts_with(r#"{"events":6,"data_bytes":"#),
+        "{}",
+        lines[0]
+    );
+}
+
+#[test]
+fn problems_are_reported_on_stderr_only() {
+    let out = run(
+        &["chunks", "--max-event-bytes", "16"],
+        b"data: 0123456789abcdef0123\n\ndata: [DONE]\n\ndata: cut",
+    );
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "{\"done\":true}\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("16-byte limit"), "{err}");
+    assert!(err.contains("ended inside an event"), "{err}");
+}
+
+#[test]
+fn text_and_demo() {
+    let out = run(&["text"], STREAM);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Olá\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("slow down"), "{err}");
+    assert!(err.contains("ended: done"), "{err}");
+    let out = run(&["demo"], b"");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Oi!\nOlá!\n");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["--read-size", "0"][..],
+        &["--bogus"],
+        &["events", "a", "b"],
+        &["--read-size"],
+    ] {
+        let out = run(args, b"");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    let out = run(&["events", "/nonexistent/input.sse"], b"");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// A small deterministic generator, so that failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn garbage_in_every_mode_at_every_read_size() {
+    let pieces: &[&[u8]] = &[
+        b"data:",
+        b"data: ",
+        b"event:",
+        b"id:",
+        b"retry:",
+        b": ",
+        b"\r",
+        b"\n",
+        b"\r\n",
+        b"{",
+        b"}",
+        b"[",
+        b"]",
+        b"\"",
+        b"\\",
+        b"\\u",
+        b"d8",
+        b"00",
+        b"[DONE]",
+        b"\"choices\":",
+        b"\"delta\":",
+        b"\"content\":",
+        b"\"tool_calls\":",
+        b"\"error\":",
+        b"\xef\xbb\xbf",
+        b"\xff",
+        b"\xc3",
+        b"\xa9",
+        b"\0",
+        b"1e999",
+        b"-",
+        b"0",
+        b",",
+    ];
+    let mut rng = Rng(0x5eed);
+    let mut inputs: Vec<Vec<u8>> = vec![Vec::new(), STREAM.to_vec()];
+    for _ in 0..6 {
+        let mut input = Vec::new();
+        while input.len() < 4000 {
+            input.extend_from_slice(pieces[(rng.next() % pieces.len() as u64) as usize]);
+        }
+        inputs.push(input);
+    }
+    inputs.push((0..=255u8).cycle().take(3000).collect());
+    for mode in ["text", "events", "chunks", "message", "stats"] {
+        for read in ["1", "3", "64"] {
+            for input in &inputs {
+                let out = run(
+                    &[mode, "--read-size", read, "--max-event-bytes", "512"],
+                    input,
+                );
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert!(out.status.success(), "{mode} at {read}: {err}");
+                assert!(!err.contains("panicked"), "{mode} at {read}: {err}");
+            }
+        }
+    }
+}
+
+/// The peak resident memory of a running process, from `/proc` (Linux only).
+#[cfg(target_os = "linux")]
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// An endless line of 256 MiB with a 1 MiB limit keeps the CLI's peak memory under 64 MiB,
+/// and the event after it is dispatched normally.
+#[cfg(target_os = "linux")]
+#[test]
+fn endless_line_keeps_memory_bounded() {
+    let mut child = Command::new(BIN)
+        .args(["events", "--max-event-bytes", "1048576"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let pid = child.id();
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let block = vec![b'a'; 1 << 20];
+    stdin.write_all(b"data: ").unwrap();
+    for _ in 0..256 {
+        stdin.write_all(&block).unwrap();
+    }
+    stdin.write_all(b"\n\ndata: after\n\n").unwrap();
+    stdin.flush().unwrap();
+    // The child has read nearly everything by now; its peak so far is the peak of the line.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let peak = peak_rss_kib(pid);
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"event\":\"message\",\"data\":\"after\",\"id\":\"\"}\n"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("limit").count(), 1, "{err}");
+    let peak = peak.expect("VmHWM is readable");
+    eprintln!("peak resident memory on a 256 MiB line with a 1 MiB limit: {peak} KiB");
+    assert!(peak < 64 * 1024, "peak {peak} KiB");
+}
