@@ -28,6 +28,28 @@ pub struct ToolCallMessage {
     pub arguments: String,
 }
 
+impl ToolCallMessage {
+    /// Whether the concatenated arguments form one complete JSON value.
+    ///
+    /// `false` when the stream was cut in the middle of the arguments (or no fragment came):
+    /// what was received is still in [`ToolCallMessage::arguments`]. Parses a copy, so call it
+    /// once the stream has ended, not per chunk.
+    ///
+    /// # Example
+    /// ```
+    /// use ssechunk::ToolCallMessage;
+    ///
+    /// let mut call = ToolCallMessage { arguments: "{\"city\": \"Par".into(), ..Default::default() };
+    /// assert!(!call.arguments_complete());
+    /// call.arguments.push_str("is\"}");
+    /// assert!(call.arguments_complete());
+    /// ```
+    pub fn arguments_complete(&self) -> bool {
+        let mut copy = self.arguments.clone().into_bytes();
+        simd_json::to_borrowed_value(&mut copy).is_ok()
+    }
+}
+
 /// One assembled choice.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChoiceMessage {

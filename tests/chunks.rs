@@ -689,6 +689,42 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
         ("top_level_null", d("null"), NOT_OBJECT),
         ("top_level_bool", d("true"), NOT_OBJECT),
         ("top_level_padded_array", d("  [ ]  "), NOT_OBJECT),
+        // `-0` is written as an integer, and it is zero (serde_json's Value alone would read
+        // the float -0.0; the reference respells it).
+        (
+            "negative_zero_is_the_integer_zero",
+            d(
+                r#"{"created":-0,"choices":[{"index":-0,"delta":{}}],"usage":{"prompt_tokens_details":{"cached_tokens":-0}}}"#,
+            ),
+            chunk(|c| {
+                c.created = Some(0);
+                c.choices = vec![choice(0, |_| {})];
+                c.usage = Some(RefUsage {
+                    cached_tokens: Some(0),
+                    ..usage(0, 0, 0)
+                });
+            }),
+        ),
+        (
+            "negative_zero_with_fraction_is_a_float",
+            d(r#"{"created":-0.0}"#),
+            chunk(|_| {}),
+        ),
+        (
+            "negative_zero_with_exponent_is_a_float",
+            d(r#"{"created":-0e0}"#),
+            chunk(|_| {}),
+        ),
+        (
+            "negative_zero_error_code",
+            d(r#"{"error":{"code":-0}}"#),
+            api_error(|e| e.code = Some(RefCode::Int(0))),
+        ),
+        (
+            "negative_zero_in_a_string_is_text",
+            d(r#"{"id":"-0","x":"a-0"}"#),
+            chunk(|c| c.id = s("-0")),
+        ),
         // Big numbers never panic.
         (
             "created_u64_max",
@@ -893,23 +929,6 @@ fn table() {
     all.check_reference("every case in one stream");
 }
 
-/// `-0` is written as an integer and is zero, so it is a valid count; serde_json alone reads it
-/// as the float -0.0, which is why this case is checked apart from the reference.
-#[test]
-fn negative_zero_is_the_integer_zero() {
-    let mut decoder = ChunkDecoder::new();
-    let payload = from_payload(&decoder.decode(br#"{"created":-0,"choices":[{"index":-0}]}"#));
-    assert_eq!(
-        payload,
-        chunk(|c| {
-            c.created = Some(0);
-            c.choices = vec![choice(0, |_| {})];
-        })
-    );
-    let payload = from_payload(&decoder.decode(br#"{"created":-0.0}"#));
-    assert_eq!(payload, chunk(|_| {}), "-0.0 has a fraction: not a count");
-}
-
 /// Nesting past the limit of 1024 levels (the top-level object counts as one) is rejected as
 /// not JSON, and never overflows the stack, however deep.
 #[test]
@@ -1107,6 +1126,22 @@ fn number_shapes_agree() {
         "-9223372036854775808",
         "4.2e19",
         "0.000000000000000000000000000001",
+        "1e-400",
+        "-1e-400",
+        "1e309",
+        "0.1e309",
+        "123456789012345678901234567890e-10",
+        "1.7976931348623157e308",
+        "1.7976931348623159e308",
+        "4.9e-324",
+        "2e-324",
+        "0.00000000000000000000000000000000000000000000000000000000000000000000000000000001",
+        "100000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "1.00000000000000000000000000000000000000000000000000000000000000000000000001",
+        "-0.0",
+        "0e0",
+        "0E+0",
+        "1.5E-3",
         "1e308",
         "-1e308",
         "2.2250738585072014e-308",

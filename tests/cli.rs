@@ -91,7 +91,7 @@ fn chunks_mode() {
 fn message_mode() {
     let lines = stdout_lines(&["message", "--read-size", "5"], STREAM);
     assert_eq!(lines.len(), 1);
-    let want = r#"{"id":"c1","model":"m","choices":[{"index":0,"role":"assistant","content":"Olá","reasoning":"r","refusal":null,"tool_calls":[{"index":0,"id":"t","name":"f","arguments":"{\"a\":1}"}],"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}"#;
+    let want = r#"{"id":"c1","model":"m","choices":[{"index":0,"role":"assistant","content":"Olá","reasoning":"r","refusal":null,"tool_calls":[{"index":0,"id":"t","name":"f","arguments":"{\"a\":1}","complete":true}],"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}"#;
     assert!(lines[0].starts_with(want), "{}", lines[0]);
 }
 
@@ -137,6 +137,32 @@ fn text_and_demo() {
     let out = run(&["demo"], b"");
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout), "Oi!\nOlá!\n");
+}
+
+/// A stream cut in the middle of an event and of a tool call's arguments says so, with what
+/// it received.
+#[test]
+fn truncation_is_reported_with_what_was_received() {
+    let cut: &[u8] = b"data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"t\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\": \\\"Par\"}}]}}]}\n\ndata: {\"choices\":[{\"del";
+    let lines = stdout_lines(&["message"], cut);
+    assert!(
+        lines[0].contains(r#""arguments":"{\"city\": \"Par","complete":false"#),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].ends_with(r#""ending":"truncated"}"#),
+        "{}",
+        lines[0]
+    );
+    let out = run(&["text"], cut);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ended inside an event"), "{err}");
+    assert!(
+        err.contains("get_weather): its arguments are incomplete: {\"city\": \"Par"),
+        "{err}"
+    );
+    assert!(err.contains("ended: truncated"), "{err}");
 }
 
 #[test]

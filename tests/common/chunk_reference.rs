@@ -141,13 +141,50 @@ pub fn parse_json(text: &str) -> Option<Value> {
     if nesting_depth(text) > MAX_DEPTH {
         return None;
     }
-    let mut de = serde_json::Deserializer::from_str(text);
+    let text = integer_zero(text);
+    let mut de = serde_json::Deserializer::from_str(&text);
     // serde_json's own limit (128) is lower than the one in force; the depth was checked above.
     de.disable_recursion_limit();
     let mut values = de.into_iter::<Value>();
     let value = values.next()?.ok()?;
     // Anything after the document (even a second document) makes the data invalid.
     values.next().is_none().then_some(value)
+}
+
+/// The text with every number `-0` (no fraction, no exponent) spelled ` 0`.
+///
+/// `-0` is written as an integer, and the integer it writes is zero, a valid count; but
+/// `serde_json::Value` reads it as the float -0.0, which is not. Respelling it keeps the text
+/// valid exactly when it was (a number may follow whitespace wherever it may stand at all).
+pub fn integer_zero(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let (mut in_string, mut escaped) = (false, false);
+    let mut found = Vec::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if b == b'-'
+            && bytes.get(i + 1) == Some(&b'0')
+            && !matches!(bytes.get(i + 2), Some(b'0'..=b'9' | b'.' | b'e' | b'E'))
+        {
+            found.push(i);
+        }
+    }
+    if found.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = bytes.to_vec();
+    for i in found {
+        out[i] = b' ';
+    }
+    std::borrow::Cow::Owned(String::from_utf8(out).expect("an ASCII byte was replaced"))
 }
 
 /// The deepest nesting of `[` and `{` outside strings; exact for valid JSON, which is all that

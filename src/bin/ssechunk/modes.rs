@@ -174,7 +174,7 @@ pub fn message(args: &Args, input: impl Read, mut out: impl Write) -> io::Result
             json::opt_string(&mut line, call.name.as_deref());
             line.push_str(",\"arguments\":");
             json::string(&mut line, &call.arguments);
-            line.push('}');
+            let _ = write!(line, ",\"complete\":{}}}", call.arguments_complete());
         }
         line.push_str("],\"finish_reason\":");
         json::opt_string(&mut line, choice.finish_reason.as_deref());
@@ -295,6 +295,17 @@ pub fn text(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<()
             u.prompt_tokens, u.completion_tokens, u.total_tokens
         )
     });
+    for choice in acc.choices() {
+        for call in choice.tool_calls.iter().filter(|c| !c.arguments_complete()) {
+            eprintln!(
+                "ssechunk: choice {} tool call {} ({}): its arguments are incomplete: {}",
+                choice.index,
+                call.index,
+                call.name.as_deref().unwrap_or("unnamed"),
+                call.arguments
+            );
+        }
+    }
     eprintln!(
         "[finish: {finish}; usage: {usage}; ended: {}; {} chunks, {api_errors} API errors, {invalid} invalid events]",
         ending_name(acc.ending()),
