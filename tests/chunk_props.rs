@@ -614,3 +614,42 @@ proptest! {
         check(&run, &written, &format!("cuts {cuts:?}"));
     }
 }
+
+/// A byte a mutation may write: JSON's structural characters, escapes, number parts, and
+/// bytes that are never valid where they land.
+const MUTANTS: &[u8] = b"\"\\{}[],:-+0159.eEu ntfl\x00\x1f\x7f\xff\xc3\xa9\xed";
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// Written chunks with a few bytes changed, inserted or deleted: mostly invalid JSON, or
+    /// valid JSON of another shape. Whatever the decoder makes of them (its fast path must give
+    /// up wherever it cannot prove validity) must be what the reference makes of them.
+    #[test]
+    fn mutated_chunks_match_the_reference(
+        value in chunk(),
+        seed in any::<u64>(),
+        edits in prop::collection::vec((any::<Index>(), 0usize..4, prop::sample::select(MUTANTS)), 1..4),
+    ) {
+        let mut w = Writer { rng: Rng::new(seed), out: Vec::new() };
+        w.value(&value);
+        let mut data = w.out;
+        for (at, kind, byte) in edits {
+            let i = at.index(data.len() + 1);
+            match kind {
+                0 if i < data.len() => data[i] = byte,
+                1 => data.insert(i, byte),
+                2 if i < data.len() => {
+                    data.remove(i);
+                }
+                _ => data.truncate(i),
+            }
+        }
+        let want = reference(&data);
+        let mut decoder = ssechunk::ChunkDecoder::new();
+        let fresh = chunk_reference::from_payload(&decoder.decode(&data));
+        prop_assert_eq!(&fresh, &want, "data {:?}", String::from_utf8_lossy(&data));
+        let slow = chunk_reference::from_payload(&decoder.decode_with_simd_json(&data));
+        prop_assert_eq!(&slow, &want, "simd-json path; data {:?}", String::from_utf8_lossy(&data));
+    }
+}

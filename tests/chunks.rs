@@ -420,6 +420,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
                 c.choices = vec![choice(0, |c| c.content = s("c"))]
             }),
         ),
+        ("bom_before_object_is_not_json", d("\u{feff}{}"), NOT_JSON),
         (
             "form_feed_is_not_json_whitespace",
             d("{\"id\":\"x\"}\u{c}"),
@@ -933,29 +934,59 @@ fn table() {
 /// not JSON, and never overflows the stack, however deep.
 #[test]
 fn nesting_limit() {
-    let nested = |levels: usize| {
+    // `levels` in all: the top-level object, then arrays, or objects, or both in turn.
+    let arrays = |levels: usize| {
         let inner = levels - 1;
         format!(
             r#"{{"x":{}1{},"id":"i"}}"#,
             "[".repeat(inner),
             "]".repeat(inner)
         )
-        .into_bytes()
+    };
+    let objects = |levels: usize| {
+        let inner = levels - 1;
+        format!(
+            r#"{{"x":{}1{},"id":"i"}}"#,
+            r#"{"a":"#.repeat(inner),
+            "}".repeat(inner)
+        )
+    };
+    let mixed = |levels: usize| {
+        let inner = levels - 1;
+        let open: String = (0..inner)
+            .map(|i| if i % 2 == 0 { "[" } else { r#"{"a":"# })
+            .collect();
+        let close: String = (0..inner)
+            .rev()
+            .map(|i| if i % 2 == 0 { "]" } else { "}" })
+            .collect();
+        format!(r#"{{"x":{open}1{close},"id":"i"}}"#)
     };
     let mut decoder = ChunkDecoder::new();
     for (levels, expected) in [
+        (63, chunk(|c| c.id = s("i"))),
+        (64, chunk(|c| c.id = s("i"))),
+        (65, chunk(|c| c.id = s("i"))),
+        (129, chunk(|c| c.id = s("i"))),
         (1023, chunk(|c| c.id = s("i"))),
         (1024, chunk(|c| c.id = s("i"))),
         (1025, NOT_JSON),
         (100_000, NOT_JSON),
     ] {
-        let data = nested(levels);
-        assert_eq!(
-            from_payload(&decoder.decode(&data)),
-            expected,
-            "{levels} levels"
-        );
-        assert_eq!(reference(&data), expected, "{levels} levels: reference");
+        for (shape, data) in [
+            ("arrays", arrays(levels)),
+            ("objects", objects(levels)),
+            ("mixed", mixed(levels)),
+        ] {
+            let data = data.as_bytes();
+            let got = from_payload(&decoder.decode(data));
+            assert_eq!(got, expected, "{levels} levels of {shape}");
+            assert_eq!(
+                reference(data),
+                expected,
+                "{levels} levels of {shape}: reference"
+            );
+        }
     }
     // Unclosed nesting, as a truncated or hostile event would send.
     let open = format!("{{\"x\":{}", "[{\"a\":".repeat(200_000)).into_bytes();
