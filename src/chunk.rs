@@ -13,7 +13,7 @@ use std::fmt;
 use simd_json::{Buffers, Node, StaticNode, Tape};
 
 use crate::PADDING;
-use crate::fast::{self, Span, Spans};
+use crate::fast::{self, Span, Spans, Texts};
 
 /// Token counts of a `usage` object.
 ///
@@ -295,10 +295,13 @@ pub enum Payload<'a> {
 
 /// Decodes event data into [`Payload`]s, reusing its buffers from one event to the next.
 ///
-/// The data is copied into the decoder's padded scratch buffer and parsed there in place with
-/// simd-json (`fill_tape_padded`, a reused tape and reused parse buffers), so the caller's
-/// bytes are never modified: the raw event stays available next to its decoded form, and an
-/// invalid event can be reported as it arrived.
+/// Two paths give the same result. A specialised decoder reads the data where it is and
+/// validates all of it (JSON grammar, escapes, UTF-8) while it picks out the chunk's fields:
+/// strings without escapes are slices of the data, strings with escapes are unescaped into a
+/// side buffer. Anything it cannot prove (an API error object, exponents, lone surrogates,
+/// invalid UTF-8, any syntax error) goes to simd-json, which copies the data into a padded
+/// scratch buffer and parses it there with `fill_tape_padded` and a reused tape. The caller's
+/// bytes are never modified: the raw event stays available next to its decoded form.
 ///
 /// Invalid UTF-8 in the data is replaced by U+FFFD before decoding, as the SSE rules decode
 /// the stream (a rare slow path that allocates). An unpaired surrogate escape such as
@@ -320,7 +323,7 @@ pub enum Payload<'a> {
 /// assert!(matches!(decoder.decode(b"[DONE]"), Payload::Done));
 /// ```
 pub struct ChunkDecoder {
-    fast_buf: Vec<u8>,
+    unescaped: Vec<u8>,
     spans: Spans,
     slow: Slow,
     storage: Storage,
@@ -337,7 +340,7 @@ struct Slow {
 impl fmt::Debug for ChunkDecoder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ChunkDecoder")
-            .field("buffer_capacity", &self.fast_buf.capacity())
+            .field("unescaped_capacity", &self.unescaped.capacity())
             .finish_non_exhaustive()
     }
 }
@@ -359,7 +362,7 @@ impl ChunkDecoder {
     /// A decoder with buffers sized for typical chunks; they grow to the largest event seen.
     pub fn new() -> Self {
         Self {
-            fast_buf: Vec::with_capacity(4096),
+            unescaped: Vec::with_capacity(1024),
             spans: Spans::default(),
             slow: Slow {
                 scratch: Vec::with_capacity(4096),
@@ -372,19 +375,21 @@ impl ChunkDecoder {
     }
 
     /// Decodes one event's data.
-    pub fn decode(&mut self, data: &[u8]) -> Payload<'_> {
+    ///
+    /// The payload's strings borrow from `data` where they had no escapes, and from the
+    /// decoder otherwise; `data` itself is never modified.
+    pub fn decode<'a>(&'a mut self, data: &'a [u8]) -> Payload<'a> {
         if data == b"[DONE]" {
             return Payload::Done;
         }
         let Self {
-            fast_buf,
+            unescaped,
             spans,
             slow,
             storage,
         } = self;
-        load(fast_buf, data);
-        if let Some(doc) = fast::decode(fast_buf, data.len(), spans) {
-            return Payload::Chunk(build(doc, spans, storage));
+        if let Some(texts) = fast::decode(data, unescaped, spans) {
+            return Payload::Chunk(build(texts, spans, storage));
         }
         slow_decode(slow, storage, data)
     }
@@ -428,9 +433,9 @@ fn slow_decode<'a>(slow: &'a mut Slow, storage: &'a mut Storage, data: &[u8]) ->
     payload
 }
 
-/// Builds the view from the fast path's spans over the validated document `doc`.
-fn build<'a>(doc: &'a str, spans: &Spans, storage: &'a mut Storage) -> ChunkView<'a> {
-    let text = |span: Option<Span>| span.and_then(|s| doc.get(s.start as usize..s.end as usize));
+/// Builds the view from the fast path's spans over the validated texts.
+fn build<'a>(texts: Texts<'a>, spans: &Spans, storage: &'a mut Storage) -> ChunkView<'a> {
+    let text = |span: Option<Span>| texts.get(span);
     let mut choices: Vec<RawChoice<'a>> = recycle(std::mem::take(&mut storage.choices));
     let mut tools: Vec<ToolCall<'a>> = recycle(std::mem::take(&mut storage.tools));
     tools.extend(spans.tools.iter().map(|t| ToolCall {

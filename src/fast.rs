@@ -1,7 +1,9 @@
 //! A specialised decoder for chat-completion chunks: the fast path of [`crate::ChunkDecoder`].
 //!
-//! It validates the whole document (JSON grammar, string escapes, UTF-8) in one pass while it
-//! picks out the fields the chunk view exposes, and unescapes those strings in place. It only
+//! It validates the whole document (JSON grammar, string escapes, UTF-8) while it picks out
+//! the fields the chunk view exposes. It reads the event's bytes where they are, without a
+//! copy: a string without escapes is a slice of them, and a string with escapes is unescaped
+//! into a small side buffer. It only
 //! ever says "this is a valid chunk with these fields"; anything it cannot prove (an API error
 //! object, exponents, very long numbers, lone surrogates, deep nesting, escaped keys, invalid
 //! UTF-8, any syntax error) makes it give up, and simd-json decides instead. So the fast path
@@ -10,11 +12,13 @@
 
 use crate::Usage;
 
-/// A string found by the fast path: `buf[start..end]` after in-place unescaping.
+/// A string found by the fast path: `input[start..end]`, or `unescaped[start..end]` when
+/// the string had escapes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Span {
     pub(crate) start: u32,
     pub(crate) end: u32,
+    pub(crate) unescaped: bool,
 }
 
 /// A choice's fields as spans.
@@ -59,11 +63,47 @@ struct GiveUp;
 
 type Fast<T> = Result<T, GiveUp>;
 
-/// Decodes `buf[..len]` as a chunk into `spans`, unescaping extracted strings in place.
+/// The validated text a chunk's spans point into.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Texts<'a> {
+    pub(crate) input: &'a str,
+    pub(crate) unescaped: &'a str,
+}
+
+impl<'a> Texts<'a> {
+    /// The text of a span; `None` for an absent field.
+    pub(crate) fn get(&self, span: Option<Span>) -> Option<&'a str> {
+        let span = span?;
+        let text = if span.unescaped {
+            self.unescaped
+        } else {
+            self.input
+        };
+        text.get(span.start as usize..span.end as usize)
+    }
+
+    fn holds(&self, span: &Option<Span>) -> bool {
+        span.is_none_or(|s| {
+            let text = if s.unescaped {
+                self.unescaped
+            } else {
+                self.input
+            };
+            text.is_char_boundary(s.start as usize) && text.is_char_boundary(s.end as usize)
+        })
+    }
+}
+
+/// Decodes `input` as a chunk into `spans`, unescaping strings with escapes into
+/// `unescaped`.
 ///
-/// Returns the whole document as `&str` (validated UTF-8), against which the spans are
-/// character boundaries, or `None` when the slow path must decide.
-pub(crate) fn decode<'b>(buf: &'b mut [u8], len: usize, spans: &mut Spans) -> Option<&'b str> {
+/// Returns the validated texts the spans point into, or `None` when the slow path must
+/// decide.
+pub(crate) fn decode<'a>(
+    input: &'a [u8],
+    unescaped: &'a mut Vec<u8>,
+    spans: &mut Spans,
+) -> Option<Texts<'a>> {
     spans.id = None;
     spans.model = None;
     spans.created = None;
@@ -71,33 +111,34 @@ pub(crate) fn decode<'b>(buf: &'b mut [u8], len: usize, spans: &mut Spans) -> Op
     spans.usage = None;
     spans.choices.clear();
     spans.tools.clear();
-    if len > u32::MAX as usize || len > buf.len() {
+    unescaped.clear();
+    if input.len() > u32::MAX as usize {
         return None;
     }
     let mut c = Cursor {
-        buf: &mut buf[..len],
+        buf: input,
         pos: 0,
+        out: unescaped,
     };
     c.top(spans).ok()?;
-    let doc = std::str::from_utf8(&buf[..len]).ok()?;
-    let boundaries = |s: &Option<Span>| {
-        s.is_none_or(|s| {
-            doc.is_char_boundary(s.start as usize) && doc.is_char_boundary(s.end as usize)
-        })
+    let texts = Texts {
+        input: std::str::from_utf8(input).ok()?,
+        unescaped: std::str::from_utf8(unescaped).ok()?,
     };
     let ok = [spans.id, spans.model, spans.fingerprint]
         .iter()
-        .all(boundaries)
+        .all(|s| texts.holds(s))
         && spans.choices.iter().all(|c| {
             [c.role, c.content, c.reasoning, c.refusal, c.finish_reason]
                 .iter()
-                .all(boundaries)
+                .all(|s| texts.holds(s))
         })
-        && spans
-            .tools
-            .iter()
-            .all(|t| [t.id, t.kind, t.name, t.arguments].iter().all(boundaries));
-    ok.then_some(doc)
+        && spans.tools.iter().all(|t| {
+            [t.id, t.kind, t.name, t.arguments]
+                .iter()
+                .all(|s| texts.holds(s))
+        });
+    ok.then_some(texts)
 }
 
 /// Top-level keys the view reads.
@@ -168,8 +209,10 @@ const TOOL_KEYS: &[&[u8]] = &[b"index", b"id", b"type", b"function"];
 const FUNCTION_KEYS: &[&[u8]] = &[b"name", b"arguments"];
 
 struct Cursor<'b> {
-    buf: &'b mut [u8],
+    buf: &'b [u8],
     pos: usize,
+    /// Where strings with escapes are unescaped.
+    out: &'b mut Vec<u8>,
 }
 
 impl Cursor<'_> {
@@ -351,70 +394,86 @@ impl Cursor<'_> {
         }
     }
 
-    /// Validates the string at the cursor and unescapes it in place: the text moves toward
-    /// the front of its own span, and the bytes it no longer covers become spaces so that
-    /// the buffer stays valid UTF-8 wherever the input was.
+    /// Validates the string at the cursor. A string without escapes is returned where it
+    /// is; one with escapes is unescaped onto the end of the side buffer.
     fn string(&mut self) -> Fast<Span> {
-        self.pos += 1;
-        let start = self.pos;
-        let (mut read, mut write) = (start, start);
-        loop {
-            let stop = read + string_stop(&self.buf[read..]).ok_or(GiveUp)?;
-            if self.buf[stop] < 0x20 {
-                return Err(GiveUp);
-            }
-            if write != read {
-                self.buf.copy_within(read..stop, write);
-            }
-            write += stop - read;
-            read = stop;
-            if self.buf[read] == b'"' {
-                self.buf[write..read].fill(b' ');
-                self.pos = read + 1;
+        let start = self.pos + 1;
+        let stop = start + string_stop(&self.buf[start..]).ok_or(GiveUp)?;
+        match self.buf[stop] {
+            b'"' => {
+                self.pos = stop + 1;
                 return Ok(Span {
                     start: start as u32,
-                    end: write as u32,
+                    end: stop as u32,
+                    unescaped: false,
                 });
             }
-            let esc = *self.buf.get(read + 1).ok_or(GiveUp)?;
-            read += 2;
-            let byte = match esc {
-                b'"' => b'"',
-                b'\\' => b'\\',
-                b'/' => b'/',
-                b'b' => 0x08,
-                b'f' => 0x0c,
-                b'n' => b'\n',
-                b'r' => b'\r',
-                b't' => b'\t',
-                b'u' => {
-                    let mut code = self.hex4(read)?;
-                    read += 4;
-                    if (0xDC00..0xE000).contains(&code) {
+            b'\\' => {}
+            _ => return Err(GiveUp),
+        }
+        let out_start = self.out.len();
+        let mut read = start;
+        let mut stop = stop;
+        loop {
+            self.out.extend_from_slice(&self.buf[read..stop]);
+            read = stop;
+            match self.buf[read] {
+                b'"' => break,
+                b'\\' => read = self.escape(read)?,
+                _ => return Err(GiveUp),
+            }
+            stop = read + string_stop(&self.buf[read..]).ok_or(GiveUp)?;
+        }
+        self.pos = read + 1;
+        let end = self.out.len();
+        if end > u32::MAX as usize {
+            return Err(GiveUp);
+        }
+        Ok(Span {
+            start: out_start as u32,
+            end: end as u32,
+            unescaped: true,
+        })
+    }
+
+    /// Unescapes the escape at `at` onto the side buffer; returns the index after it.
+    fn escape(&mut self, at: usize) -> Fast<usize> {
+        let byte = match *self.buf.get(at + 1).ok_or(GiveUp)? {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => {
+                let mut code = self.hex4(at + 2)?;
+                let mut next = at + 6;
+                if (0xDC00..0xE000).contains(&code) {
+                    return Err(GiveUp);
+                }
+                if (0xD800..0xDC00).contains(&code) {
+                    if self.buf.get(next..next + 2) != Some(b"\\u") {
                         return Err(GiveUp);
                     }
-                    if (0xD800..0xDC00).contains(&code) {
-                        if self.buf.get(read..read + 2) != Some(b"\\u") {
-                            return Err(GiveUp);
-                        }
-                        let low = self.hex4(read + 2)?;
-                        if !(0xDC00..0xE000).contains(&low) {
-                            return Err(GiveUp);
-                        }
-                        read += 6;
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+                    let low = self.hex4(next + 2)?;
+                    if !(0xDC00..0xE000).contains(&low) {
+                        return Err(GiveUp);
                     }
-                    let ch = char::from_u32(code).ok_or(GiveUp)?;
-                    // An escape takes at least as many bytes as the character it encodes,
-                    // so the text never overtakes the input still to be read.
-                    write += ch.encode_utf8(&mut self.buf[write..read]).len();
-                    continue;
+                    next += 6;
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
                 }
-                _ => return Err(GiveUp),
-            };
-            self.buf[write] = byte;
-            write += 1;
-        }
+                let ch = char::from_u32(code).ok_or(GiveUp)?;
+                let mut utf8 = [0u8; 4];
+                self.out
+                    .extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
+                return Ok(next);
+            }
+            _ => return Err(GiveUp),
+        };
+        self.out.push(byte);
+        Ok(at + 2)
     }
 
     fn hex4(&self, at: usize) -> Fast<u32> {
@@ -611,20 +670,21 @@ mod tests {
     use super::{Spans, decode};
 
     fn fast(json: &str) -> Option<String> {
-        let mut buf = json.as_bytes().to_vec();
-        buf.resize(json.len() + 64, 0);
+        let mut out = Vec::new();
         let mut spans = Spans::default();
-        let doc = decode(&mut buf, json.len(), &mut spans)?;
+        let texts = decode(json.as_bytes(), &mut out, &mut spans)?;
         let content = spans.choices.first().and_then(|c| c.content);
-        Some(content.map_or(String::new(), |s| {
-            doc[s.start as usize..s.end as usize].to_owned()
-        }))
+        Some(texts.get(content).unwrap_or_default().to_owned())
     }
 
     #[test]
     fn takes_the_common_chunks() {
         let real = r#"{"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Ol\u00e1\n\"!\" \ud83d\ude00"},"logprobs":null,"finish_reason":null}],"usage":{"queue_time":0.03,"prompt_tokens":2}}"#;
         assert_eq!(fast(real).as_deref(), Some("Olá\n\"!\" 😀"));
+        assert_eq!(
+            fast(r#"{"choices":[{"delta":{"content":"plain"}}]}"#).as_deref(),
+            Some("plain")
+        );
         assert_eq!(fast(r#" { "choices" : [ ] } "#).as_deref(), Some(""));
         assert_eq!(fast("{}").as_deref(), Some(""));
     }
@@ -638,7 +698,7 @@ mod tests {
             r#"{"x":01}"#,
             r#"{"x":"\ud800"}"#,
             r#"{"k\u0065y":1}"#,
-            r#"{"x":"a	b"}"#,
+            "{\"x\":\"a\tb\"}",
             "{\"x\":\"\u{e9}\"}\u{0}",
             r#"[1]"#,
             r#"{"x":[1,]}"#,
@@ -649,9 +709,7 @@ mod tests {
         }
         let deep = format!("{{\"x\":{}{}}}", "[".repeat(100), "]".repeat(100));
         assert_eq!(fast(&deep), None);
-        let mut invalid_utf8 = b"{\"x\":\"\xff\"}".to_vec();
-        let len = invalid_utf8.len();
-        invalid_utf8.resize(len + 64, 0);
-        assert!(decode(&mut invalid_utf8, len, &mut Spans::default()).is_none());
+        let mut out = Vec::new();
+        assert!(decode(b"{\"x\":\"\xff\"}", &mut out, &mut Spans::default()).is_none());
     }
 }

@@ -8,6 +8,11 @@
 //! crate itself, so that a fuzz crate can include it with `#[path]` as the test files do:
 //! `#[path = "common/chunk_reference.rs"] mod chunk_reference;`.
 //!
+//! Three places where `serde_json::Value` alone does not say what the contract says, each
+//! handled where it arises: the number `-0` is the integer zero ([`integer_zero`]); nesting is
+//! limited to [`MAX_DEPTH`] levels, above serde_json's own 128; and float error codes compare
+//! within one unit in the last place ([`RefCode`]).
+//!
 //! Each test file uses a different part of it.
 #![allow(dead_code)]
 
