@@ -78,24 +78,26 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
-mod error;
-mod framing;
-
-pub use error::{Error, Result};
-pub use framing::{Config, DEFAULT_MAX_EVENT_BYTES, Event, Frame, Incomplete, PADDING, Parser};
+mod accumulate;
 mod chunk;
+mod error;
 mod fast;
+mod framing;
+mod read;
+mod stream;
+
+#[cfg(feature = "async")]
+mod async_stream;
+
+pub use accumulate::{Accumulator, ChoiceMessage, Ending, ToolCallMessage};
 pub use chunk::{
     ApiError, Choice, ChunkDecoder, ChunkView, ErrorCode, InvalidData, Payload, ToolCall, Usage,
 };
-mod stream;
-pub use stream::{ChunkStream, Outcome};
-mod accumulate;
-pub use accumulate::{Accumulator, ChoiceMessage, Ending, ToolCallMessage};
-mod read;
+pub use error::{Error, Result};
+pub use framing::{Config, DEFAULT_MAX_EVENT_BYTES, Event, Frame, Incomplete, PADDING, Parser};
 pub use read::{ChunkReader, DEFAULT_READ_SIZE};
-#[cfg(feature = "async")]
-mod async_stream;
+pub use stream::{ChunkStream, Outcome};
+
 #[cfg(feature = "async")]
 pub use async_stream::{
     AsyncChunkStream, AsyncSource, BytesSource, Delta, DeltaStream, ReaderSource,
