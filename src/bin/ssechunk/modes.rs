@@ -5,39 +5,28 @@ use std::io::{self, Read, Write};
 use std::time::Instant;
 
 use ssechunk::{
-    Accumulator, ChunkStream, ChunkView, Config, Ending, ErrorCode, Event, Outcome, Payload, Usage,
+    Accumulator, ChunkReader, ChunkView, Config, Ending, Error, ErrorCode, Event, Outcome, Payload,
+    Usage,
 };
 
 use crate::{Args, json, report_incomplete};
 
-/// Feeds `input` to a [`ChunkStream`] in `read_size` reads, calling `on_event` for every
+/// Reads `input` through a [`ChunkReader`] in `read_size` reads, calling `on_event` for every
 /// dispatched event and reporting problems of the stream on stderr.
 fn drive(
     args: &Args,
-    mut input: impl Read,
+    input: impl Read,
     mut on_event: impl FnMut(&Event<'_>, &Payload<'_>) -> io::Result<()>,
 ) -> io::Result<()> {
-    let mut stream = ChunkStream::with_config(Config::new().max_event_bytes(args.max_event_bytes));
-    let mut done = false;
-    while !done {
-        let n = match input.read(stream.spare(args.read_size)) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if n == 0 {
-            stream.finish();
-            done = true;
-        } else {
-            stream.commit(n);
-        }
-        while let Some(outcome) = stream.next_outcome() {
-            match outcome {
-                Ok(Outcome::Event { event, payload }) => on_event(&event, &payload)?,
-                Ok(Outcome::Incomplete(incomplete)) => report_incomplete(&incomplete),
-                Ok(Outcome::Comment(_)) => {}
-                Err(e) => eprintln!("ssechunk: {e}"),
-            }
+    let config = Config::new().max_event_bytes(args.max_event_bytes);
+    let mut reader = ChunkReader::with_config(input, config).read_size(args.read_size);
+    while let Some(outcome) = reader.next_outcome() {
+        match outcome {
+            Ok(Outcome::Event { event, payload }) => on_event(&event, &payload)?,
+            Ok(Outcome::Incomplete(incomplete)) => report_incomplete(&incomplete),
+            Ok(Outcome::Comment(_)) => {}
+            Err(Error::Io(e)) => return Err(e),
+            Err(e) => eprintln!("ssechunk: {e}"),
         }
     }
     Ok(())
