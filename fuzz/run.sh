@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(framing chunk pipeline)
+[ ${#targets[@]} -gt 0 ] || targets=(framing chunk pipeline fast_path)
 
 if rustup toolchain list 2>/dev/null | grep -q nightly; then
     fuzz=(cargo +nightly fuzz)
@@ -35,12 +35,14 @@ summary=()
 failed=0
 for target in "${targets[@]}"; do
     corpora=("$PWD/fuzz/corpus/$target")
-    if [ -n "$recorded" ] && [ "$target" != chunk ]; then
-        corpora+=("$(cd "$recorded" && pwd)")
-    fi
+    case $target in
+        framing | pipeline) [ -z "$recorded" ] || corpora+=("$(cd "$recorded" && pwd)") ;;
+        # The fast path takes event data, as chunk does: chunk's seeds serve it too.
+        fast_path) mkdir -p "${corpora[0]}" && corpora+=("$PWD/fuzz/corpus/chunk") ;;
+    esac
     # Event data reach 36 KB in the recorded corpus; whole streams are cut short to fuzz fast.
     max_len=4096
-    [ "$target" != chunk ] || max_len=65536
+    case $target in chunk | fast_path) max_len=65536 ;; esac
     mkdir -p fuzz/artifacts
     log=fuzz/artifacts/$target.log
     echo "=== $target: ${seconds}s, corpora: ${corpora[*]}"

@@ -80,6 +80,7 @@ stream tools 'data: {"choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_1"
 stream reasoning 'data: {"model":"m","choices":[{"delta":{"reasoning_content":"think"}},{"index":1,"delta":{"reasoning":"other","refusal":"no"}}]}\n\ndata: {"choices":[],"usage":{"prompt_tokens":20,"completion_tokens":4,"total_tokens":24,"prompt_tokens_details":{"cached_tokens":3},"completion_tokens_details":{"reasoning_tokens":2}}}\n\n'
 stream error 'data: {"choices":[{"delta":{"content":"x"}}]}\n\ndata: {"error":{"message":"overloaded","type":"server_error","code":529,"param":null}}\n\ndata: {"error":"str"}\n\ndata: [1,2]\n\ndata: nope\n\n'
 stream utf8 'data: {"choices":[{"delta":{"content":"\xff\xc3("}}]}\n\ndata: \xed\xa0\x80\n\nevent: \xf0\x9f\x98\x80\ndata: {"id":"\\ud83d\\ude00"}\n\n'
+stream repeats 'data: {"id":"","model":"a","choices":[{"delta":{"role":"assistant","content":""},"finish_reason":""}]}\n\ndata: {"id":"c2","model":"b","choices":[{"delta":{"role":"tool","content":"x","tool_calls":[{"id":"t1","type":"function","function":{"name":"f"}}]},"finish_reason":"length"},{"index":2,"delta":{"role":"user"}}]}\n\ndata: {"id":"c3","choices":[{"delta":{"role":"","tool_calls":[{"id":"t2","type":"x","function":{"name":"g","arguments":"1"}}]},"finish_reason":"stop"}],"usage":{"total_tokens":1}}\n\ndata: {"choices":[],"usage":{"total_tokens":2}}\n\n'
 stream truncated 'data: {"choices":[{"delta":{"content":"a"}}]}\n\ndata: {"choices":[{"delta":{"content":"b"}}]}\ndata: {"cho'
 
 # Hand-written event data for the decoder.

@@ -18,7 +18,12 @@ fuzz_target!(|data: &[u8]| {
     let mut decoder = ChunkDecoder::new();
     let fresh = from_payload(&decoder.decode(data));
     let want = reference(data);
-    assert_eq!(fresh, want, "decoder vs reference; data {:?}", data.escape_ascii().to_string());
+    assert_eq!(
+        fresh,
+        want,
+        "decoder vs reference; data {:?}",
+        data.escape_ascii().to_string()
+    );
 
     decoder.decode(BUSY);
     let reused = from_payload(&decoder.decode(data));

@@ -20,7 +20,10 @@ fn drain(parser: &mut Parser, frames: &mut Vec<OwnedFrame>, rng: &mut Option<Rng
     let limit = parser.config().get_max_event_bytes();
     loop {
         // `ready` announces exactly what `next_frame` then returns.
-        let ready = rng.as_mut().is_some_and(|r| r.below(4) == 0).then(|| parser.ready());
+        let ready = rng
+            .as_mut()
+            .is_some_and(|r| r.below(4) == 0)
+            .then(|| parser.ready());
         let Some(frame) = parser.next_frame() else {
             assert_ne!(ready, Some(true), "ready() but no frame");
             break;
@@ -28,7 +31,10 @@ fn drain(parser: &mut Parser, frames: &mut Vec<OwnedFrame>, rng: &mut Option<Rng
         assert_ne!(ready, Some(false), "a frame after !ready()");
         frames.push(match frame {
             Ok(Frame::Event(e)) => {
-                assert!(e.data().len() < limit, "an event over the limit was dispatched");
+                assert!(
+                    e.data().len() < limit,
+                    "an event over the limit was dispatched"
+                );
                 OwnedFrame::Event {
                     event_type: e.event_type().to_vec(),
                     data: e.data().to_vec(),
@@ -48,7 +54,11 @@ fn drain(parser: &mut Parser, frames: &mut Vec<OwnedFrame>, rng: &mut Option<Rng
         });
     }
     // After a drain the parser holds no more than the limit (or the start of a BOM).
-    assert!(parser.buffered() <= limit.max(2), "{} bytes held", parser.buffered());
+    assert!(
+        parser.buffered() <= limit.max(2),
+        "{} bytes held",
+        parser.buffered()
+    );
 }
 
 /// Feeds `input` in reads ending at `ends`. With an `rng`, each read goes through a random
@@ -67,7 +77,10 @@ fn run(config: &Config, input: &[u8], ends: &[usize], mut rng: Option<Rng>) -> P
     }
     parser.finish();
     drain(&mut parser, &mut frames, &mut rng);
-    assert!(parser.next_frame().is_none(), "a finished parser stays finished");
+    assert!(
+        parser.next_frame().is_none(),
+        "a finished parser stays finished"
+    );
     Parsed {
         frames,
         last_id: parser.last_event_id().to_vec(),
@@ -83,13 +96,23 @@ fn check_splits(config: &Config, input: &[u8], rng: &mut Rng) -> Parsed {
     let show = || input.escape_ascii().to_string();
     if len <= 1024 {
         let bytewise: Vec<usize> = (1..=len).collect();
-        assert_eq!(run(config, input, &bytewise, None), whole, "bytewise; {:?}", show());
+        assert_eq!(
+            run(config, input, &bytewise, None),
+            whole,
+            "bytewise; {:?}",
+            show()
+        );
     }
     for _ in 0..2 {
         let seed = rng.next_u64();
         let ends = reads(&mut Rng::new(seed), len);
         let split = run(config, input, &ends, Some(Rng::new(!seed)));
-        assert_eq!(split, whole, "reads ending at {ends:?}, rng seed {seed}; {:?}", show());
+        assert_eq!(
+            split,
+            whole,
+            "reads ending at {ends:?}, rng seed {seed}; {:?}",
+            show()
+        );
     }
     whole
 }
@@ -102,10 +125,19 @@ fuzz_target!(|input: &[u8]| {
     let config = Config::new().comments(comments);
     let whole = check_splits(&config, input, &mut rng);
     let want = reference::parse(input, comments);
-    assert_eq!(whole, want, "parser vs reference; {:?}", input.escape_ascii().to_string());
+    assert_eq!(
+        whole,
+        want,
+        "parser vs reference; {:?}",
+        input.escape_ascii().to_string()
+    );
 
     // A small limit: the oversize path. Without an oversized event nothing may change.
-    let limit = if rng.below(2) == 0 { 1 + rng.below(64) } else { 64 + rng.below(4033) };
+    let limit = if rng.below(2) == 0 {
+        1 + rng.below(64)
+    } else {
+        64 + rng.below(4033)
+    };
     let small = check_splits(&config.clone().max_event_bytes(limit), input, &mut rng);
     if !small.frames.contains(&OwnedFrame::TooLarge) {
         assert_eq!(small, want, "limit {limit} changed the frames");

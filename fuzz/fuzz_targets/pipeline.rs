@@ -10,9 +10,9 @@
 use libfuzzer_sys::fuzz_target;
 use ssechunk::{Accumulator, ChunkDecoder, ChunkStream, Config, Outcome};
 
-mod common;
 #[path = "../../tests/common/chunk_reference.rs"]
 mod chunk_reference;
+mod common;
 
 use chunk_reference::{RefAccumulator, RefPayload, from_accumulator, from_payload};
 use common::{Feed, Rng, feed_piece, hash, reads};
@@ -79,16 +79,30 @@ fuzz_target!(|input: &[u8]| {
     let whole = run(&config, input, &[len], None);
     let mut reference = RefAccumulator::new();
     whole.payloads.iter().for_each(|p| reference.push(p));
-    assert_eq!(from_accumulator(&whole.message), reference.message(), "accumulator vs reference");
+    assert_eq!(
+        from_accumulator(&whole.message),
+        reference.message(),
+        "accumulator vs reference"
+    );
     let show = || input.escape_ascii().to_string();
     if len <= 1024 {
         let bytewise: Vec<usize> = (1..=len).collect();
-        assert_eq!(run(&config, input, &bytewise, None), whole, "bytewise; {:?}", show());
+        assert_eq!(
+            run(&config, input, &bytewise, None),
+            whole,
+            "bytewise; {:?}",
+            show()
+        );
     }
     for _ in 0..2 {
         let seed = rng.next_u64();
         let ends = reads(&mut Rng::new(seed), len);
         let split = run(&config, input, &ends, Some(Rng::new(!seed)));
-        assert_eq!(split, whole, "reads ending at {ends:?}, rng seed {seed}; {:?}", show());
+        assert_eq!(
+            split,
+            whole,
+            "reads ending at {ends:?}, rng seed {seed}; {:?}",
+            show()
+        );
     }
 });
