@@ -602,7 +602,7 @@ impl Parser {
             value += 1;
         }
         match name {
-            b"data" => return self.append_data(value, eol),
+            b"data" => self.append_data(value, eol),
             b"event" => {
                 self.event_type.clear();
                 self.event_type.extend_from_slice(&self.buf[value..eol]);
@@ -629,7 +629,7 @@ impl Parser {
     }
 
     /// Appends `buf[value..eol]` to the data buffer, joining in place.
-    fn append_data(&mut self, value: usize, eol: usize) -> Option<Found> {
+    fn append_data(&mut self, value: usize, eol: usize) {
         if self.has_data {
             // The joined data only ever shrinks toward the front: the LF goes where the
             // previous line's terminator (or a later byte) was, and the value moves left.
@@ -641,11 +641,8 @@ impl Parser {
             self.data_start = value;
             self.data_end = eol;
         }
-        if self.data_end - self.data_start + 1 > self.config.max_event_bytes {
-            self.start_discarding(false);
-            return Some(Found::TooLarge);
-        }
-        None
+        // No limit check here: `step` checked the whole line, which is longer than what it
+        // adds to the data buffer.
     }
 
     /// Called when no line end is left in the buffer.
