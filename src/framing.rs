@@ -587,7 +587,13 @@ impl Parser {
     /// Applies one non-blank line `buf[start..eol]`.
     fn field(&mut self, start: usize, eol: usize) -> Option<Found> {
         let line = &self.buf[start..eol];
-        let (name, mut value) = match memchr(b':', line) {
+        // Nearly every line of an LLM stream is `data: ...`: skip the search for its colon.
+        let colon = if line.starts_with(b"data:") {
+            Some(4)
+        } else {
+            memchr(b':', line)
+        };
+        let (name, mut value) = match colon {
             Some(0) => {
                 if !self.config.comments {
                     return None;
