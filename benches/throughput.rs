@@ -37,7 +37,7 @@ use std::time::Duration;
 
 use async_openai::types::chat::CreateChatCompletionStreamResponse;
 use bytes::Bytes;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use eventsource_stream::Eventsource;
 use futures::executor::block_on;
 use futures::{StreamExt, stream};
@@ -668,6 +668,7 @@ fn benches(c: &mut Criterion) {
         let bytes = Throughput::Bytes(w.bytes.len() as u64);
 
         let mut g = c.benchmark_group(format!("framing/{}", w.name));
+        g.sampling_mode(SamplingMode::Flat);
         g.throughput(bytes.clone());
         g.bench_function("ssechunk", |b| {
             b.iter(|| assert_eq!(frame_ssechunk(black_box(&w)), framed))
@@ -686,6 +687,7 @@ fn benches(c: &mut Criterion) {
         g.finish();
 
         let mut g = c.benchmark_group(format!("decode/{}", w.name));
+        g.sampling_mode(SamplingMode::Flat);
         g.throughput(bytes);
         g.bench_function("ssechunk", |b| {
             b.iter(|| {

@@ -541,10 +541,15 @@ impl Parser {
                     self.line_start = self.scan;
                 }
             }
-            let Some(off) = memchr2(b'\n', b'\r', &self.buf[self.scan..self.end]) else {
+            let rest = &self.buf[self.scan..self.end];
+            // Every event ends with a blank line: find it without a search.
+            let eol = if let Some(b'\n' | b'\r') = rest.first() {
+                self.scan
+            } else if let Some(off) = memchr2(b'\n', b'\r', rest) {
+                self.scan + off
+            } else {
                 return self.out_of_input();
             };
-            let eol = self.scan + off;
             let mut next = eol + 1;
             if self.buf[eol] == b'\r' {
                 if next == self.end {
