@@ -122,8 +122,9 @@ pub(crate) fn decode<'a>(
     };
     c.top(spans).ok()?;
     let texts = Texts {
-        input: std::str::from_utf8(input).ok()?,
-        unescaped: std::str::from_utf8(unescaped).ok()?,
+        // simdutf8 validates in wide SIMD loads (std's check goes a word at a time).
+        input: simdutf8::basic::from_utf8(input).ok()?,
+        unescaped: simdutf8::basic::from_utf8(unescaped).ok()?,
     };
     let ok = [spans.id, spans.model, spans.fingerprint]
         .iter()
@@ -216,10 +217,12 @@ struct Cursor<'b> {
 }
 
 impl Cursor<'_> {
+    #[inline]
     fn peek(&self) -> Fast<u8> {
         self.buf.get(self.pos).copied().ok_or(GiveUp)
     }
 
+    #[inline]
     fn ws(&mut self) {
         while let Some(&b) = self.buf.get(self.pos) {
             if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
@@ -229,6 +232,7 @@ impl Cursor<'_> {
         }
     }
 
+    #[inline]
     fn expect(&mut self, byte: u8) -> Fast<()> {
         if self.peek()? == byte {
             self.pos += 1;
@@ -238,6 +242,7 @@ impl Cursor<'_> {
         }
     }
 
+    #[inline]
     fn literal(&mut self, word: &[u8]) -> Fast<()> {
         if self.buf[self.pos..].starts_with(word) {
             self.pos += word.len();
@@ -321,6 +326,7 @@ impl Cursor<'_> {
     }
 
     /// Validates and skips any value.
+    #[inline]
     fn skip(&mut self, depth: u32) -> Fast<()> {
         match self.peek()? {
             b'"' => self.string().map(drop),
@@ -337,6 +343,7 @@ impl Cursor<'_> {
     /// Validates a number. Returns its value when it is a plain non-negative integer that
     /// fits `u64`. Exponents and very long numbers go the slow way, where parsers differ in
     /// what they accept.
+    #[inline]
     fn number(&mut self) -> Fast<Option<u64>> {
         let start = self.pos;
         let negative = self.buf[self.pos] == b'-';
@@ -372,6 +379,7 @@ impl Cursor<'_> {
     }
 
     /// A count: `Some` for a plain non-negative integer, `None` for a value of another type.
+    #[inline]
     fn count(&mut self, depth: u32) -> Fast<Option<u64>> {
         match self.peek()? {
             b'0'..=b'9' => match self.number()? {
@@ -386,6 +394,7 @@ impl Cursor<'_> {
     }
 
     /// A string value, or `None` (skipped) for a value of another type.
+    #[inline]
     fn opt_string(&mut self, depth: u32) -> Fast<Option<Span>> {
         if self.peek()? == b'"' {
             self.string().map(Some)
@@ -396,6 +405,7 @@ impl Cursor<'_> {
 
     /// Validates the string at the cursor. A string without escapes is returned where it
     /// is; one with escapes is unescaped onto the end of the side buffer.
+    #[inline]
     fn string(&mut self) -> Fast<Span> {
         let start = self.pos + 1;
         let stop = start + string_stop(&self.buf[start..]).ok_or(GiveUp)?;
@@ -476,6 +486,7 @@ impl Cursor<'_> {
         Ok(at + 2)
     }
 
+    #[inline]
     fn hex4(&self, at: usize) -> Fast<u32> {
         let digits = self.buf.get(at..at + 4).ok_or(GiveUp)?;
         digits.iter().try_fold(0u32, |n, &d| {

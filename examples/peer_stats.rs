@@ -1,0 +1,77 @@
+//! The peer side of the README's whole-process comparison: what `ssechunk stats` computes,
+//! done the way most Rust clients do it today, with sse-stream 0.3 for the framing and
+//! serde_json into async-openai's chunk type for the decoding.
+//!
+//! ```text
+//! cargo build --release --example peer_stats
+//! target/release/examples/peer_stats [--no-decode] FILE    # 64 KiB reads
+//! target/release/ssechunk stats [--no-decode] FILE
+//! ```
+//!
+//! It prints `{"events": N, "chunks": N, "content_bytes": N, "seconds": S}` (`events` and
+//! `data_bytes` with `--no-decode`), so the two programs can be checked to count the same.
+
+use std::fs::File;
+use std::io::Read;
+use std::pin::pin;
+use std::time::Instant;
+
+use async_openai::types::chat::CreateChatCompletionStreamResponse;
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::executor::block_on;
+use sse_stream::SseByteStream;
+
+fn main() -> std::io::Result<()> {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let no_decode = args.iter().any(|a| a == "--no-decode");
+    args.retain(|a| a != "--no-decode");
+    let Some(path) = args.first() else {
+        eprintln!("usage: peer_stats [--no-decode] FILE");
+        std::process::exit(2);
+    };
+    let start = Instant::now();
+    let mut file = File::open(path)?;
+    // The same 64 KiB reads as `ssechunk stats`, each handed over as `Bytes`, as an HTTP
+    // client hands over a body.
+    let reads = futures::stream::poll_fn(move |_| {
+        let mut buf = vec![0; 64 * 1024];
+        match file.read(&mut buf) {
+            Ok(0) => std::task::Poll::Ready(None),
+            Ok(n) => {
+                buf.truncate(n);
+                std::task::Poll::Ready(Some(Ok::<_, std::io::Error>(Bytes::from(buf))))
+            }
+            Err(e) => std::task::Poll::Ready(Some(Err(e))),
+        }
+    });
+    let (mut events, mut data_bytes, mut chunks, mut content_bytes) = (0u64, 0u64, 0u64, 0u64);
+    block_on(async {
+        let mut sse = pin!(SseByteStream::new(reads));
+        while let Some(block) = sse.next().await {
+            let Some(data) = block.expect("the file reads").data else {
+                continue;
+            };
+            events += 1;
+            data_bytes += data.len() as u64;
+            if no_decode || data == "[DONE]" {
+                continue;
+            }
+            if let Ok(chunk) = serde_json::from_str::<CreateChatCompletionStreamResponse>(&data) {
+                chunks += 1;
+                for choice in &chunk.choices {
+                    content_bytes += choice.delta.content.as_ref().map_or(0, |c| c.len() as u64);
+                }
+            }
+        }
+    });
+    let seconds = start.elapsed().as_secs_f64();
+    if no_decode {
+        println!("{{\"events\":{events},\"data_bytes\":{data_bytes},\"seconds\":{seconds:.6}}}");
+    } else {
+        println!(
+            "{{\"events\":{events},\"chunks\":{chunks},\"content_bytes\":{content_bytes},\"seconds\":{seconds:.6}}}"
+        );
+    }
+    Ok(())
+}
