@@ -407,11 +407,14 @@ impl Parser {
     pub fn spare(&mut self, n: usize) -> &mut [u8] {
         self.restart_if_finished();
         match self.found {
-            // New input may complete a frame.
-            Some(Found::NeedMore) => self.found = None,
             // A frame found by `ready` points into the buffer as it is: keep it in place.
-            Some(_) => {}
-            None => self.compact(),
+            Some(ref found) if !matches!(found, Found::NeedMore) => {}
+            // New input may complete a frame (so `ready` must look again), and the consumed
+            // bytes make room for it.
+            _ => {
+                self.found = None;
+                self.compact();
+            }
         }
         let need = self.end + n + PADDING;
         if self.buf.len() < need {

@@ -262,13 +262,12 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// An endless line of 256 MiB with a 1 MiB limit keeps the CLI's peak memory under 64 MiB,
-/// and the event after it is dispatched normally.
+/// Runs `args` on `write`'s output and returns the peak resident memory (KiB) measured once
+/// nearly all input was read, and the process's output.
 #[cfg(target_os = "linux")]
-#[test]
-fn endless_line_keeps_memory_bounded() {
+fn peak_while_streaming(args: &[&str], write: impl FnOnce(&mut dyn Write)) -> (u64, Output) {
     let mut child = Command::new(BIN)
-        .args(["events", "--max-event-bytes", "1048576"])
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -276,26 +275,79 @@ fn endless_line_keeps_memory_bounded() {
         .expect("the binary runs");
     let pid = child.id();
     let mut stdin = child.stdin.take().expect("piped stdin");
-    let block = vec![b'a'; 1 << 20];
-    stdin.write_all(b"data: ").unwrap();
-    for _ in 0..256 {
-        stdin.write_all(&block).unwrap();
-    }
-    stdin.write_all(b"\n\ndata: after\n\n").unwrap();
+    // Output is drained on another thread so that the child never blocks on a full pipe.
+    let stdout = child.stdout.take().expect("piped stdout");
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut { stdout }, &mut out).map(|_| out)
+    });
+    write(&mut stdin);
     stdin.flush().unwrap();
-    // The child has read nearly everything by now; its peak so far is the peak of the line.
+    // The child has read nearly everything by now: its peak so far is the peak of the run.
     std::thread::sleep(std::time::Duration::from_millis(200));
-    let peak = peak_rss_kib(pid);
+    let peak = peak_rss_kib(pid).expect("VmHWM is readable");
     drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "{\"event\":\"message\",\"data\":\"after\",\"id\":\"\"}\n"
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.matches("limit").count(), 1, "{err}");
-    let peak = peak.expect("VmHWM is readable");
-    eprintln!("peak resident memory on a 256 MiB line with a 1 MiB limit: {peak} KiB");
-    assert!(peak < 64 * 1024, "peak {peak} KiB");
+    let mut output = child.wait_with_output().unwrap();
+    output.stdout = reader.join().unwrap().unwrap();
+    (peak, output)
+}
+
+/// An endless line of 256 MiB with a 1 MiB limit keeps the CLI's peak memory under 64 MiB,
+/// and the event after it is dispatched normally, in the framing modes and in the decoding
+/// modes alike.
+#[cfg(target_os = "linux")]
+#[test]
+fn endless_line_keeps_memory_bounded() {
+    for mode in ["events", "chunks"] {
+        let (peak, out) = peak_while_streaming(&[mode, "--max-event-bytes", "1048576"], |w| {
+            let block = vec![b'a'; 1 << 20];
+            w.write_all(b"data: ").unwrap();
+            for _ in 0..256 {
+                w.write_all(&block).unwrap();
+            }
+            w.write_all(b"\n\ndata: [DONE]\n\n").unwrap();
+        });
+        assert!(out.status.success());
+        let want = match mode {
+            "events" => "{\"event\":\"message\",\"data\":\"[DONE]\",\"id\":\"\"}\n",
+            _ => "{\"done\":true}\n",
+        };
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.matches("limit").count(), 1, "{err}");
+        eprintln!("{mode}: peak resident memory on a 256 MiB line with a 1 MiB limit: {peak} KiB");
+        assert!(peak < 64 * 1024, "{mode}: peak {peak} KiB");
+    }
+}
+
+/// Memory does not grow with the length of the stream: 128 MiB of ordinary events go
+/// through every reading path in a few MiB.
+#[cfg(target_os = "linux")]
+#[test]
+fn long_streams_keep_memory_flat() {
+    let event = br#"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"token "x"
+"},"finish_reason":null}]}"#;
+    let mut block = Vec::new();
+    while block.len() < 1 << 20 {
+        block.extend_from_slice(event);
+        block.extend_from_slice(b"\n\n");
+    }
+    let events_per_block = block.len() / (event.len() + 2);
+    for args in [&["stats", "--no-decode"][..], &["stats"], &["message"]] {
+        let (peak, out) = peak_while_streaming(args, |w| {
+            for _ in 0..128 {
+                w.write_all(&block).unwrap();
+            }
+        });
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        if args[0] == "stats" {
+            assert!(
+                text.starts_with(&format!("{{\"events\":{},", events_per_block * 128)),
+                "{text}"
+            );
+        }
+        eprintln!("{args:?}: peak resident memory over 128 MiB of events: {peak} KiB");
+        assert!(peak < 32 * 1024, "{args:?}: peak {peak} KiB");
+    }
 }
