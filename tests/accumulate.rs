@@ -3,25 +3,14 @@
 
 #[path = "common/chunk_reference.rs"]
 mod chunk_reference;
+#[path = "common/fixtures.rs"]
+mod fixtures;
 
 use chunk_reference::{
     RefChoiceMessage, RefEnding, RefMessage, RefToolCallMessage, RefUsage, decode, from_accumulator,
 };
+use fixtures::cassette_body;
 use ssechunk::{Accumulator, ChunkDecoder, Ending, Payload};
-
-/// The SSE body of a go-vcr cassette: `interactions[0].response.body`.
-fn fixture_body(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let docs = yaml_rust2::YamlLoader::load_from_str(&text).expect("the cassette is YAML");
-    docs[0]["interactions"][0]["response"]["body"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{name}: no response body"))
-        .as_bytes()
-        .to_vec()
-}
 
 /// A stream of one `data:` event per item.
 fn stream_of(data: &[&str]) -> Vec<u8> {
@@ -55,7 +44,7 @@ fn usage(prompt: u64, completion: u64, total: u64) -> Option<RefUsage> {
 }
 
 fn seed(name: &str, reply: &str, expected_usage: Option<RefUsage>) {
-    let body = fixture_body(name);
+    let body = cassette_body(name);
     let whole = decode(&body, &[]);
     whole.check_reference(name);
     let message = &whole.message;
@@ -111,7 +100,7 @@ fn huggingface_seed_says_ola_at_every_split() {
 /// The seeds through the crate's own types, as a caller writes it.
 #[test]
 fn seed_through_the_public_api() {
-    let body = fixture_body("huggingface-fantasy__simple_streaming.yaml");
+    let body = cassette_body("huggingface-fantasy__simple_streaming.yaml");
     let mut stream = ssechunk::ChunkStream::new();
     let mut message = Accumulator::new();
     for piece in body.chunks(5) {

@@ -4,70 +4,18 @@
 //!
 //! The allocation-free claim of the lending `next_outcome` is measured in `tests/alloc.rs`.
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/outcomes.rs"]
+mod outcomes;
+#[path = "common/rng.rs"]
+mod rng;
+
 use std::io::{self, Read};
-use std::path::Path;
 
-use ssechunk::{Accumulator, ChunkReader, ChunkStream, Config, Ending, Error, Outcome};
-
-/// An outcome with everything it carries in owned form; the payload by its `Debug` text,
-/// which shows every decoded field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Owned {
-    Event {
-        event_type: Vec<u8>,
-        data: Vec<u8>,
-        id: Vec<u8>,
-        payload: String,
-    },
-    Comment(Vec<u8>),
-    Incomplete {
-        data: Option<Vec<u8>>,
-        line: Vec<u8>,
-    },
-    TooLarge,
-}
-
-/// What a client sees: the outcomes in order, and the message they assemble.
-#[derive(Debug, Default, PartialEq)]
-struct Seen {
-    outcomes: Vec<Owned>,
-    message: Accumulator,
-}
-
-impl Seen {
-    fn push(&mut self, outcome: Result<Outcome<'_>, Error>) {
-        self.outcomes.push(match outcome {
-            Ok(Outcome::Event { event, payload }) => {
-                self.message.push_payload(&payload);
-                Owned::Event {
-                    event_type: event.event_type().to_vec(),
-                    data: event.data().to_vec(),
-                    id: event.id().to_vec(),
-                    payload: format!("{payload:?}"),
-                }
-            }
-            Ok(Outcome::Comment(text)) => Owned::Comment(text.to_vec()),
-            Ok(Outcome::Incomplete(inc)) => Owned::Incomplete {
-                data: inc.data().map(<[u8]>::to_vec),
-                line: inc.line().to_vec(),
-            },
-            Err(Error::EventTooLarge { .. }) => Owned::TooLarge,
-            Err(e) => panic!("unexpected error: {e}"),
-        });
-    }
-}
-
-/// The reference: the whole input fed at once, then finished.
-fn one_shot(config: &Config, body: &[u8]) -> Seen {
-    let mut stream = ChunkStream::with_config(config.clone());
-    stream.feed(body);
-    stream.finish();
-    let mut seen = Seen::default();
-    while let Some(outcome) = stream.next_outcome() {
-        seen.push(outcome);
-    }
-    seen
-}
+use fixtures::{CASSETTES, cassette_body};
+use outcomes::{Owned, Seen, one_shot};
+use ssechunk::{Accumulator, ChunkReader, Config, Ending, Error, Outcome};
 
 /// A stream with every kind of outcome: chunks with text, reasoning, refusal, tool calls and
 /// two choices, usage, a comment, an API error, data that is no chunk, CRLF and multi-line
@@ -85,25 +33,11 @@ data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"},
 data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":6,\"total_tokens\":11}}\n\n\
 data: [DONE]\n\n";
 
-/// The recorded body of a seed cassette: `interactions[0].response.body`.
-fn cassette(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let docs = yaml_rust2::YamlLoader::load_from_str(&text).expect("valid YAML");
-    docs[0]["interactions"][0]["response"]["body"]
-        .as_str()
-        .expect("a response body")
-        .as_bytes()
-        .to_vec()
-}
-
 fn bodies() -> Vec<Vec<u8>> {
     let mut bodies = vec![
         RICH.to_vec(),
-        cassette("groq-openai-go__simple_streaming.yaml"),
-        cassette("huggingface-fantasy__simple_streaming.yaml"),
+        cassette_body(CASSETTES[0]),
+        cassette_body(CASSETTES[1]),
     ];
     // Cut short inside an event, as a dropped connection leaves it.
     bodies.push(RICH[..RICH.len() - 40].to_vec());
@@ -321,20 +255,8 @@ mod async_adapters {
     use ssechunk::{AsyncChunkStream, AsyncSource, Delta, DeltaStream};
     use tokio::io::AsyncWriteExt;
 
+    use super::rng::Rng;
     use super::*;
-
-    /// A deterministic generator (SplitMix64) for piece sizes.
-    struct Rng(u64);
-
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) % n as u64) as usize
-        }
-    }
 
     /// `body` cut into pieces of random sizes in `1..=max`, alternating between buffers the
     /// parser can adopt (unique, with spare room), shared ones, and empty pieces.
@@ -377,7 +299,7 @@ mod async_adapters {
     #[test]
     fn bytes_stream_equals_one_shot() {
         let config = Config::new().comments(true);
-        let mut rng = Rng(1);
+        let mut rng = Rng::new(1);
         for body in bodies() {
             let expected = one_shot(&config, &body);
             for max in [1, 2, 7, 64, 4096] {
@@ -648,7 +570,7 @@ mod async_adapters {
     #[test]
     fn delta_stream_reproduces_the_message() {
         let config = Config::new().comments(true);
-        let mut rng = Rng(2);
+        let mut rng = Rng::new(2);
         for body in bodies() {
             let expected = one_shot(&config, &body);
             let source =

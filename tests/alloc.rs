@@ -11,6 +11,8 @@
 
 #[path = "common/chunk_reference.rs"]
 mod chunk_reference;
+#[path = "common/fixtures.rs"]
+mod fixtures;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -92,27 +94,10 @@ fn streams() -> Vec<(String, Vec<u8>)> {
         return corpus.chat;
     }
     eprintln!("alloc: measuring the seed cassettes, repeated, instead of the corpus");
-    [
-        "groq-openai-go__simple_streaming.yaml",
-        "huggingface-fantasy__simple_streaming.yaml",
-    ]
-    .iter()
-    .map(|name| (name.to_string(), fixture_body(name).repeat(400)))
-    .collect()
-}
-
-/// The SSE body of a go-vcr cassette: `interactions[0].response.body`.
-fn fixture_body(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let docs = yaml_rust2::YamlLoader::load_from_str(&text).expect("the cassette is YAML");
-    docs[0]["interactions"][0]["response"]["body"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{name}: no response body"))
-        .as_bytes()
-        .to_vec()
+    fixtures::CASSETTES
+        .iter()
+        .map(|name| (name.to_string(), fixtures::cassette_body(name).repeat(400)))
+        .collect()
 }
 
 /// Every stream one after the other; each ends with a blank line, so events never merge.

@@ -1,8 +1,13 @@
 //! The command-line contract: exact output lines of every mode, exit status 0 on any input at
 //! any read size, and bounded memory on an endless line.
 
+#[path = "common/rng.rs"]
+mod rng;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
+
+use rng::Rng;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ssechunk");
 
@@ -180,18 +185,6 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(1));
 }
 
-/// A small deterministic generator, so that failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 #[test]
 fn garbage_in_every_mode_at_every_read_size() {
     let pieces: &[&[u8]] = &[
@@ -229,12 +222,12 @@ fn garbage_in_every_mode_at_every_read_size() {
         b"0",
         b",",
     ];
-    let mut rng = Rng(0x5eed);
+    let mut rng = Rng::new(0x5eed);
     let mut inputs: Vec<Vec<u8>> = vec![Vec::new(), STREAM.to_vec()];
     for _ in 0..6 {
         let mut input = Vec::new();
         while input.len() < 4000 {
-            input.extend_from_slice(pieces[(rng.next() % pieces.len() as u64) as usize]);
+            input.extend_from_slice(pieces[rng.below(pieces.len())]);
         }
         inputs.push(input);
     }

@@ -13,6 +13,12 @@
 #[allow(dead_code)]
 #[path = "../examples/chat.rs"]
 mod chat;
+#[path = "common/fixtures.rs"]
+mod fixtures;
+#[path = "common/outcomes.rs"]
+mod outcomes;
+#[path = "common/rng.rs"]
+mod rng;
 
 use std::convert::Infallible;
 use std::io;
@@ -22,15 +28,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use fixtures::{CASSETTES, cassette_body};
 use futures::channel::{mpsc, oneshot};
 use futures::{SinkExt, StreamExt};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use ssechunk::{
-    Accumulator, AsyncChunkStream, AsyncSource, ChunkStream, Delta, Ending, Error, Outcome,
-};
+use outcomes::{Owned, Seen, one_shot};
+use rng::Rng;
+use ssechunk::{Accumulator, AsyncChunkStream, AsyncSource, Config, Delta, Ending, Error};
 use tokio::net::TcpListener;
 use tokio::time::timeout;
 
@@ -42,86 +49,8 @@ const READ_LIMIT: Duration = Duration::from_secs(10);
 // ---------------------------------------------------------------------------------------------
 // What the client sees, and the one-shot reference.
 
-/// An outcome in owned form; the payload by its `Debug` text, which shows every field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Owned {
-    Event {
-        event_type: Vec<u8>,
-        data: Vec<u8>,
-        id: Vec<u8>,
-        payload: String,
-    },
-    Comment(Vec<u8>),
-    Incomplete {
-        data: Option<Vec<u8>>,
-        line: Vec<u8>,
-    },
-    TooLarge,
-}
-
-#[derive(Debug, Default, PartialEq)]
-struct Seen {
-    outcomes: Vec<Owned>,
-    message: Accumulator,
-}
-
-impl Seen {
-    fn push(&mut self, outcome: Outcome<'_>) {
-        self.outcomes.push(match outcome {
-            Outcome::Event { event, payload } => {
-                self.message.push_payload(&payload);
-                Owned::Event {
-                    event_type: event.event_type().to_vec(),
-                    data: event.data().to_vec(),
-                    id: event.id().to_vec(),
-                    payload: format!("{payload:?}"),
-                }
-            }
-            Outcome::Comment(text) => Owned::Comment(text.to_vec()),
-            Outcome::Incomplete(inc) => Owned::Incomplete {
-                data: inc.data().map(<[u8]>::to_vec),
-                line: inc.line().to_vec(),
-            },
-        });
-    }
-}
-
-fn one_shot(body: &[u8]) -> Seen {
-    let mut stream = ChunkStream::new();
-    stream.feed(body);
-    stream.finish();
-    let mut seen = Seen::default();
-    while let Some(outcome) = stream.next_outcome() {
-        match outcome {
-            Ok(outcome) => seen.push(outcome),
-            Err(Error::EventTooLarge { .. }) => seen.outcomes.push(Owned::TooLarge),
-            Err(e) => panic!("{e}"),
-        }
-    }
-    seen
-}
-
 // ---------------------------------------------------------------------------------------------
 // The recorded streams.
-
-/// The `response.body` of a seed cassette.
-fn cassette(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let docs = yaml_rust2::YamlLoader::load_from_str(&text).expect("valid YAML");
-    docs[0]["interactions"][0]["response"]["body"]
-        .as_str()
-        .expect("a response body")
-        .as_bytes()
-        .to_vec()
-}
-
-const CASSETTES: [&str; 2] = [
-    "groq-openai-go__simple_streaming.yaml",
-    "huggingface-fantasy__simple_streaming.yaml",
-];
 
 /// Every `.sse` file of the corpus, sorted; `None` (after saying so) when it is absent.
 fn corpus_files() -> Option<Vec<PathBuf>> {
@@ -272,23 +201,10 @@ async fn respond(
     Ok(response)
 }
 
-/// A deterministic generator (SplitMix64) for write sizes and pauses.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) % n as u64) as usize
-    }
-}
-
 /// `body` in writes of random sizes in `1..=max_write`, with a pause of up to 2 ms after
 /// about one write in `pause_every`.
 fn replay(body: &[u8], seed: u64, max_write: usize, pause_every: usize) -> Vec<Step> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut steps = Vec::new();
     let mut rest = body;
     while !rest.is_empty() {
@@ -344,7 +260,7 @@ async fn fetch_outcomes(url: &str) -> (Seen, Vec<Error>) {
         .expect("an outcome in time")
     {
         match outcome {
-            Ok(outcome) => seen.push(outcome),
+            Ok(outcome) => seen.push_outcome(outcome),
             Err(Error::EventTooLarge { .. }) => seen.outcomes.push(Owned::TooLarge),
             Err(e) => errors.push(e),
         }
@@ -412,7 +328,7 @@ async fn check_replays(bodies: Vec<(String, Vec<u8>)>, max_write: usize, pause_e
         let (base, bodies, name) = (&base, &bodies, &names[i]);
         async move {
             let url = format!("{base}/replay/{i}");
-            let expected = one_shot(&bodies[i]);
+            let expected = one_shot(&Config::new(), &bodies[i]);
             let (seen, errors) = fetch_outcomes(&url).await;
             assert!(errors.is_empty(), "{name}: {errors:?}");
             assert_eq!(seen, expected, "{name}: lending adapter");
@@ -444,10 +360,10 @@ async fn check_replays(bodies: Vec<(String, Vec<u8>)>, max_write: usize, pause_e
 async fn recorded_cassettes_replayed_over_http_equal_the_one_shot_parse() {
     let bodies: Vec<(String, Vec<u8>)> = CASSETTES
         .iter()
-        .map(|name| (name.to_string(), cassette(name)))
+        .map(|name| (name.to_string(), cassette_body(name)))
         .collect();
     for (name, body) in &bodies {
-        let expected = one_shot(body);
+        let expected = one_shot(&Config::new(), body);
         assert_eq!(expected.message.ending(), Ending::Done, "{name}");
         assert!(!expected.message.choices().is_empty(), "{name}");
     }
@@ -488,7 +404,7 @@ async fn the_corpus_replayed_over_http_equals_the_one_shot_parse() {
 #[tokio::test]
 async fn an_event_arrives_while_the_server_holds_the_rest() {
     const HOLD: Duration = Duration::from_secs(2);
-    let body = cassette(CASSETTES[0]);
+    let body = cassette_body(CASSETTES[0]);
     let first_end = event_ends(&body)[0];
     let releases: Arc<Mutex<Vec<oneshot::Receiver<()>>>> = Arc::default();
     let handler: Handler = Arc::new({
@@ -507,7 +423,7 @@ async fn an_event_arrives_while_the_server_holds_the_rest() {
         }
     });
     let base = format!("http://{}", serve(handler).await);
-    let expected = one_shot(&body);
+    let expected = one_shot(&Config::new(), &body);
 
     timeout(TEST_LIMIT, async {
         // The lending adapter.
@@ -518,7 +434,7 @@ async fn an_event_arrives_while_the_server_holds_the_rest() {
         let mut stream = AsyncChunkStream::from_bytes_stream(response.bytes_stream());
         let mut seen = Seen::default();
         match timeout(HOLD, stream.next_outcome()).await {
-            Ok(Some(Ok(outcome))) => seen.push(outcome),
+            Ok(Some(Ok(outcome))) => seen.push_outcome(outcome),
             other => panic!("the first event did not arrive during the hold: {other:?}"),
         }
         assert!(started.elapsed() < HOLD, "arrived only after the hold");
@@ -528,7 +444,7 @@ async fn an_event_arrives_while_the_server_holds_the_rest() {
             .await
             .expect("in time")
         {
-            seen.push(outcome.expect("no error"));
+            seen.push_outcome(outcome.expect("no error"));
         }
         assert_eq!(seen, expected);
 
@@ -562,7 +478,7 @@ async fn an_event_arrives_while_the_server_holds_the_rest() {
 /// error, then the cut event as incomplete, and keeps everything before it.
 #[tokio::test]
 async fn a_connection_cut_mid_event_is_a_transport_error_with_the_partial_message() {
-    let body = cassette(CASSETTES[0]);
+    let body = cassette_body(CASSETTES[0]);
     // Into the third event's data.
     let cut = event_ends(&body)[1] + 40;
     let prefix = body[..cut].to_vec();
@@ -577,7 +493,7 @@ async fn a_connection_cut_mid_event_is_a_transport_error_with_the_partial_messag
         }
     });
     let base = format!("http://{}", serve(handler).await);
-    let expected = one_shot(&prefix);
+    let expected = one_shot(&Config::new(), &prefix);
     assert!(matches!(
         expected.outcomes.last(),
         Some(Owned::Incomplete { .. })
@@ -613,7 +529,7 @@ async fn a_connection_cut_mid_event_is_a_transport_error_with_the_partial_messag
 /// The example client against the local server: the request it sends, and what it prints.
 #[tokio::test]
 async fn the_example_chat_client_streams_a_reply() {
-    let body = cassette(CASSETTES[0]);
+    let body = cassette_body(CASSETTES[0]);
     let received: Arc<Mutex<Vec<Received>>> = Arc::default();
     let handler: Handler = Arc::new({
         let (body, received) = (body.clone(), received.clone());
@@ -648,7 +564,7 @@ async fn the_example_chat_client_streams_a_reply() {
             String::from_utf8(out).unwrap(),
             "Oi!\n\n[usage: 20 prompt + 3 completion = 23 tokens]\n"
         );
-        assert_eq!(message, one_shot(&body).message);
+        assert_eq!(message, one_shot(&Config::new(), &body).message);
 
         let request = received.lock().unwrap()[0].clone();
         assert_eq!(request.method, "POST");

@@ -562,7 +562,7 @@ fn feed_paths_agree() {
     let mut rng = Rng::new(3);
     for feed in FEEDS {
         for _ in 0..50 {
-            let splits = common::random_reads(&mut rng, input.len(), 6);
+            let splits = rng.reads(input.len(), 6);
             assert_eq!(
                 run_with(&Config::new(), input, &splits, feed),
                 want,

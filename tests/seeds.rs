@@ -3,25 +3,10 @@
 
 mod common;
 
-use std::path::Path;
-
+use common::fixtures::{CASSETTES, cassette_body};
 use common::reference;
 use common::{FEEDS, OwnedFrame, Rng, check_splits, run, run_with};
 use ssechunk::Config;
-use yaml_rust2::YamlLoader;
-
-/// The recorded SSE body: `interactions[0].response.body`.
-fn body(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let docs = YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let body = docs[0]["interactions"][0]["response"]["body"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{name}: no interactions[0].response.body"));
-    body.as_bytes().to_vec()
-}
 
 /// What the body says without a parser: events are separated by blank lines, each one line
 /// of `data: `.
@@ -45,7 +30,7 @@ fn expected(body: &[u8]) -> Vec<OwnedFrame> {
 /// The body framed whole, cut in two at every offset (each cut through a different feed path
 /// in turn), one byte at a time through every path, and at random reads.
 fn check_seed(name: &str, events: usize) -> Vec<u8> {
-    let body = body(name);
+    let body = cassette_body(name);
     let want = expected(&body);
     assert_eq!(want.len(), events, "{name}: events in the body");
     assert_eq!(
@@ -85,12 +70,12 @@ fn check_seed(name: &str, events: usize) -> Vec<u8> {
 
 #[test]
 fn groq() {
-    check_seed("groq-openai-go__simple_streaming.yaml", 6);
+    check_seed(CASSETTES[0], 6);
 }
 
 #[test]
 fn huggingface() {
-    let body = check_seed("huggingface-fantasy__simple_streaming.yaml", 7);
+    let body = check_seed(CASSETTES[1], 7);
 
     // The one non-ASCII character, cut between its two bytes, comes out whole.
     let a = "á".as_bytes();

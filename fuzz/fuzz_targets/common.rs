@@ -2,8 +2,14 @@
 //! a parser, and random read sizes.
 #![allow(dead_code)]
 
+// The tests' generator (SplitMix64), std-only so that it can be included by path.
+#[path = "../../tests/common/rng.rs"]
+mod rng;
+
 use bytes::{Bytes, BytesMut};
 use ssechunk::{ChunkStream, PADDING, Parser};
+
+pub use rng::Rng;
 
 /// FNV-1a of the input: seeds everything that is derived from the data rather than read from
 /// it, so that the whole input stays a plain SSE stream (and the seed corpus stays meaningful).
@@ -11,28 +17,6 @@ pub fn hash(data: &[u8]) -> u64 {
     data.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
-}
-
-/// SplitMix64.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
 }
 
 /// Cuts `len` bytes into reads: sizes from 0 (an empty read) up to a maximum that is itself

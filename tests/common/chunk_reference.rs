@@ -5,7 +5,8 @@
 //! ([`RefPayload`], [`RefMessage`]) built from the crate's public accessors.
 //!
 //! It needs std and serde_json only (with serde_json's `unbounded_depth` feature), besides the
-//! crate itself, so that a fuzz crate can include it with `#[path]` as the test files do:
+//! crate itself (and `rng.rs` beside it, which it includes by path), so that a fuzz crate can
+//! include it with `#[path]` as the test files do:
 //! `#[path = "common/chunk_reference.rs"] mod chunk_reference;`.
 //!
 //! Three places where `serde_json::Value` alone does not say what the contract says, each
@@ -16,6 +17,11 @@
 //! Each test file uses a different part of it.
 #![allow(dead_code)]
 
+// The generator lives in its own std-only file, shared with `tests/common/mod.rs` and the
+// fuzz targets; it is included by path so that this file stays includable by path too.
+#[path = "rng.rs"]
+mod rng;
+
 use std::collections::BTreeMap;
 use std::env;
 use std::path::{Path, PathBuf};
@@ -24,6 +30,10 @@ use serde_json::{Map, Value};
 use ssechunk::{
     Accumulator, ChunkStream, ChunkView, Ending, Error, ErrorCode, InvalidData, Outcome, Payload,
 };
+
+// Not every includer uses it (the fuzz targets and some test files do not).
+#[allow(unused_imports)]
+pub use rng::Rng;
 
 /// The deepest nesting of arrays and objects accepted, counting the top-level object as 1.
 ///
@@ -677,50 +687,6 @@ fn pull(stream: &mut ChunkStream, items: &mut Vec<Item>, acc: &mut Accumulator) 
             Err(Error::EventTooLarge { .. }) => Item::TooLarge,
             Err(e) => panic!("the stream returned an error it never should: {e}"),
         });
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so that failing split sets can be replayed.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    /// Reads of random sizes in `1..=max_read`, as a socket delivers them.
-    pub fn reads(&mut self, len: usize, max_read: usize) -> Vec<usize> {
-        let mut cuts = Vec::new();
-        let mut at = 0;
-        loop {
-            at += 1 + self.below(max_read);
-            if at >= len {
-                return cuts;
-            }
-            cuts.push(at);
-        }
-    }
-
-    /// Up to `max_cuts` random cut points, ascending (a repeat feeds an empty piece).
-    pub fn cuts(&mut self, len: usize, max_cuts: usize) -> Vec<usize> {
-        let n = self.below(max_cuts + 1);
-        let mut cuts: Vec<usize> = (0..n).map(|_| self.below(len + 1)).collect();
-        cuts.sort_unstable();
-        cuts
     }
 }
 

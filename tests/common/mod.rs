@@ -1,10 +1,13 @@
 //! Helpers shared by the integration tests: running the parser over split input, a seeded RNG
-//! for split points, and the locator of the recorded corpus.
+//! for split points (`rng.rs`), the seed cassettes (`fixtures.rs`), and the locator of the
+//! recorded corpus.
 //!
 //! Every test file compiles this module on its own and uses a different part of it.
 #![allow(dead_code)]
 
+pub mod fixtures;
 pub mod reference;
+pub mod rng;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -13,6 +16,7 @@ use bytes::{Bytes, BytesMut};
 use ssechunk::{Config, Error, Frame, PADDING, Parser};
 
 pub use reference::{OwnedFrame, Parsed};
+pub use rng::Rng;
 
 /// The ways bytes can enter a [`Parser`]; all of them must frame alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,51 +192,6 @@ pub fn run_bytewise(config: &Config, input: &[u8]) -> Parsed {
     run(config, input, &splits)
 }
 
-/// A small deterministic generator (SplitMix64), so that failing split sets can be replayed.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-}
-
-/// Up to `max_cuts` random split points for an input of `len` bytes, ascending, repeats kept
-/// (they feed empty pieces, which must be harmless too).
-pub fn random_splits(rng: &mut Rng, len: usize, max_cuts: usize) -> Vec<usize> {
-    let cuts = rng.below(max_cuts + 1);
-    let mut splits: Vec<usize> = (0..cuts).map(|_| rng.below(len + 1)).collect();
-    splits.sort_unstable();
-    splits
-}
-
-/// Small reads of random sizes in `1..=max_read`, as a socket delivers them.
-pub fn random_reads(rng: &mut Rng, len: usize, max_read: usize) -> Vec<usize> {
-    let mut splits = Vec::new();
-    let mut at = 0;
-    loop {
-        at += 1 + rng.below(max_read);
-        if at >= len {
-            return splits;
-        }
-        splits.push(at);
-    }
-}
-
 /// Parses `input` whole, then checks that `rounds` random split sets, each through a random
 /// feed path, give the same; byte-at-a-time reads too when `bytewise`. Returns the whole run.
 pub fn check_splits(
@@ -253,9 +212,9 @@ pub fn check_splits(
     }
     for _ in 0..rounds {
         let splits = if rng.below(2) == 0 {
-            random_splits(rng, input.len(), 8)
+            rng.cuts(input.len(), 8)
         } else {
-            random_reads(rng, input.len(), 64)
+            rng.reads(input.len(), 64)
         };
         let feed = FEEDS[rng.below(FEEDS.len())];
         assert_eq!(
