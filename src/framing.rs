@@ -393,7 +393,7 @@ impl Parser {
             self.found = None;
         }
         // Even empty, an event's data buffer is a position in the current buffer.
-        let idle = self.found.is_none() && self.pending_bytes() == 0 && !self.has_data;
+        let idle = self.found.is_none() && self.buffered() == 0 && !self.has_data;
         if idle && input.capacity() - input.len() >= PADDING {
             let mut vec = Vec::from(input);
             if vec.capacity() - vec.len() >= PADDING {
@@ -733,10 +733,6 @@ impl Parser {
     }
 
     /// Bytes that must survive a compaction.
-    fn pending_bytes(&self) -> usize {
-        self.buffered()
-    }
-
     fn restart_if_finished(&mut self) {
         if self.eof {
             self.reset();

@@ -11,14 +11,19 @@ use rng::Rng;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ssechunk");
 
-fn run(args: &[&str], input: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
+/// Starts the binary with every standard stream piped.
+fn spawn(args: &[&str]) -> std::process::Child {
+    Command::new(BIN)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the binary runs");
+        .expect("the binary runs")
+}
+
+fn run(args: &[&str], input: &[u8]) -> Output {
+    let mut child = spawn(args);
     let mut stdin = child.stdin.take().expect("piped stdin");
     let input = input.to_vec();
     let writer = std::thread::spawn(move || {
@@ -259,13 +264,7 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
 /// nearly all input was read, and the process's output.
 #[cfg(target_os = "linux")]
 fn peak_while_streaming(args: &[&str], write: impl FnOnce(&mut dyn Write)) -> (u64, Output) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
+    let mut child = spawn(args);
     let pid = child.id();
     let mut stdin = child.stdin.take().expect("piped stdin");
     // Output is drained on another thread so that the child never blocks on a full pipe.
