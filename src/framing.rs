@@ -27,6 +27,10 @@ pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// The smallest buffer the parser grows to: small reads fill it many times before the bytes
+/// still needed are moved to its front.
+const MIN_BUFFER: usize = 8 * 1024;
+
 /// Settings of a [`Parser`].
 ///
 /// # Example
@@ -435,19 +439,22 @@ impl Parser {
     /// ```
     pub fn spare(&mut self, n: usize) -> &mut [u8] {
         self.restart_if_finished();
-        match self.found {
-            // A frame found by `ready` points into the buffer as it is: keep it in place.
-            Some(ref found) if !matches!(found, Found::NeedMore) => {}
-            // New input may complete a frame (so `ready` must look again), and the consumed
-            // bytes make room for it.
-            _ => {
-                self.found = None;
+        // A frame found by `ready` points into the buffer as it is: it stays in place. Else
+        // new input may complete a frame, so `ready` must look again.
+        let keep = matches!(self.found, Some(ref found) if !matches!(found, Found::NeedMore));
+        if !keep {
+            self.found = None;
+        }
+        if self.buf.len() < self.end + n + PADDING {
+            // Out of room: the consumed bytes make room first, then the buffer grows (to at
+            // least `MIN_BUFFER`, so that small reads rarely come back here).
+            if !keep {
                 self.compact();
             }
-        }
-        let need = self.end + n + PADDING;
-        if self.buf.len() < need {
-            self.buf.resize(need, 0);
+            let need = self.end + n + PADDING;
+            if self.buf.len() < need {
+                self.buf.resize(need.max(MIN_BUFFER), 0);
+            }
         }
         self.spare_len = n;
         &mut self.buf[self.end..self.end + n]
@@ -502,6 +509,7 @@ impl Parser {
     pub fn next_frame(&mut self) -> Option<Result<Frame<'_>, Error>> {
         let found = match self.found.take() {
             Some(found) => found,
+            None if self.still_mid_line() => return None,
             None => self.step(),
         };
         match found {
@@ -542,10 +550,32 @@ impl Parser {
     /// Adapters that read more input until a frame is ready use it: returning a borrowed frame
     /// from inside their read loop is what the borrow checker cannot accept.
     pub fn ready(&mut self) -> bool {
+        if self.found.is_none() && self.still_mid_line() {
+            return false;
+        }
         if self.found.is_none() {
             self.found = Some(self.step());
         }
         !matches!(self.found, Some(Found::NeedMore))
+    }
+
+    /// The common case of a small read in the middle of a line, answered without entering
+    /// [`Parser::step`]: true when the unread bytes (fewer than 64) hold no line end and the
+    /// line in progress is within the limit, exactly when `step` would find nothing.
+    #[inline]
+    fn still_mid_line(&mut self) -> bool {
+        if self.dispatched || self.at_start || self.skip_lf || self.discarding || self.eof {
+            return false;
+        }
+        let rest = &self.buf[self.scan..self.end];
+        if rest.is_empty() || rest.len() >= 64 || line_end(rest).is_some() {
+            return false;
+        }
+        if self.data_size() + (self.end - self.line_start) > self.config.max_event_bytes {
+            return false;
+        }
+        self.scan = self.end;
+        true
     }
 
     /// The state machine: consumes lines until one yields a frame or the input runs out.
