@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(framing chunk pipeline fast_path)
+[ ${#targets[@]} -gt 0 ] || targets=(framing chunk pipeline fast_path template)
 
 if rustup toolchain list 2>/dev/null | grep -q nightly; then
     fuzz=(cargo +nightly fuzz)
@@ -42,7 +42,7 @@ for target in "${targets[@]}"; do
     esac
     # Event data reach 36 KB in the recorded corpus; whole streams are cut short to fuzz fast.
     max_len=4096
-    case $target in chunk | fast_path) max_len=65536 ;; esac
+    case $target in chunk | fast_path | template) max_len=65536 ;; esac
     mkdir -p fuzz/artifacts
     log=fuzz/artifacts/$target.log
     echo "=== $target: ${seconds}s, corpora: ${corpora[*]}"

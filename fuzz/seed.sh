@@ -5,12 +5,15 @@
 #   - small hand-written streams and event data covering what the fixtures lack;
 #   - for chunk: the data lines of the recorded corpus ($SSECHUNK_CORPUS, else ../shared/corpus),
 #     when it is present. (framing and pipeline read that corpus as is: see fuzz/run.sh.)
+#   - for template: the data lines of each fixture, hand-written stream and recorded stream,
+#     joined by LF (one run of documents per stream, cut at 64 KiB).
 # Seeds are named by content or origin, so running it again changes nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 framing=fuzz/corpus/framing chunk=fuzz/corpus/chunk pipeline=fuzz/corpus/pipeline
-mkdir -p "$framing" "$chunk" "$pipeline"
+template=fuzz/corpus/template
+mkdir -p "$framing" "$chunk" "$pipeline" "$template"
 
 # put NAME DIR...: stdin becomes the seed NAME in each DIR.
 put() {
@@ -42,6 +45,15 @@ data_lines() {
         }' "$@"
 }
 
+# runs NAME FILE: the data lines of the stream FILE, joined by LF, become the template seed
+# NAME.
+runs() {
+    sed -n 's/\r$//; s/^data: \{0,1\}//p' "$2" | {
+        head -c 65536 >"$template/$1"
+        cat >/dev/null
+    }
+}
+
 # The fixtures: each `body: |+` block scalar, unindented (its trailing blank lines kept).
 for yaml in tests/fixtures/*.yaml; do
     name=$(basename "$yaml" .yaml)
@@ -67,12 +79,16 @@ for yaml in tests/fixtures/*.yaml; do
         END { if (inbody) flush() }' "$yaml" >"fuzz/corpus/$name.sse"
     put "fixture-$name.sse" "$framing" "$pipeline" <"fuzz/corpus/$name.sse"
     data_lines fixture "fuzz/corpus/$name.sse"
+    runs "fixture-$name" "fuzz/corpus/$name.sse"
     rm "fuzz/corpus/$name.sse"
 done
 
 # Hand-written streams: every SSE field, CR/CRLF/LF, a BOM, comments, multi-line data,
 # tool calls, reasoning, usage, an API error, invalid UTF-8, a truncated end.
-stream() { printf "$2" | put "hand-$1" "$framing" "$pipeline"; }
+stream() {
+    printf "$2" | put "hand-$1" "$framing" "$pipeline"
+    runs "hand-$1" "$framing/hand-$1"
+}
 stream simple 'data: {"id":"c1","choices":[{"index":0,"delta":{"role":"assistant","content":"Ol\\u00e1"}}]}\n\ndata: {"choices":[{"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'
 stream fields '\xEF\xBB\xBF: keep-alive\r\nretry: 1500\r\nid: 7\r\nevent: message\r\ndata: {"choices":[]}\r\n\r\nevent: ping\rdata\r\r:\n\n'
 stream multiline 'data:{"choices":[{"delta":\ndata: {"content":"a\\nb"}}]}\n\ndata:\ndata:\n\nid\nretry: 99999999999999999999999\ndata: x\n\n'
@@ -103,8 +119,12 @@ corpus=${SSECHUNK_CORPUS:-../shared/corpus}
 if [ -d "$corpus" ]; then
     mapfile -d '' recorded < <(find "$corpus" -name '*.sse' -print0)
     [ ${#recorded[@]} -eq 0 ] || data_lines corpus "${recorded[@]}"
+    for file in "${recorded[@]}"; do
+        name=${file#*fantasy/}
+        runs "corpus-${name//\//_}" "$file"
+    done
 fi
 
-for dir in "$framing" "$chunk" "$pipeline"; do
+for dir in "$framing" "$chunk" "$pipeline" "$template"; do
     echo "seed.sh: $(find "$dir" -type f | wc -l) seeds in $dir"
 done

@@ -4,8 +4,9 @@
 //! borrow from the decoder, the `[DONE]` marker, an [`ApiError`], or [`InvalidData`]. It knows
 //! nothing of framing or I/O: [`crate::ChunkStream`] joins it to the [`crate::Parser`].
 //!
-//! The JSON is parsed by simd-json into a reused tape, which is walked once to pick out the
-//! fields; nothing is allocated per event once the decoder's buffers have grown to the largest
+//! A specialised validating decoder reads the common chunks in place (reusing the work done on
+//! the previous chunk where the bytes repeat); simd-json, with a reused tape, decodes the
+//! rest. Nothing is allocated per event once the decoder's buffers have grown to the largest
 //! event seen.
 
 use std::fmt;
@@ -303,6 +304,13 @@ pub enum Payload<'a> {
 /// scratch buffer and parses it there with `fill_tape_padded` and a reused tape. The caller's
 /// bytes are never modified: the raw event stays available next to its decoded form.
 ///
+/// Consecutive chunks of a stream repeat the same envelope (id, model, keys, punctuation)
+/// around a new piece of content. The decoder keeps the last chunk it parsed in full (up to
+/// 16 KiB) as a template: a chunk that differs from it only inside string values is checked
+/// against it byte for byte, and only the strings that changed are parsed again (validated
+/// and unescaped by the same code). Any other difference, a key, a number, a bracket, means
+/// a full parse. The result is the same either way; tests and a fuzz target hold it to that.
+///
 /// Invalid UTF-8 in the data is replaced by U+FFFD before decoding, as the SSE rules decode
 /// the stream (a rare slow path that allocates). An unpaired surrogate escape such as
 /// `"\ud800"` is rejected: the payload is [`InvalidData::NotJson`].
@@ -323,8 +331,7 @@ pub enum Payload<'a> {
 /// assert!(matches!(decoder.decode(b"[DONE]"), Payload::Done));
 /// ```
 pub struct ChunkDecoder {
-    unescaped: Vec<u8>,
-    spans: Spans,
+    fast: fast::Decoder,
     slow: Slow,
     storage: Storage,
 }
@@ -339,9 +346,7 @@ struct Slow {
 
 impl fmt::Debug for ChunkDecoder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChunkDecoder")
-            .field("unescaped_capacity", &self.unescaped.capacity())
-            .finish_non_exhaustive()
+        f.debug_struct("ChunkDecoder").finish_non_exhaustive()
     }
 }
 
@@ -362,8 +367,7 @@ impl ChunkDecoder {
     /// A decoder with buffers sized for typical chunks; they grow to the largest event seen.
     pub fn new() -> Self {
         Self {
-            unescaped: Vec::with_capacity(1024),
-            spans: Spans::default(),
+            fast: fast::Decoder::default(),
             slow: Slow {
                 scratch: Vec::with_capacity(4096),
                 repaired: Vec::new(),
@@ -383,12 +387,11 @@ impl ChunkDecoder {
             return Payload::Done;
         }
         let Self {
-            unescaped,
-            spans,
+            fast,
             slow,
             storage,
         } = self;
-        if let Some(texts) = fast::decode(data, unescaped, spans) {
+        if let Some((texts, spans)) = fast.decode(data) {
             return Payload::Chunk(build(texts, spans, storage));
         }
         slow_decode(slow, storage, data)

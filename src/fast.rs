@@ -3,12 +3,16 @@
 //! It validates the whole document (JSON grammar, string escapes, UTF-8) while it picks out
 //! the fields the chunk view exposes. It reads the event's bytes where they are, without a
 //! copy: a string without escapes is a slice of them, and a string with escapes is unescaped
-//! into a small side buffer. It only
-//! ever says "this is a valid chunk with these fields"; anything it cannot prove (an API error
-//! object, exponents, very long numbers, lone surrogates, deep nesting, escaped keys, invalid
-//! UTF-8, any syntax error) makes it give up, and simd-json decides instead. So the fast path
-//! never changes a result, it only skips work: differential tests and a fuzz target hold it
-//! to that.
+//! into a small side buffer. It only ever says "this is a valid chunk with these fields";
+//! anything it cannot prove (an API error object, exponents, very long numbers, lone
+//! surrogates, deep nesting, escaped keys, invalid UTF-8, any syntax error) makes it give up,
+//! and simd-json decides instead. So the fast path never changes a result, it only skips
+//! work: differential tests and fuzz targets hold it to that.
+//!
+//! The last document parsed in full is kept as a template, with where each of its value
+//! strings lies: a document that differs from it only inside value strings is decoded by
+//! re-reading just those strings (see [`Decoder::reuse`] for why that is the full parse's
+//! result).
 
 use crate::Usage;
 
@@ -19,6 +23,8 @@ pub(crate) struct Span {
     pub(crate) start: u32,
     pub(crate) end: u32,
     pub(crate) unescaped: bool,
+    /// Which value string of the template this is (an index into [`Decoder::strings`]).
+    raw: u32,
 }
 
 /// A choice's fields as spans.
@@ -94,52 +100,228 @@ impl<'a> Texts<'a> {
     }
 }
 
-/// Decodes `input` as a chunk into `spans`, unescaping strings with escapes into
-/// `unescaped`.
-///
-/// Returns the validated texts the spans point into, or `None` when the slow path must
-/// decide.
-pub(crate) fn decode<'a>(
-    input: &'a [u8],
-    unescaped: &'a mut Vec<u8>,
-    spans: &mut Spans,
-) -> Option<Texts<'a>> {
-    spans.id = None;
-    spans.model = None;
-    spans.created = None;
-    spans.fingerprint = None;
-    spans.usage = None;
-    spans.choices.clear();
-    spans.tools.clear();
-    unescaped.clear();
-    if input.len() > u32::MAX as usize {
-        return None;
+/// A value string of the template: where its quotes are and the span it gave.
+#[derive(Debug, Clone, Copy)]
+struct RawString {
+    open: u32,
+    close: u32,
+    span: Span,
+}
+
+/// Documents up to this size become templates that the next documents are compared with;
+/// larger ones are always parsed in full (so the decoder never keeps more than this).
+const TEMPLATE_MAX: usize = 16 * 1024;
+
+/// The fast path's state, reused from one event to the next.
+#[derive(Debug, Default)]
+pub(crate) struct Decoder {
+    spans: Spans,
+    /// Where strings with escapes are unescaped: the template's first, then the current
+    /// document's.
+    unescaped: Vec<u8>,
+    /// The last document parsed in full, when it decoded on the fast path and is small
+    /// enough to keep.
+    template: Vec<u8>,
+    /// Whether `template` (and `strings`, `template_unescaped`) describe such a document.
+    has_template: bool,
+    /// Every value string of the template, in order.
+    strings: Vec<RawString>,
+    /// How much of `unescaped` the template's strings use.
+    template_unescaped: usize,
+    /// The current document's span for each template string.
+    now: Vec<Span>,
+}
+
+impl Decoder {
+    /// Decodes `input` as a chunk.
+    ///
+    /// Returns the spans and the validated texts they point into, or `None` when the slow
+    /// path must decide.
+    pub(crate) fn decode<'a>(&'a mut self, input: &'a [u8]) -> Option<(Texts<'a>, &'a Spans)> {
+        let reused = self.has_template && self.reuse(input);
+        if !reused && !self.full(input) {
+            return None;
+        }
+        let texts = Texts {
+            // simdutf8 validates in wide SIMD loads (std's check goes a word at a time).
+            input: simdutf8::basic::from_utf8(input).ok()?,
+            unescaped: simdutf8::basic::from_utf8(&self.unescaped).ok()?,
+        };
+        // Every span starts and ends next to an ASCII delimiter or at the edge of a whole
+        // unescaped string, so it always falls on character boundaries.
+        debug_assert!(self.spans.all(|s| texts.holds(s)));
+        Some((texts, &self.spans))
     }
-    let mut c = Cursor {
-        buf: input,
-        pos: 0,
-        out: unescaped,
-    };
-    c.top(spans).ok()?;
-    let texts = Texts {
-        // simdutf8 validates in wide SIMD loads (std's check goes a word at a time).
-        input: simdutf8::basic::from_utf8(input).ok()?,
-        unescaped: simdutf8::basic::from_utf8(unescaped).ok()?,
-    };
-    let ok = [spans.id, spans.model, spans.fingerprint]
-        .iter()
-        .all(|s| texts.holds(s))
-        && spans.choices.iter().all(|c| {
-            [c.role, c.content, c.reasoning, c.refusal, c.finish_reason]
-                .iter()
-                .all(|s| texts.holds(s))
-        })
-        && spans.tools.iter().all(|t| {
-            [t.id, t.kind, t.name, t.arguments]
-                .iter()
-                .all(|s| texts.holds(s))
+
+    /// Parses `input` from scratch and makes it the template; true on success.
+    fn full(&mut self, input: &[u8]) -> bool {
+        let spans = &mut self.spans;
+        spans.id = None;
+        spans.model = None;
+        spans.created = None;
+        spans.fingerprint = None;
+        spans.usage = None;
+        spans.choices.clear();
+        spans.tools.clear();
+        self.unescaped.clear();
+        self.strings.clear();
+        self.has_template = false;
+        if input.len() > u32::MAX as usize {
+            return false;
+        }
+        let keep = input.len() <= TEMPLATE_MAX;
+        let mut c = Cursor {
+            buf: input,
+            pos: 0,
+            out: &mut self.unescaped,
+            strings: &mut self.strings,
+            record: keep,
+        };
+        if c.top(spans).is_err() {
+            return false;
+        }
+        if keep {
+            self.template.clear();
+            self.template.extend_from_slice(input);
+            self.template_unescaped = self.unescaped.len();
+            self.has_template = true;
+        }
+        true
+    }
+
+    /// Decodes `input` from the template's result, when the two differ only inside value
+    /// strings; false when they differ anywhere else.
+    ///
+    /// Why this gives the full parse's result: the parser reads left to right and its state
+    /// at any point depends only on the bytes before it, and a value string's contents never
+    /// change its state (they are only stored). So where `input` repeats the template byte
+    /// for byte, the parse goes exactly as it went then; where it differs inside a value
+    /// string, that string is parsed again with the same code (validation, unescaping), and
+    /// the parse goes on from its closing quote in the same state as before, over bytes
+    /// compared again. A difference anywhere else (a key, a number, punctuation, a string
+    /// that does not close where the bytes after it match again) gives up here, and the
+    /// document is parsed in full. UTF-8 is validated over the whole document as always.
+    fn reuse(&mut self, input: &[u8]) -> bool {
+        if input.len() > TEMPLATE_MAX {
+            return false;
+        }
+        let old = self.template.as_slice();
+        self.unescaped.truncate(self.template_unescaped);
+        self.now.clear();
+        // Where the next difference is, in the template's offsets (`None`: no more).
+        let diff = |at_old: usize, at_new: usize| {
+            let same = common_prefix(&old[at_old..], &input[at_new..]);
+            let ended = at_old + same == old.len() && at_new + same == input.len();
+            (!ended).then_some(at_old + same)
+        };
+        let mut next_diff = diff(0, 0);
+        // How far the current document's bytes have moved from the template's.
+        let mut shift = 0u32;
+        for s in &self.strings {
+            let Some(at) = next_diff.filter(|&at| at <= s.close as usize) else {
+                // Unchanged: the same span, moved with the bytes around it.
+                let mut span = s.span;
+                if !span.unescaped {
+                    span.start = span.start.wrapping_add(shift);
+                    span.end = span.end.wrapping_add(shift);
+                }
+                self.now.push(span);
+                continue;
+            };
+            if at <= s.open as usize {
+                return false;
+            }
+            // The difference is inside this string: parse it again where it is now.
+            let open = s.open.wrapping_add(shift) as usize;
+            let Ok((span, after)) = scan_string(input, open, &mut self.unescaped) else {
+                return false;
+            };
+            self.now.push(span);
+            shift = (after as u32).wrapping_sub(s.close + 1);
+            next_diff = diff(s.close as usize + 1, after);
+        }
+        if next_diff.is_some() {
+            return false;
+        }
+        let now = &self.now;
+        self.spans.for_each_span(|span| {
+            *span = Span {
+                raw: span.raw,
+                ..now[span.raw as usize]
+            }
         });
-    ok.then_some(texts)
+        true
+    }
+}
+
+/// The length of the common prefix of `a` and `b`: 32 bytes at a time, then a word at a
+/// time inside the block that differs.
+#[inline]
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let mut i = 0;
+    for (x, y) in a.chunks_exact(32).zip(b.chunks_exact(32)) {
+        if x != y {
+            break;
+        }
+        i += 32;
+    }
+    for (x, y) in a[i..].chunks_exact(8).zip(b[i..].chunks_exact(8)) {
+        let x = u64::from_le_bytes(x.try_into().unwrap_or_default());
+        let y = u64::from_le_bytes(y.try_into().unwrap_or_default());
+        if x != y {
+            return i + ((x ^ y).trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i + a[i..]
+        .iter()
+        .zip(&b[i..])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+impl Spans {
+    /// Calls `f` on every string span.
+    fn for_each_span(&mut self, mut f: impl FnMut(&mut Span)) {
+        let mut each = |s: &mut Option<Span>| {
+            if let Some(s) = s {
+                f(s);
+            }
+        };
+        each(&mut self.id);
+        each(&mut self.model);
+        each(&mut self.fingerprint);
+        for c in &mut self.choices {
+            for s in [
+                &mut c.role,
+                &mut c.content,
+                &mut c.reasoning,
+                &mut c.refusal,
+                &mut c.finish_reason,
+            ] {
+                each(s);
+            }
+        }
+        for t in &mut self.tools {
+            for s in [&mut t.id, &mut t.kind, &mut t.name, &mut t.arguments] {
+                each(s);
+            }
+        }
+    }
+
+    /// Whether `f` holds for every string field.
+    fn all(&self, mut f: impl FnMut(&Option<Span>) -> bool) -> bool {
+        [self.id, self.model, self.fingerprint].iter().all(&mut f)
+            && self.choices.iter().all(|c| {
+                [c.role, c.content, c.reasoning, c.refusal, c.finish_reason]
+                    .iter()
+                    .all(&mut f)
+            })
+            && self
+                .tools
+                .iter()
+                .all(|t| [t.id, t.kind, t.name, t.arguments].iter().all(&mut f))
+    }
 }
 
 /// Top-level keys the view reads.
@@ -209,11 +391,108 @@ const DELTA_KEYS: &[&[u8]] = &[
 const TOOL_KEYS: &[&[u8]] = &[b"index", b"id", b"type", b"function"];
 const FUNCTION_KEYS: &[&[u8]] = &[b"name", b"arguments"];
 
+/// Validates the string whose opening quote is at `buf[open]`. A string without escapes is
+/// returned where it is; one with escapes is unescaped onto the end of `out`. Also returns
+/// the index after the closing quote.
+#[inline(always)]
+fn scan_string(buf: &[u8], open: usize, out: &mut Vec<u8>) -> Fast<(Span, usize)> {
+    let start = open + 1;
+    let stop = start + string_stop(buf.get(start..).ok_or(GiveUp)?).ok_or(GiveUp)?;
+    match buf[stop] {
+        b'"' => {
+            let span = Span {
+                start: start as u32,
+                end: stop as u32,
+                unescaped: false,
+                raw: 0,
+            };
+            return Ok((span, stop + 1));
+        }
+        b'\\' => {}
+        _ => return Err(GiveUp),
+    }
+    let out_start = out.len();
+    let mut read = start;
+    let mut stop = stop;
+    loop {
+        out.extend_from_slice(&buf[read..stop]);
+        read = stop;
+        match buf[read] {
+            b'"' => break,
+            b'\\' => read = escape(buf, read, out)?,
+            _ => return Err(GiveUp),
+        }
+        stop = read + string_stop(&buf[read..]).ok_or(GiveUp)?;
+    }
+    let end = out.len();
+    if end > u32::MAX as usize {
+        return Err(GiveUp);
+    }
+    let span = Span {
+        start: out_start as u32,
+        end: end as u32,
+        unescaped: true,
+        raw: 0,
+    };
+    Ok((span, read + 1))
+}
+
+/// Unescapes the escape at `buf[at]` onto `out`; returns the index after it.
+fn escape(buf: &[u8], at: usize, out: &mut Vec<u8>) -> Fast<usize> {
+    let byte = match *buf.get(at + 1).ok_or(GiveUp)? {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        b'/' => b'/',
+        b'b' => 0x08,
+        b'f' => 0x0c,
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        b'u' => {
+            let mut code = hex4(buf, at + 2)?;
+            let mut next = at + 6;
+            if (0xDC00..0xE000).contains(&code) {
+                return Err(GiveUp);
+            }
+            if (0xD800..0xDC00).contains(&code) {
+                if buf.get(next..next + 2) != Some(b"\\u") {
+                    return Err(GiveUp);
+                }
+                let low = hex4(buf, next + 2)?;
+                if !(0xDC00..0xE000).contains(&low) {
+                    return Err(GiveUp);
+                }
+                next += 6;
+                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+            }
+            let ch = char::from_u32(code).ok_or(GiveUp)?;
+            let mut utf8 = [0u8; 4];
+            out.extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
+            return Ok(next);
+        }
+        _ => return Err(GiveUp),
+    };
+    out.push(byte);
+    Ok(at + 2)
+}
+
+#[inline]
+fn hex4(buf: &[u8], at: usize) -> Fast<u32> {
+    let digits = buf.get(at..at + 4).ok_or(GiveUp)?;
+    digits.iter().try_fold(0u32, |n, &d| {
+        let v = (d as char).to_digit(16).ok_or(GiveUp)?;
+        Ok(n * 16 + v)
+    })
+}
+
 struct Cursor<'b> {
     buf: &'b [u8],
     pos: usize,
     /// Where strings with escapes are unescaped.
     out: &'b mut Vec<u8>,
+    /// Where value strings are recorded, when `record` is set.
+    strings: &'b mut Vec<RawString>,
+    record: bool,
 }
 
 impl Cursor<'_> {
@@ -403,96 +682,21 @@ impl Cursor<'_> {
         }
     }
 
-    /// Validates the string at the cursor. A string without escapes is returned where it
-    /// is; one with escapes is unescaped onto the end of the side buffer.
+    /// Validates the value string at the cursor and records where it is.
     #[inline]
     fn string(&mut self) -> Fast<Span> {
-        let start = self.pos + 1;
-        let stop = start + string_stop(&self.buf[start..]).ok_or(GiveUp)?;
-        match self.buf[stop] {
-            b'"' => {
-                self.pos = stop + 1;
-                return Ok(Span {
-                    start: start as u32,
-                    end: stop as u32,
-                    unescaped: false,
-                });
-            }
-            b'\\' => {}
-            _ => return Err(GiveUp),
+        let open = self.pos;
+        let (mut span, after) = scan_string(self.buf, open, self.out)?;
+        self.pos = after;
+        if self.record {
+            span.raw = self.strings.len() as u32;
+            self.strings.push(RawString {
+                open: open as u32,
+                close: (after - 1) as u32,
+                span,
+            });
         }
-        let out_start = self.out.len();
-        let mut read = start;
-        let mut stop = stop;
-        loop {
-            self.out.extend_from_slice(&self.buf[read..stop]);
-            read = stop;
-            match self.buf[read] {
-                b'"' => break,
-                b'\\' => read = self.escape(read)?,
-                _ => return Err(GiveUp),
-            }
-            stop = read + string_stop(&self.buf[read..]).ok_or(GiveUp)?;
-        }
-        self.pos = read + 1;
-        let end = self.out.len();
-        if end > u32::MAX as usize {
-            return Err(GiveUp);
-        }
-        Ok(Span {
-            start: out_start as u32,
-            end: end as u32,
-            unescaped: true,
-        })
-    }
-
-    /// Unescapes the escape at `at` onto the side buffer; returns the index after it.
-    fn escape(&mut self, at: usize) -> Fast<usize> {
-        let byte = match *self.buf.get(at + 1).ok_or(GiveUp)? {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            b'/' => b'/',
-            b'b' => 0x08,
-            b'f' => 0x0c,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
-            b'u' => {
-                let mut code = self.hex4(at + 2)?;
-                let mut next = at + 6;
-                if (0xDC00..0xE000).contains(&code) {
-                    return Err(GiveUp);
-                }
-                if (0xD800..0xDC00).contains(&code) {
-                    if self.buf.get(next..next + 2) != Some(b"\\u") {
-                        return Err(GiveUp);
-                    }
-                    let low = self.hex4(next + 2)?;
-                    if !(0xDC00..0xE000).contains(&low) {
-                        return Err(GiveUp);
-                    }
-                    next += 6;
-                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-                }
-                let ch = char::from_u32(code).ok_or(GiveUp)?;
-                let mut utf8 = [0u8; 4];
-                self.out
-                    .extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
-                return Ok(next);
-            }
-            _ => return Err(GiveUp),
-        };
-        self.out.push(byte);
-        Ok(at + 2)
-    }
-
-    #[inline]
-    fn hex4(&self, at: usize) -> Fast<u32> {
-        let digits = self.buf.get(at..at + 4).ok_or(GiveUp)?;
-        digits.iter().try_fold(0u32, |n, &d| {
-            let v = (d as char).to_digit(16).ok_or(GiveUp)?;
-            Ok(n * 16 + v)
-        })
+        Ok(span)
     }
 
     fn top(&mut self, spans: &mut Spans) -> Fast<()> {
@@ -678,12 +882,11 @@ impl Cursor<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Spans, decode};
+    use super::Decoder;
 
     fn fast(json: &str) -> Option<String> {
-        let mut out = Vec::new();
-        let mut spans = Spans::default();
-        let texts = decode(json.as_bytes(), &mut out, &mut spans)?;
+        let mut decoder = Decoder::default();
+        let (texts, spans) = decoder.decode(json.as_bytes())?;
         let content = spans.choices.first().and_then(|c| c.content);
         Some(texts.get(content).unwrap_or_default().to_owned())
     }
@@ -698,6 +901,93 @@ mod tests {
         );
         assert_eq!(fast(r#" { "choices" : [ ] } "#).as_deref(), Some(""));
         assert_eq!(fast("{}").as_deref(), Some(""));
+    }
+
+    /// The created time and every string field of `decoder`'s result, for comparing two
+    /// decoders.
+    fn fields(decoder: &mut Decoder, json: &[u8]) -> Option<Vec<Option<String>>> {
+        let (texts, spans) = decoder.decode(json)?;
+        let mut out = vec![spans.created.map(|n| n.to_string())];
+        let mut all = Vec::new();
+        spans.all(|s| {
+            all.push(*s);
+            true
+        });
+        out.extend(all.into_iter().map(|s| texts.get(s).map(str::to_owned)));
+        Some(out)
+    }
+
+    fn doc(id: &str, content: &str, pad: &str) -> String {
+        format!(
+            r#"{{"id":"{id}","model":"m\u00e9","choices":[{{"index":0,"delta":{{"content":"{content}"}},"finish_reason":null}}],"obfuscation":"{pad}"}}"#
+        )
+    }
+
+    #[test]
+    fn a_document_that_differs_only_inside_value_strings_reuses_the_template() {
+        let first = doc("c1", "Hello", "abc");
+        let mut decoder = Decoder::default();
+        assert!(decoder.decode(first.as_bytes()).is_some());
+        for next in [
+            doc("c1", " world", "abcdefgh"),
+            doc("c1", "", ""),
+            doc("c1", r#"Ol\u00e1 \\ \"q\""#, "x"),
+            doc("c2", "\\ud83d\\ude00 caf\u{e9}", "abc"),
+            doc("c1", "Hello", "abc"),
+        ] {
+            assert!(decoder.reuse(next.as_bytes()), "{next}");
+            let reused = fields(&mut decoder, next.as_bytes());
+            assert!(reused.is_some());
+            assert_eq!(
+                reused,
+                fields(&mut Decoder::default(), next.as_bytes()),
+                "{next}"
+            );
+        }
+    }
+
+    #[test]
+    fn any_other_difference_is_parsed_in_full() {
+        let first = doc("c1", "Hello", "abc");
+        for next in [
+            first.replace(r#""index":0"#, r#""index":1"#),
+            first.replace(r#""model""#, r#""modeL""#),
+            first.replace(":null", r#":"stop""#),
+            first.clone() + " ",
+            doc("c1", r#"He"llo"#, "abc"),
+            doc("c1", "Hel\tlo", "abc"),
+            doc("c1", r"\ud800", "abc"),
+            doc("c1", r"\u12", "abc"),
+            doc("c1", "Hello", r"abc\u0"),
+        ] {
+            let mut decoder = Decoder::default();
+            assert!(decoder.decode(first.as_bytes()).is_some());
+            assert!(!decoder.reuse(next.as_bytes()), "{next}");
+            let mut decoder = Decoder::default();
+            assert!(decoder.decode(first.as_bytes()).is_some());
+            let after = fields(&mut decoder, next.as_bytes());
+            assert_eq!(
+                after,
+                fields(&mut Decoder::default(), next.as_bytes()),
+                "{next}"
+            );
+        }
+        // Invalid UTF-8 inside a string keeps the structure, and fails validation.
+        let mut bytes = doc("c1", "Hxllo", "abc").into_bytes();
+        let at = bytes.iter().position(|&b| b == b'x').unwrap_or(0);
+        bytes[at] = 0xff;
+        let mut decoder = Decoder::default();
+        assert!(decoder.decode(first.as_bytes()).is_some());
+        assert!(decoder.decode(&bytes).is_none());
+    }
+
+    #[test]
+    fn large_documents_are_not_kept() {
+        let big = format!(r#"{{"x":"{}"}}"#, "a".repeat(super::TEMPLATE_MAX));
+        let mut decoder = Decoder::default();
+        assert!(decoder.decode(big.as_bytes()).is_some());
+        assert!(!decoder.has_template);
+        assert!(decoder.template.capacity() <= super::TEMPLATE_MAX);
     }
 
     #[test]
@@ -720,7 +1010,6 @@ mod tests {
         }
         let deep = format!("{{\"x\":{}{}}}", "[".repeat(100), "]".repeat(100));
         assert_eq!(fast(&deep), None);
-        let mut out = Vec::new();
-        assert!(decode(b"{\"x\":\"\xff\"}", &mut out, &mut Spans::default()).is_none());
+        assert!(Decoder::default().decode(b"{\"x\":\"\xff\"}").is_none());
     }
 }

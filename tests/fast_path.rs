@@ -98,21 +98,119 @@ fn edit() -> impl Strategy<Value = Edit> {
     ]
 }
 
+fn apply(base: &str, edits: &[Edit]) -> Vec<u8> {
+    let mut data = base.as_bytes().to_vec();
+    for e in edits {
+        match *e {
+            Edit::Insert(i, b) => {
+                let i = i % (data.len() + 1);
+                data.insert(i, b);
+            }
+            Edit::Delete(i) if !data.is_empty() => {
+                let i = i % data.len();
+                data.remove(i);
+            }
+            Edit::Replace(i, b) if !data.is_empty() => {
+                let i = i % data.len();
+                data[i] = b;
+            }
+            _ => {}
+        }
+    }
+    data
+}
+
+/// Chunk shapes with two string values to vary: `{C}` and `{O}`.
+const SHAPES: &[&str] = &[
+    r#"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"{C}"},"logprobs":null,"finish_reason":null}],"usage":null,"obfuscation":"{O}"}"#,
+    r#"{"id":"{O}","model":"caf\u00e9","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{C}"}}]}}],"x":["\n",1]}"#,
+    r#" { "choices" : [ { "delta" : { "reasoning" : "{C}" , "content" : null } } ] , "system_fingerprint" : "{O}" } "#,
+];
+
+/// String contents, valid and not: escapes, non-ASCII, invalid UTF-8, control bytes, and
+/// quotes or backslashes that change where the string ends.
+const CONTENTS: &[&[u8]] = &[
+    b"",
+    b"x",
+    b" a longer piece of the reply",
+    br"\n",
+    br#"\""#,
+    br"\\",
+    br"\u00e9",
+    br"\ud83d\ude00",
+    "\u{e9}\u{1f600}".as_bytes(),
+    br"\ud800",
+    br"\x",
+    b"\t",
+    br#"a"b"#,
+    br"\",
+    br"\u00",
+    b"\xff",
+    b"\xc3",
+];
+
+/// `shape` with `{C}` replaced by `c` and `{O}` by `o`.
+fn fill(shape: &str, c: &[u8], o: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = shape;
+    loop {
+        let next = [("{C}", c), ("{O}", o)]
+            .into_iter()
+            .filter_map(|(mark, with)| rest.find(mark).map(|at| (at, mark.len(), with)))
+            .min_by_key(|&(at, ..)| at);
+        let Some((at, len, with)) = next else {
+            out.extend_from_slice(rest.as_bytes());
+            return out;
+        };
+        out.extend_from_slice(&rest.as_bytes()[..at]);
+        out.extend_from_slice(with);
+        rest = &rest[at + len..];
+    }
+}
+
+/// Every pair of contents in every shape, in order through one decoder: each document
+/// differs from the one before only inside the two strings, and must decode as it does
+/// alone.
+#[test]
+fn chunks_that_differ_inside_strings_agree() {
+    for shape in SHAPES {
+        let mut decoder = ChunkDecoder::new();
+        let mut slow = ChunkDecoder::new();
+        for c in CONTENTS {
+            for o in CONTENTS {
+                let data = fill(shape, c, o);
+                let a = from_payload(&decoder.decode(&data));
+                let b = from_payload(&slow.decode_with_simd_json(&data));
+                assert_eq!(a, b, "{:?}", String::from_utf8_lossy(&data));
+                assert_eq!(a, reference(&data), "{:?}", String::from_utf8_lossy(&data));
+            }
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
     #[test]
     fn mutants_agree(base in proptest::sample::select(BASES), edits in proptest::collection::vec(edit(), 1..4)) {
-        let mut data = base.as_bytes().to_vec();
-        for e in edits {
-            match e {
-                Edit::Insert(i, b) => { let i = i % (data.len() + 1); data.insert(i, b); }
-                Edit::Delete(i) if !data.is_empty() => { let i = i % data.len(); data.remove(i); }
-                Edit::Replace(i, b) if !data.is_empty() => { let i = i % data.len(); data[i] = b; }
-                _ => {}
-            }
+        same(&apply(base, &edits));
+    }
+
+    /// One decoder takes a run of mutants of one base, so that most of them differ from the
+    /// document before in a few bytes: the case the decoder's template is for.
+    #[test]
+    fn runs_of_mutants_agree(
+        base in proptest::sample::select(BASES),
+        runs in proptest::collection::vec(proptest::collection::vec(edit(), 0..3), 1..8),
+    ) {
+        let mut decoder = ChunkDecoder::new();
+        let mut slow = ChunkDecoder::new();
+        for edits in runs {
+            let data = apply(base, &edits);
+            let a = from_payload(&decoder.decode(&data));
+            let b = from_payload(&slow.decode_with_simd_json(&data));
+            prop_assert_eq!(a, b, "after a run of mutants: {:?}", String::from_utf8_lossy(&data));
         }
-        same(&data);
     }
 
     #[test]
