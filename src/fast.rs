@@ -254,30 +254,31 @@ impl Decoder {
     }
 }
 
-/// The length of the common prefix of `a` and `b`: 32 bytes at a time, then a word at a
-/// time inside the block that differs.
+/// The length of the common prefix of `a` and `b`: 32 bytes at a time (fixed-size compares
+/// the compiler turns into vector compares), then a word at a time.
 #[inline]
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     let mut i = 0;
     for (x, y) in a.chunks_exact(32).zip(b.chunks_exact(32)) {
+        let (Ok(x), Ok(y)) = (<&[u8; 32]>::try_from(x), <&[u8; 32]>::try_from(y)) else {
+            break;
+        };
         if x != y {
             break;
         }
         i += 32;
     }
-    for (x, y) in a[i..].chunks_exact(8).zip(b[i..].chunks_exact(8)) {
+    let (a, b) = (&a[i..], &b[i..]);
+    let mut j = 0;
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
         let x = u64::from_le_bytes(x.try_into().unwrap_or_default());
         let y = u64::from_le_bytes(y.try_into().unwrap_or_default());
         if x != y {
-            return i + ((x ^ y).trailing_zeros() / 8) as usize;
+            return i + j + ((x ^ y).trailing_zeros() / 8) as usize;
         }
-        i += 8;
+        j += 8;
     }
-    i + a[i..]
-        .iter()
-        .zip(&b[i..])
-        .take_while(|(x, y)| x == y)
-        .count()
+    i + j + a[j..].iter().zip(&b[j..]).take_while(|(x, y)| x == y).count()
 }
 
 impl Spans {
