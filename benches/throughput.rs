@@ -617,6 +617,7 @@ fn workloads() -> Vec<Workload> {
         "the traffic, JSON split over several data: lines ({} bytes)",
         multi.len()
     );
+    let shuffled = common::leak(common::shuffled(traffic));
     let mut small_reads = Workload::new(
         "8MiB-event-1460B-reads",
         format!("{huge_what}, in 1460-byte reads"),
@@ -648,6 +649,14 @@ fn workloads() -> Vec<Workload> {
             "multiline-64KiB-reads",
             format!("{multi_what}, in 64 KiB reads"),
             multi,
+            64 << 10,
+        ),
+        Workload::new(
+            "shuffled-64KiB-reads",
+            "the traffic's events in a random order (neighbouring chunks share no envelope), \
+             in 64 KiB reads"
+                .to_owned(),
+            shuffled,
             64 << 10,
         ),
     ]

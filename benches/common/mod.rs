@@ -354,3 +354,26 @@ pub fn multiline(traffic: &[u8], at_least: usize) -> Vec<u8> {
     }
     out
 }
+
+/// The same events in a random (fixed) order: each event, up to and including the blank line
+/// that ends it, moves as a whole. Consecutive chunks then come from different streams, so
+/// they rarely share an envelope: the case where ssechunk's decoder cannot reuse the previous
+/// chunk's parse.
+pub fn shuffled(traffic: &[u8]) -> Vec<u8> {
+    let mut events = Vec::new();
+    let mut start = 0;
+    for end in memchr::memmem::find_iter(traffic, b"\n\n") {
+        if end >= start {
+            events.push(&traffic[start..end + 2]);
+            start = end + 2;
+        }
+    }
+    let rest = &traffic[start..];
+    let mut rng = Rng(0x5EED_CAFE);
+    for i in (1..events.len()).rev() {
+        events.swap(i, rng.below(i + 1));
+    }
+    let mut out = events.concat();
+    out.extend_from_slice(rest);
+    out
+}
