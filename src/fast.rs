@@ -278,7 +278,12 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
         }
         j += 8;
     }
-    i + j + a[j..].iter().zip(&b[j..]).take_while(|(x, y)| x == y).count()
+    i + j
+        + a[j..]
+            .iter()
+            .zip(&b[j..])
+            .take_while(|(x, y)| x == y)
+            .count()
 }
 
 impl Spans {
