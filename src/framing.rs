@@ -383,6 +383,7 @@ impl Parser {
     ///
     /// Feeding after [`Parser::finish`] starts a new stream (as after a reconnection): the
     /// buffered state is cleared, and the last event ID and retry time are kept.
+    #[inline]
     pub fn feed(&mut self, input: &[u8]) {
         self.spare(input.len()).copy_from_slice(input);
         self.commit(input.len());
@@ -437,6 +438,7 @@ impl Parser {
     /// parser.commit(n);
     /// assert!(matches!(parser.next_frame(), Some(Ok(Frame::Event(e))) if e.data() == b"x"));
     /// ```
+    #[inline]
     pub fn spare(&mut self, n: usize) -> &mut [u8] {
         self.restart_if_finished();
         // A frame found by `ready` points into the buffer as it is: it stays in place. Else
@@ -446,18 +448,24 @@ impl Parser {
             self.found = None;
         }
         if self.buf.len() < self.end + n + PADDING {
-            // Out of room: the consumed bytes make room first, then the buffer grows (to at
-            // least `MIN_BUFFER`, so that small reads rarely come back here).
-            if !keep {
-                self.compact();
-            }
-            let need = self.end + n + PADDING;
-            if self.buf.len() < need {
-                self.buf.resize(need.max(MIN_BUFFER), 0);
-            }
+            self.make_room(n, keep);
         }
         self.spare_len = n;
         &mut self.buf[self.end..self.end + n]
+    }
+
+    /// Out of room for `n` more bytes: the consumed bytes make room first (unless a found
+    /// frame must `keep` its place), then the buffer grows, to at least `MIN_BUFFER` so that
+    /// small reads rarely come back here.
+    #[inline(never)]
+    fn make_room(&mut self, n: usize, keep: bool) {
+        if !keep {
+            self.compact();
+        }
+        let need = self.end + n + PADDING;
+        if self.buf.len() < need {
+            self.buf.resize(need.max(MIN_BUFFER), 0);
+        }
     }
 
     /// Declares that `n` bytes were written at the start of [`Parser::spare`]'s slice.
@@ -465,6 +473,7 @@ impl Parser {
     /// `n` is clamped to the length of that slice (and a second commit without a new
     /// [`Parser::spare`] commits nothing), so a wrong count never takes in stale bytes or
     /// panics.
+    #[inline]
     pub fn commit(&mut self, n: usize) {
         self.end += n.min(self.spare_len);
         self.spare_len = 0;
@@ -506,10 +515,18 @@ impl Parser {
     /// # Errors
     /// [`Error::EventTooLarge`] once per oversized event.
     #[allow(clippy::should_implement_trait)]
+    #[inline]
     pub fn next_frame(&mut self) -> Option<Result<Frame<'_>, Error>> {
+        if self.found.is_none() && self.still_mid_line() {
+            return None;
+        }
+        self.frame()
+    }
+
+    /// [`Parser::next_frame`] past its quick check.
+    fn frame(&mut self) -> Option<Result<Frame<'_>, Error>> {
         let found = match self.found.take() {
             Some(found) => found,
-            None if self.still_mid_line() => return None,
             None => self.step(),
         };
         match found {
@@ -562,7 +579,7 @@ impl Parser {
     /// The common case of a small read in the middle of a line, answered without entering
     /// [`Parser::step`]: true when the unread bytes (fewer than 64) hold no line end and the
     /// line in progress is within the limit, exactly when `step` would find nothing.
-    #[inline]
+    #[inline(always)]
     fn still_mid_line(&mut self) -> bool {
         if self.dispatched || self.at_start || self.skip_lf || self.discarding || self.eof {
             return false;
@@ -762,7 +779,8 @@ impl Parser {
         }
     }
 
-    /// Bytes that must survive a compaction.
+    /// New input after [`Parser::finish`] starts a new stream.
+    #[inline]
     fn restart_if_finished(&mut self) {
         if self.eof {
             self.reset();
