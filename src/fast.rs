@@ -254,36 +254,38 @@ impl Decoder {
     }
 }
 
-/// The length of the common prefix of `a` and `b`: 32 bytes at a time (fixed-size compares
-/// the compiler turns into vector compares), then a word at a time.
+/// The length of the common prefix of `a` and `b`, sixteen bytes at a time; the last (or
+/// only) partial block is compared as the sixteen bytes that end the shorter slice.
 #[inline]
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let block = |s: &[u8], at: usize| {
+        u128::from_le_bytes(
+            s.get(at..at + 16)
+                .and_then(|w| w.try_into().ok())
+                .unwrap_or_default(),
+        )
+    };
+    let first_diff = |at: usize| {
+        let diff = block(a, at) ^ block(b, at);
+        (diff != 0).then(|| at + (diff.trailing_zeros() / 8) as usize)
+    };
     let mut i = 0;
-    for (x, y) in a.chunks_exact(32).zip(b.chunks_exact(32)) {
-        let (Ok(x), Ok(y)) = (<&[u8; 32]>::try_from(x), <&[u8; 32]>::try_from(y)) else {
-            break;
-        };
-        if x != y {
-            break;
+    while i + 16 <= n {
+        if let Some(at) = first_diff(i) {
+            return at;
         }
-        i += 32;
+        i += 16;
     }
-    let (a, b) = (&a[i..], &b[i..]);
-    let mut j = 0;
-    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
-        let x = u64::from_le_bytes(x.try_into().unwrap_or_default());
-        let y = u64::from_le_bytes(y.try_into().unwrap_or_default());
-        if x != y {
-            return i + j + ((x ^ y).trailing_zeros() / 8) as usize;
-        }
-        j += 8;
+    if i == n {
+        return n;
     }
-    i + j
-        + a[j..]
-            .iter()
-            .zip(&b[j..])
-            .take_while(|(x, y)| x == y)
-            .count()
+    if n >= 16 {
+        // The bytes before `i` are equal, so the first difference in this window is at or
+        // after `i`.
+        return first_diff(n - 16).unwrap_or(n);
+    }
+    a[..n].iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 impl Spans {
