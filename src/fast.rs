@@ -990,6 +990,23 @@ mod tests {
     }
 
     #[test]
+    fn common_prefix_finds_the_first_difference() {
+        for len in 0..70 {
+            let a: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            for other in [len.saturating_sub(3), len, len + 5] {
+                let mut b: Vec<u8> = (0..other).map(|i| (i * 7 % 251) as u8).collect();
+                assert_eq!(super::common_prefix(&a, &b), len.min(other));
+                for at in 0..len.min(other) {
+                    b[at] ^= 0x20;
+                    assert_eq!(super::common_prefix(&a, &b), at, "{len} {other} {at}");
+                    assert_eq!(super::common_prefix(&b, &a), at, "{len} {other} {at}");
+                    b[at] ^= 0x20;
+                }
+            }
+        }
+    }
+
+    #[test]
     fn large_documents_are_not_kept() {
         let big = format!(r#"{{"x":"{}"}}"#, "a".repeat(super::TEMPLATE_MAX));
         let mut decoder = Decoder::default();
