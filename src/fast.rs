@@ -991,7 +991,7 @@ mod tests {
 
     #[test]
     fn common_prefix_finds_the_first_difference() {
-        for len in 0..70 {
+        for len in 0usize..70 {
             let a: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
             for other in [len.saturating_sub(3), len, len + 5] {
                 let mut b: Vec<u8> = (0..other).map(|i| (i * 7 % 251) as u8).collect();
