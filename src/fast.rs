@@ -108,6 +108,15 @@ struct RawString {
     span: Span,
 }
 
+/// A template string that the current document changed: its new span, and how far the
+/// bytes after it moved from the template's.
+#[derive(Debug, Clone, Copy)]
+struct Change {
+    index: u32,
+    span: Span,
+    shift: u32,
+}
+
 /// Documents up to this size become templates that the next documents are compared with;
 /// larger ones are always parsed in full (so the decoder never keeps more than this).
 const TEMPLATE_MAX: usize = 16 * 1024;
@@ -128,8 +137,8 @@ pub(crate) struct Decoder {
     strings: Vec<RawString>,
     /// How much of `unescaped` the template's strings use.
     template_unescaped: usize,
-    /// The current document's span for each template string.
-    now: Vec<Span>,
+    /// The template strings the current document changed, in order.
+    changes: Vec<Change>,
 }
 
 impl Decoder {
@@ -207,48 +216,59 @@ impl Decoder {
         }
         let old = self.template.as_slice();
         self.unescaped.truncate(self.template_unescaped);
-        self.now.clear();
-        // Where the next difference is, in the template's offsets (`None`: no more).
-        let diff = |at_old: usize, at_new: usize| {
+        self.changes.clear();
+        // The template's strings from `next` on have not been looked at yet.
+        let (mut at_old, mut at_new, mut next) = (0, 0, 0);
+        loop {
             let same = common_prefix(&old[at_old..], &input[at_new..]);
-            let ended = at_old + same == old.len() && at_new + same == input.len();
-            (!ended).then_some(at_old + same)
-        };
-        let mut next_diff = diff(0, 0);
-        // How far the current document's bytes have moved from the template's.
-        let mut shift = 0u32;
-        for s in &self.strings {
-            let Some(at) = next_diff.filter(|&at| at <= s.close as usize) else {
-                // Unchanged: the same span, moved with the bytes around it.
-                let mut span = s.span;
-                if !span.unescaped {
-                    span.start = span.start.wrapping_add(shift);
-                    span.end = span.end.wrapping_add(shift);
-                }
-                self.now.push(span);
-                continue;
+            if at_old + same == old.len() && at_new + same == input.len() {
+                break;
+            }
+            // The difference must fall inside a string's contents (or on its closing quote).
+            let at = at_old + same;
+            let rest = self.strings.get(next..).unwrap_or_default();
+            let k = next + rest.partition_point(|s| (s.close as usize) < at);
+            let Some(s) = self.strings.get(k) else {
+                return false;
             };
             if at <= s.open as usize {
                 return false;
             }
-            // The difference is inside this string: parse it again where it is now.
-            let open = s.open.wrapping_add(shift) as usize;
-            let Ok((span, after)) = scan_string(input, open, &mut self.unescaped) else {
+            // Parse that string again where it is now.
+            let open = s
+                .open
+                .wrapping_add((at_new as u32).wrapping_sub(at_old as u32));
+            let Ok((span, after)) = scan_string(input, open as usize, &mut self.unescaped) else {
                 return false;
             };
-            self.now.push(span);
-            shift = (after as u32).wrapping_sub(s.close + 1);
-            next_diff = diff(s.close as usize + 1, after);
+            self.changes.push(Change {
+                index: k as u32,
+                span,
+                shift: (after as u32).wrapping_sub(s.close + 1),
+            });
+            (at_old, at_new, next) = (s.close as usize + 1, after, k + 1);
         }
-        if next_diff.is_some() {
-            return false;
-        }
-        let now = &self.now;
+        let (strings, changes) = (&self.strings, &self.changes);
         self.spans.for_each_span(|span| {
-            *span = Span {
-                raw: span.raw,
-                ..now[span.raw as usize]
+            let raw = span.raw;
+            // An unchanged string moved with the bytes after the last change before it.
+            let mut now = strings[raw as usize].span;
+            let mut shift = 0u32;
+            for change in changes {
+                if change.index < raw {
+                    shift = change.shift;
+                    continue;
+                }
+                if change.index == raw {
+                    (now, shift) = (change.span, 0);
+                }
+                break;
             }
+            if !now.unescaped {
+                now.start = now.start.wrapping_add(shift);
+                now.end = now.end.wrapping_add(shift);
+            }
+            *span = Span { raw, ..now };
         });
         true
     }
@@ -927,7 +947,7 @@ mod tests {
 
     fn doc(id: &str, content: &str, pad: &str) -> String {
         format!(
-            r#"{{"id":"{id}","model":"m\u00e9","choices":[{{"index":0,"delta":{{"content":"{content}"}},"finish_reason":null}}],"obfuscation":"{pad}"}}"#
+            r#"{{"id":"{id}","model":"m\u00e9","choices":[{{"index":0,"delta":{{"content":"{content}","role":"assistant"}},"finish_reason":null}}],"obfuscation":"{pad}","system_fingerprint":"fp"}}"#
         )
     }
 

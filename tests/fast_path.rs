@@ -125,6 +125,8 @@ const SHAPES: &[&str] = &[
     r#"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"{C}"},"logprobs":null,"finish_reason":null}],"usage":null,"obfuscation":"{O}"}"#,
     r#"{"id":"{O}","model":"caf\u00e9","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{C}"}}]}}],"x":["\n",1]}"#,
     r#" { "choices" : [ { "delta" : { "reasoning" : "{C}" , "content" : null } } ] , "system_fingerprint" : "{O}" } "#,
+    // Unchanged strings after the changed ones, with and without escapes: they move.
+    r#"{"choices":[{"delta":{"content":"{C}","role":"assistant"},"finish_reason":"stop"}],"model":"m\"1\"","obfuscation":"{O}","id":"chatcmpl-2","system_fingerprint":"fp\n"}"#,
 ];
 
 /// String contents, valid and not: escapes, non-ASCII, invalid UTF-8, control bytes, and
