@@ -13,6 +13,8 @@
 #[allow(dead_code)]
 #[path = "../examples/chat.rs"]
 mod chat;
+#[path = "common/corpus.rs"]
+mod corpus;
 #[path = "common/fixtures.rs"]
 mod fixtures;
 #[path = "common/outcomes.rs"]
@@ -23,7 +25,6 @@ mod rng;
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -51,45 +52,6 @@ const READ_LIMIT: Duration = Duration::from_secs(10);
 
 // ---------------------------------------------------------------------------------------------
 // The recorded streams.
-
-/// Every `.sse` file of the corpus, sorted; `None` (after saying so) when it is absent.
-fn corpus_files() -> Option<Vec<PathBuf>> {
-    let (root, shown) = match std::env::var_os("SSECHUNK_CORPUS") {
-        Some(dir) => (PathBuf::from(&dir), dir.to_string_lossy().into_owned()),
-        None => (
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-            "../shared/corpus".to_owned(),
-        ),
-    };
-    let dir = if root.join("fantasy").is_dir() {
-        root.join("fantasy")
-    } else {
-        root
-    };
-    if !dir.is_dir() {
-        let message = format!("corpus tests SKIPPED: {shown} not found (set SSECHUNK_CORPUS)");
-        if std::env::var("SSECHUNK_REQUIRE_CORPUS").as_deref() == Ok("1") {
-            panic!("{message}, and SSECHUNK_REQUIRE_CORPUS=1 requires it");
-        }
-        eprintln!("{message}");
-        return None;
-    }
-    let mut files = Vec::new();
-    let mut dirs = vec![dir.clone()];
-    while let Some(d) = dirs.pop() {
-        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "sse") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    assert!(!files.is_empty(), "no .sse file under {}", dir.display());
-    Some(files)
-}
 
 // ---------------------------------------------------------------------------------------------
 // The server.
@@ -378,7 +340,7 @@ async fn recorded_cassettes_replayed_over_http_equal_the_one_shot_parse() {
 
 #[tokio::test]
 async fn the_corpus_replayed_over_http_equals_the_one_shot_parse() {
-    let Some(files) = corpus_files() else {
+    let Some(files) = corpus::corpus_files("sse") else {
         return;
     };
     let bodies: Vec<(String, Vec<u8>)> = files

@@ -5,7 +5,7 @@
 //! ([`RefPayload`], [`RefMessage`]) built from the crate's public accessors.
 //!
 //! It needs std and serde_json only (with serde_json's `unbounded_depth` feature), besides the
-//! crate itself (and `rng.rs` beside it, which it includes by path), so that a fuzz crate can
+//! crate itself (and `rng.rs` and `corpus.rs` beside it, which it includes by path), so that a fuzz crate can
 //! include it with `#[path]` as the test files do:
 //! `#[path = "common/chunk_reference.rs"] mod chunk_reference;`.
 //!
@@ -19,19 +19,21 @@
 
 // The generator lives in its own std-only file, shared with `tests/common/mod.rs` and the
 // fuzz targets; it is included by path so that this file stays includable by path too.
+#[path = "corpus.rs"]
+mod corpus;
 #[path = "rng.rs"]
 mod rng;
 
 use std::collections::BTreeMap;
-use std::env;
-use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 use ssechunk::{
     Accumulator, ChunkStream, ChunkView, Ending, Error, ErrorCode, InvalidData, Outcome, Payload,
 };
 
-// Not every includer uses it (the fuzz targets and some test files do not).
+// Not every includer uses them (the fuzz targets and some test files do not).
+#[allow(unused_imports)]
+pub use corpus::{corpus_dir, files_ending};
 #[allow(unused_imports)]
 pub use rng::Rng;
 
@@ -692,52 +694,6 @@ fn pull(stream: &mut ChunkStream, items: &mut Vec<Item>, acc: &mut Accumulator) 
 
 // ---------------------------------------------------------------------------------------------
 // The recorded corpus.
-
-/// Where the recorded corpus is: `$SSECHUNK_CORPUS`, or `../shared/corpus` beside the crate.
-///
-/// `None` when it is absent, after saying so on stderr, so that a checkout without it still
-/// passes; with `SSECHUNK_REQUIRE_CORPUS=1` (as CI sets) its absence fails the test instead.
-pub fn corpus_dir() -> Option<PathBuf> {
-    let (dir, shown) = match env::var_os("SSECHUNK_CORPUS") {
-        Some(dir) => (PathBuf::from(&dir), dir.to_string_lossy().into_owned()),
-        None => (
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-            "../shared/corpus".to_owned(),
-        ),
-    };
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    let message = format!("corpus tests SKIPPED: {shown} not found (set SSECHUNK_CORPUS)");
-    if corpus_required() {
-        panic!("{message}, and SSECHUNK_REQUIRE_CORPUS=1 requires it");
-    }
-    eprintln!("{message}");
-    None
-}
-
-/// Whether `SSECHUNK_REQUIRE_CORPUS=1` is set.
-pub fn corpus_required() -> bool {
-    env::var("SSECHUNK_REQUIRE_CORPUS").as_deref() == Ok("1")
-}
-
-/// Every file under `dir` whose name ends with `suffix`, sorted.
-pub fn files_ending(dir: &Path, suffix: &str) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut dirs = vec![dir.to_path_buf()];
-    while let Some(d) = dirs.pop() {
-        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.to_string_lossy().ends_with(suffix) {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-}
 
 /// Whether a recorded body is an OpenAI Chat Completions stream.
 pub fn is_chat_completion(body: &[u8]) -> bool {

@@ -1,20 +1,21 @@
 //! Helpers shared by the integration tests: running the parser over split input, a seeded RNG
 //! for split points (`rng.rs`), the seed cassettes (`fixtures.rs`), and the locator of the
-//! recorded corpus.
+//! recorded corpus (`corpus.rs`).
 //!
 //! Every test file compiles this module on its own and uses a different part of it.
 #![allow(dead_code)]
 
+pub mod corpus;
 pub mod fixtures;
 pub mod reference;
 pub mod rng;
 
-use std::env;
 use std::path::{Path, PathBuf};
 
 use bytes::{Bytes, BytesMut};
 use ssechunk::{Config, Error, Frame, PADDING, Parser};
 
+pub use corpus::{corpus_dir, corpus_files};
 pub use reference::{OwnedFrame, Parsed};
 pub use rng::Rng;
 
@@ -232,61 +233,6 @@ pub fn check_splits(
 pub fn say(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-/// Where the recorded corpus is: `$SSECHUNK_CORPUS`, or `../shared/corpus` beside the crate.
-///
-/// `None` when it is absent, after saying so on stderr, so that a checkout without it still
-/// passes; with `SSECHUNK_REQUIRE_CORPUS=1` (as CI can set) its absence fails the test instead.
-pub fn corpus_dir() -> Option<PathBuf> {
-    let (dir, shown) = match env::var_os("SSECHUNK_CORPUS") {
-        Some(dir) => {
-            let shown = dir.to_string_lossy().into_owned();
-            (PathBuf::from(dir), shown)
-        }
-        None => (
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-            "../shared/corpus".to_owned(),
-        ),
-    };
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if env::var("SSECHUNK_REQUIRE_CORPUS").as_deref() == Ok("1") {
-        panic!(
-            "corpus not found: {shown} (set SSECHUNK_CORPUS); SSECHUNK_REQUIRE_CORPUS=1 requires it"
-        );
-    }
-    say(&format!(
-        "corpus tests SKIPPED: {shown} not found (set SSECHUNK_CORPUS)"
-    ));
-    None
-}
-
-/// The corpus files whose names end with `.{ext}` (e.g. `sse`, `awseventstream.bin`), sorted;
-/// `None` when the corpus is absent (see [`corpus_dir`]).
-pub fn corpus_files(ext: &str) -> Option<Vec<PathBuf>> {
-    let dir = corpus_dir()?;
-    let suffix = format!(".{ext}");
-    let mut files = Vec::new();
-    let mut dirs = vec![dir.clone()];
-    while let Some(d) = dirs.pop() {
-        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.to_string_lossy().ends_with(&suffix) {
-                files.push(path);
-            }
-        }
-    }
-    assert!(
-        !files.is_empty(),
-        "no *{suffix} file under {}: is it the corpus?",
-        dir.display()
-    );
-    files.sort();
-    Some(files)
 }
 
 /// Every recorded stream: the 261 SSE bodies and the 10 AWS event-stream bodies, which are not
