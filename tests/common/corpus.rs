@@ -25,11 +25,15 @@ pub fn corpus_dir() -> Option<PathBuf> {
     if dir.is_dir() {
         return Some(dir);
     }
-    let message = format!("corpus tests SKIPPED: {shown} not found (set SSECHUNK_CORPUS)");
     if env::var("SSECHUNK_REQUIRE_CORPUS").as_deref() == Ok("1") {
-        panic!("{message}, and SSECHUNK_REQUIRE_CORPUS=1 requires it");
+        panic!(
+            "corpus not found: {shown} (set SSECHUNK_CORPUS); SSECHUNK_REQUIRE_CORPUS=1 requires it"
+        );
     }
-    let _ = writeln!(std::io::stderr(), "{message}");
+    let _ = writeln!(
+        std::io::stderr(),
+        "corpus tests SKIPPED: {shown} not found (set SSECHUNK_CORPUS)"
+    );
     None
 }
 
