@@ -68,8 +68,8 @@ pub async fn run(
                 out.write_all(text.as_bytes())?;
                 out.flush()?;
             }
-            Delta::ApiError { message, .. } => {
-                let message = message.unwrap_or_else(|| "no message".to_owned());
+            Delta::ApiError(error) => {
+                let message = error.message.unwrap_or_else(|| "no message".to_owned());
                 return Err(format!("the API sent an error: {message}").into());
             }
             Delta::Incomplete { .. } => return Err("the stream was cut mid-event".into()),
@@ -80,8 +80,8 @@ pub async fn run(
     if let Some(usage) = deltas.message().usage() {
         writeln!(
             out,
-            "\n[usage: {} prompt + {} completion = {} tokens]",
-            usage.prompt_tokens, usage.completion_tokens, usage.total_tokens
+            "\n[usage: {} input + {} output = {} tokens]",
+            usage.input_tokens, usage.output_tokens, usage.total_tokens
         )?;
     }
     Ok(deltas.into_message())

@@ -1,22 +1,76 @@
-//! [`Accumulator`]: assembles the final message from chunk views.
+//! [`Accumulator`]: assembles the final message from decoded events.
 
-use crate::{ChunkView, Usage};
+use std::collections::HashMap;
 
-/// How a stream ended, as far as its chunks tell.
+use crate::{ApiError, ChunkView, ErrorCode, Finish, Outcome, Payload, Usage};
+
+/// How a stream ended, as far as its events tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Ending {
-    /// `data: [DONE]` was seen.
+    /// The terminal marker was seen (`data: [DONE]`).
     Done,
-    /// No `[DONE]`, but some choice carried a non-empty `finish_reason`.
+    /// No terminal marker, but some choice carried a non-empty finish reason.
     Finished,
-    /// Neither: the stream was cut short.
+    /// Neither, and the API sent an error.
+    Error,
+    /// None of these: the stream was cut short.
     Truncated,
+}
+
+impl Ending {
+    /// `done`, `finished`, `error` or `truncated`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ending::Done => "done",
+            Ending::Finished => "finished",
+            Ending::Error => "error",
+            Ending::Truncated => "truncated",
+        }
+    }
+}
+
+/// The `code` of an [`ErrorMessage`]: the owned twin of [`ErrorCode`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum OwnedErrorCode {
+    /// A string code, such as `"rate_limit_exceeded"`.
+    Str(String),
+    /// An integer code, such as `400`.
+    Int(i64),
+}
+
+/// An API error, owned: the twin of [`ApiError`] kept by the [`Accumulator`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ErrorMessage {
+    /// See [`ApiError::message`].
+    pub message: Option<String>,
+    /// See [`ApiError::kind`].
+    pub kind: Option<String>,
+    /// See [`ApiError::code`].
+    pub code: Option<OwnedErrorCode>,
+    /// See [`ApiError::param`].
+    pub param: Option<String>,
+}
+
+impl ApiError<'_> {
+    /// The owned twin of this error.
+    pub fn to_owned_error(&self) -> ErrorMessage {
+        ErrorMessage {
+            message: self.message().map(str::to_owned),
+            kind: self.kind().map(str::to_owned),
+            code: self.code().map(|code| match code {
+                ErrorCode::Str(s) => OwnedErrorCode::Str(s.to_owned()),
+                ErrorCode::Int(n) => OwnedErrorCode::Int(n),
+            }),
+            param: self.param().map(str::to_owned),
+        }
+    }
 }
 
 /// One assembled tool call.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ToolCallMessage {
-    /// The `index` its fragments carried.
+    /// The `index` its fragments carried; for fragments without one, the number of calls the
+    /// choice had before this one.
     pub index: u64,
     /// The first non-empty `id`.
     pub id: Option<String>,
@@ -55,40 +109,58 @@ impl ToolCallMessage {
 pub struct ChoiceMessage {
     /// The choice's `index`.
     pub index: u64,
-    /// The first non-empty `delta.role`.
+    /// The first non-empty role.
     pub role: Option<String>,
-    /// The concatenated `delta.content`; `None` until a delta carries it as a string.
+    /// The concatenated reply text; `None` until a delta carries some (even `""`).
     pub content: Option<String>,
-    /// The concatenated reasoning text; `None` until a delta carries it.
+    /// The concatenated reasoning text; `None` until a delta carries some.
     pub reasoning: Option<String>,
-    /// The concatenated `delta.refusal`; `None` until a delta carries it.
+    /// The concatenated refusal text; `None` until a delta carries some.
     pub refusal: Option<String>,
-    /// Tool calls merged by their index, sorted by it.
+    /// The tool calls, in the order they started.
     pub tool_calls: Vec<ToolCallMessage>,
-    /// The last non-empty `finish_reason`.
+    /// The last non-empty finish reason, raw (as the provider sent it).
     pub finish_reason: Option<String>,
+    /// The last finish reason, normalised.
+    pub finish: Option<Finish>,
 }
 
-/// Assembles the message of a stream from its chunks.
+/// Assembles the message of a stream from its events.
 ///
+/// # Rules
+/// - `id` and `model`: the first non-empty values. Per choice: the first non-empty role;
+///   content, reasoning and refusal concatenated in arrival order; the last non-empty finish
+///   reason (raw, and normalised).
+/// - Tool-call fragments are merged by `index`. A fragment without one (absent or `null`, as
+///   Gemini's OpenAI-compatible endpoint sends parallel calls) continues the choice's last
+///   tool call, unless the choice has none yet, or the fragment carries an `id` that differs
+///   from that call's non-empty id: then it starts a new call, whose index is the number of
+///   calls the choice had before it.
+/// - `usage`: the last one seen. Errors, in order, and the number of invalid events are kept.
+/// - [`Accumulator::ending`]: the terminal marker, else a finish reason, else an error, else
+///   truncated.
+///
+/// # Cost
 /// Allocates in proportion to the output, never per chunk: text is appended to strings that
-/// grow geometrically, and choices and tool calls are created once per index.
+/// grow geometrically, and choices and tool calls are created once per index. Looking up a
+/// choice or a tool call takes constant time whatever order the indexes arrive in, so the
+/// cost stays linear in the input even when a hostile stream sends them descending.
 ///
 /// # Example
 /// ```
-/// use ssechunk::{Accumulator, ChunkStream, Ending, Outcome};
+/// use ssechunk::{Accumulator, ChunkStream, Ending};
 ///
 /// let mut stream = ChunkStream::new();
 /// let mut message = Accumulator::new();
 /// stream.feed(b"data: {\"id\":\"c\",\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"O\"}}]}\n\n");
 /// stream.feed(b"data: {\"choices\":[{\"delta\":{\"content\":\"i!\"},\"finish_reason\":\"stop\"}]}\n\n");
+/// stream.feed(b"data: {\"error\":{\"message\":\"overloaded\",\"code\":529}}\n\n");
 /// stream.finish();
 /// while let Some(outcome) = stream.next_outcome() {
-///     if let Outcome::Event { payload, .. } = outcome? {
-///         message.push_payload(&payload);
-///     }
+///     message.push_outcome(&outcome?);
 /// }
 /// assert_eq!(message.choices()[0].content.as_deref(), Some("Oi!"));
+/// assert_eq!(message.errors()[0].message.as_deref(), Some("overloaded"));
 /// assert_eq!(message.ending(), Ending::Finished);
 /// # Ok::<(), ssechunk::Error>(())
 /// ```
@@ -97,7 +169,14 @@ pub struct Accumulator {
     id: Option<String>,
     model: Option<String>,
     choices: Vec<ChoiceMessage>,
+    /// Where a choice lies when it is not at the position equal to its index.
+    choice_at: HashMap<u64, usize>,
+    /// Where a tool call lies (by choice position and call index) when it is not at the
+    /// position equal to its index.
+    call_at: HashMap<(usize, u64), usize>,
     usage: Option<Usage>,
+    errors: Vec<ErrorMessage>,
+    invalid: u64,
     done: bool,
     finished: bool,
     chunks: u64,
@@ -126,20 +205,50 @@ fn last(target: &mut Option<String>, value: Option<&str>) {
     }
 }
 
+/// The position of the element with `index`: found where its index says, else in `at`.
+fn position<T>(
+    items: &[T],
+    index: u64,
+    index_of: impl Fn(&T) -> u64,
+    at: Option<&usize>,
+) -> Option<usize> {
+    let direct = usize::try_from(index).ok().filter(|&p| p < items.len());
+    match direct {
+        Some(p) if index_of(&items[p]) == index => Some(p),
+        _ => at.copied(),
+    }
+}
+
 impl Accumulator {
     /// An empty message.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Adds one decoded event: chunks are merged, `[DONE]` is recorded, API errors and invalid
-    /// data leave the message as it is.
-    pub fn push_payload(&mut self, payload: &crate::Payload<'_>) {
-        match payload {
-            crate::Payload::Chunk(chunk) => self.push(chunk),
-            crate::Payload::Done => self.done = true,
-            crate::Payload::ApiError(_) | crate::Payload::Invalid(_) => {}
+    /// Adds one outcome of a [`crate::ChunkStream`]: an event's payload, or an API error found
+    /// outside an event. Comments, ignored lines and incomplete events change nothing.
+    pub fn push_outcome(&mut self, outcome: &Outcome<'_>) {
+        match outcome {
+            Outcome::Event { payload, .. } => self.push_payload(payload),
+            Outcome::Error(error) => self.push_error(error),
+            Outcome::Ignored(_) | Outcome::Comment(_) | Outcome::Incomplete(_) => {}
         }
+    }
+
+    /// Adds one decoded event: chunks are merged, `[DONE]` is recorded, API errors are kept,
+    /// invalid events counted.
+    pub fn push_payload(&mut self, payload: &Payload<'_>) {
+        match payload {
+            Payload::Chunk(chunk) => self.push(chunk),
+            Payload::Done => self.done = true,
+            Payload::ApiError(error) => self.push_error(error),
+            Payload::Invalid(_) => self.invalid += 1,
+        }
+    }
+
+    /// Records an API error.
+    pub fn push_error(&mut self, error: &ApiError<'_>) {
+        self.errors.push(error.to_owned_error());
     }
 
     /// Merges one chunk.
@@ -151,17 +260,41 @@ impl Accumulator {
             self.usage = Some(usage);
         }
         for delta in chunk.choices() {
-            if delta.finish_reason().is_some_and(|r| !r.is_empty()) {
-                self.finished = true;
-            }
-            let choice = self.choice_mut(delta.index());
+            let at = self.choice_position(delta.index());
+            let choice = &mut self.choices[at];
             first(&mut choice.role, delta.role());
             append(&mut choice.content, delta.content());
             append(&mut choice.reasoning, delta.reasoning());
             append(&mut choice.refusal, delta.refusal());
-            last(&mut choice.finish_reason, delta.finish_reason());
+            if let Some(finish) = delta.finish() {
+                self.finished = true;
+                last(&mut choice.finish_reason, delta.finish_reason());
+                choice.finish = Some(finish);
+            }
             for fragment in delta.tool_calls() {
-                let call = tool_call_mut(&mut choice.tool_calls, fragment.index());
+                let calls = &mut self.choices[at].tool_calls;
+                let call_at = match fragment.index() {
+                    Some(index) => {
+                        match position(calls, index, |c| c.index, self.call_at.get(&(at, index))) {
+                            Some(p) => p,
+                            None => new_call(calls, &mut self.call_at, at, index),
+                        }
+                    }
+                    None => match calls.last() {
+                        Some(call)
+                            if !fragment.id().is_some_and(|id| {
+                                !id.is_empty() && call.id.as_deref().is_some_and(|own| own != id)
+                            }) =>
+                        {
+                            calls.len() - 1
+                        }
+                        _ => {
+                            let index = calls.len() as u64;
+                            new_call(calls, &mut self.call_at, at, index)
+                        }
+                    },
+                };
+                let call = &mut calls[call_at];
                 first(&mut call.id, fragment.id());
                 first(&mut call.kind, fragment.kind());
                 first(&mut call.name, fragment.name());
@@ -170,29 +303,33 @@ impl Accumulator {
         }
     }
 
-    /// Records `data: [DONE]` (for callers that handle payloads themselves).
+    /// Records the terminal marker (for callers that handle payloads themselves).
     pub fn mark_done(&mut self) {
         self.done = true;
     }
 
-    fn choice_mut(&mut self, index: u64) -> &mut ChoiceMessage {
-        let at = match self.choices.binary_search_by_key(&index, |c| c.index) {
-            Ok(at) => at,
-            Err(at) => {
-                self.choices.insert(
-                    at,
-                    ChoiceMessage {
-                        index,
-                        ..ChoiceMessage::default()
-                    },
-                );
-                at
-            }
-        };
-        &mut self.choices[at]
+    /// The position of the choice with `index`, created on first sight.
+    fn choice_position(&mut self, index: u64) -> usize {
+        if let Some(p) = position(
+            &self.choices,
+            index,
+            |c| c.index,
+            self.choice_at.get(&index),
+        ) {
+            return p;
+        }
+        let p = self.choices.len();
+        if u64::try_from(p).ok() != Some(index) {
+            self.choice_at.insert(index, p);
+        }
+        self.choices.push(ChoiceMessage {
+            index,
+            ..ChoiceMessage::default()
+        });
+        p
     }
 
-    /// The first non-empty chunk `id`.
+    /// The first non-empty `id`.
     pub fn id(&self) -> Option<&str> {
         self.id.as_deref()
     }
@@ -202,14 +339,25 @@ impl Accumulator {
         self.model.as_deref()
     }
 
-    /// The choices, sorted by index.
+    /// The choices, in the order their first delta arrived (index order, for every provider
+    /// seen).
     pub fn choices(&self) -> &[ChoiceMessage] {
         &self.choices
     }
 
-    /// The last `usage` object seen.
+    /// The last usage seen.
     pub fn usage(&self) -> Option<Usage> {
         self.usage
+    }
+
+    /// The API errors received, in order.
+    pub fn errors(&self) -> &[ErrorMessage] {
+        &self.errors
+    }
+
+    /// How many events were invalid ([`Payload::Invalid`]).
+    pub fn invalid(&self) -> u64 {
+        self.invalid
     }
 
     /// How many chunks were merged.
@@ -217,31 +365,36 @@ impl Accumulator {
         self.chunks
     }
 
-    /// How the stream ended: `[DONE]`, a finish reason, or neither.
+    /// How the stream ended: the terminal marker, else a finish reason, else an error, else
+    /// truncated.
     pub fn ending(&self) -> Ending {
         if self.done {
             Ending::Done
         } else if self.finished {
             Ending::Finished
+        } else if !self.errors.is_empty() {
+            Ending::Error
         } else {
             Ending::Truncated
         }
     }
 }
 
-fn tool_call_mut(calls: &mut Vec<ToolCallMessage>, index: u64) -> &mut ToolCallMessage {
-    let at = match calls.binary_search_by_key(&index, |c| c.index) {
-        Ok(at) => at,
-        Err(at) => {
-            calls.insert(
-                at,
-                ToolCallMessage {
-                    index,
-                    ..ToolCallMessage::default()
-                },
-            );
-            at
-        }
-    };
-    &mut calls[at]
+/// Appends a tool call with `index` to the choice at position `choice`, and returns its
+/// position.
+fn new_call(
+    calls: &mut Vec<ToolCallMessage>,
+    call_at: &mut HashMap<(usize, u64), usize>,
+    choice: usize,
+    index: u64,
+) -> usize {
+    let p = calls.len();
+    if u64::try_from(p).ok() != Some(index) {
+        call_at.insert((choice, index), p);
+    }
+    calls.push(ToolCallMessage {
+        index,
+        ..ToolCallMessage::default()
+    });
+    p
 }

@@ -18,7 +18,10 @@ use futures_core::{FusedStream, Stream};
 use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::read::DEFAULT_READ_SIZE;
-use crate::{Accumulator, ChunkStream, Config, Error, InvalidData, Outcome, Payload, Usage};
+use crate::{
+    Accumulator, ChunkStream, Config, Error, ErrorMessage, Finish, InvalidData, Outcome, Payload,
+    Usage,
+};
 
 /// Where an async adapter's input comes from: polled for more bytes, which it feeds to the
 /// stream.
@@ -393,8 +396,9 @@ pub enum Delta {
     ToolCall {
         /// The choice's index.
         choice: u64,
-        /// Which tool call of the choice the fragment belongs to.
-        index: u64,
+        /// Which tool call of the choice the fragment belongs to: its `index`, `None` when it
+        /// had none (the message assigns such fragments; see [`crate::Accumulator`]).
+        index: Option<u64>,
         /// The call's id, when this fragment carries one.
         id: Option<String>,
         /// The function's name, when this fragment carries one.
@@ -408,22 +412,15 @@ pub enum Delta {
         choice: u64,
         /// The reason, raw.
         reason: String,
+        /// The reason, normalised.
+        finish: Finish,
     },
     /// Token counts.
     Usage(Usage),
     /// `data: [DONE]`.
     Done,
-    /// An `{"error": {...}}` event sent in the stream.
-    ApiError {
-        /// `error.message`.
-        message: Option<String>,
-        /// `error.type`.
-        kind: Option<String>,
-        /// `error.code`; a numeric code is written in decimal.
-        code: Option<String>,
-        /// `error.param`.
-        param: Option<String>,
-    },
+    /// An error sent by the API, in any of the shapes [`crate::ApiError`] lists.
+    ApiError(ErrorMessage),
     /// An event whose data is not a chunk; the stream goes on after it.
     Invalid {
         /// Why it is not a chunk.
@@ -433,6 +430,9 @@ pub enum Delta {
     },
     /// A comment line, with [`Config::comments`] on.
     Comment(String),
+    /// A line the SSE rules ignore (see [`Config::ignored_lines`]), with U+FFFD for invalid
+    /// UTF-8.
+    Ignored(String),
     /// The stream ended inside an event, which was not dispatched (the connection was cut).
     Incomplete {
         /// The event's data as received, if a whole `data` line had arrived.
@@ -463,6 +463,8 @@ impl Delta {
                 }
                 payload
             }
+            Outcome::Error(e) => return out.push_back(Delta::ApiError(e.to_owned_error())),
+            Outcome::Ignored(line) => return out.push_back(Delta::Ignored(lossy(line))),
             Outcome::Comment(text) => return out.push_back(Delta::Comment(lossy(text))),
             Outcome::Incomplete(incomplete) => {
                 return out.push_back(Delta::Incomplete {
@@ -496,8 +498,12 @@ impl Delta {
                             arguments: call.arguments().unwrap_or("").to_owned(),
                         });
                     }
-                    if let Some(reason) = owned(c.finish_reason()) {
-                        out.push_back(Delta::Finish { choice, reason });
+                    if let (Some(reason), Some(finish)) = (owned(c.finish_reason()), c.finish()) {
+                        out.push_back(Delta::Finish {
+                            choice,
+                            reason,
+                            finish,
+                        });
                     }
                 }
                 if let Some(usage) = chunk.usage() {
@@ -505,16 +511,7 @@ impl Delta {
                 }
             }
             Payload::Done => out.push_back(Delta::Done),
-            Payload::ApiError(e) => out.push_back(Delta::ApiError {
-                message: e.message().map(str::to_owned),
-                kind: e.kind().map(str::to_owned),
-                code: e.code().map(|code| match code {
-                    crate::ErrorCode::Str(s) => s.to_owned(),
-                    crate::ErrorCode::Int(n) => n.to_string(),
-                    crate::ErrorCode::Float(n) => n.to_string(),
-                }),
-                param: e.param().map(str::to_owned),
-            }),
+            Payload::ApiError(e) => out.push_back(Delta::ApiError(e.to_owned_error())),
             Payload::Invalid(_) => {}
         }
     }
@@ -628,9 +625,7 @@ impl<S: AsyncSource> Stream for DeltaStream<S> {
                 None => this.terminated = true,
                 Some(Err(e)) => return Poll::Ready(Some(Err(e))),
                 Some(Ok(outcome)) => {
-                    if let Outcome::Event { payload, .. } = &outcome {
-                        this.message.push_payload(payload);
-                    }
+                    this.message.push_outcome(&outcome);
                     Delta::extend_from(&mut this.pending, &outcome);
                 }
             }

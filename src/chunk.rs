@@ -16,27 +16,93 @@ use simd_json::{Buffers, Node, StaticNode, Tape};
 use crate::PADDING;
 use crate::fast::{self, Span, Spans, Texts};
 
-/// Token counts of a `usage` object.
+/// Token counts, normalised: the same names for every dialect.
 ///
-/// A count that is absent, or not a non-negative integer, is 0.
+/// For chat-completion chunks, from `usage` (or, when a chunk has no `usage`, from Groq's
+/// `x_groq.usage`): `input_tokens` is `prompt_tokens`, `output_tokens` is
+/// `completion_tokens`. A count that is absent, or not a non-negative integer, is 0.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Usage {
-    /// `prompt_tokens`.
-    pub prompt_tokens: u64,
-    /// `completion_tokens`.
-    pub completion_tokens: u64,
-    /// `total_tokens`.
+    /// Tokens of the prompt, cached ones included (`prompt_tokens`).
+    pub input_tokens: u64,
+    /// Tokens generated, reasoning included (`completion_tokens`).
+    pub output_tokens: u64,
+    /// The total as the provider sent it (`total_tokens`; 0 when absent).
     pub total_tokens: u64,
-    /// `prompt_tokens_details.cached_tokens`, when present.
-    pub cached_tokens: Option<u64>,
-    /// `completion_tokens_details.reasoning_tokens`, when present.
+    /// Prompt tokens read from the provider's cache (`prompt_tokens_details.cached_tokens`),
+    /// when sent.
+    pub cached_input_tokens: Option<u64>,
+    /// Output tokens spent on reasoning (`completion_tokens_details.reasoning_tokens`), when
+    /// sent.
     pub reasoning_tokens: Option<u64>,
+}
+
+/// Why a choice stopped, normalised across providers.
+///
+/// The raw reason is always kept beside it ([`Choice::finish_reason`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Finish {
+    /// The model finished its reply (chat: `stop`).
+    Stop,
+    /// A token limit cut the reply (chat: `length`).
+    Length,
+    /// The model is waiting for tool results (chat: `tool_calls`, and the older
+    /// `function_call`).
+    ToolCalls,
+    /// A content filter stopped or withheld the reply (chat: `content_filter`).
+    ContentFilter,
+    /// The provider failed while generating (chat: `error`).
+    Error,
+    /// Any other reason.
+    Other,
+}
+
+impl Finish {
+    /// The normalised name: `stop`, `length`, `tool_calls`, `content_filter`, `error` or
+    /// `other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Finish::Stop => "stop",
+            Finish::Length => "length",
+            Finish::ToolCalls => "tool_calls",
+            Finish::ContentFilter => "content_filter",
+            Finish::Error => "error",
+            Finish::Other => "other",
+        }
+    }
+
+    /// Normalises a chat-completion `finish_reason`.
+    ///
+    /// # Example
+    /// ```
+    /// use ssechunk::Finish;
+    ///
+    /// assert_eq!(Finish::from_chat("function_call"), Finish::ToolCalls);
+    /// assert_eq!(Finish::from_chat("eos"), Finish::Other);
+    /// ```
+    pub fn from_chat(raw: &str) -> Finish {
+        match raw {
+            "stop" => Finish::Stop,
+            "length" => Finish::Length,
+            "tool_calls" | "function_call" => Finish::ToolCalls,
+            "content_filter" => Finish::ContentFilter,
+            "error" => Finish::Error,
+            _ => Finish::Other,
+        }
+    }
+}
+
+impl fmt::Display for Finish {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One tool-call fragment of a delta (`delta.tool_calls[]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ToolCall<'a> {
-    index: u64,
+    index: Option<u64>,
     id: Option<&'a str>,
     kind: Option<&'a str>,
     name: Option<&'a str>,
@@ -44,8 +110,10 @@ pub struct ToolCall<'a> {
 }
 
 impl<'a> ToolCall<'a> {
-    /// `index`: which tool call this fragment belongs to (0 when absent).
-    pub fn index(&self) -> u64 {
+    /// `index`: which tool call this fragment belongs to; `None` when absent or `null` (some
+    /// providers send parallel calls without one: see [`crate::Accumulator`] for how such
+    /// fragments are assigned).
+    pub fn index(&self) -> Option<u64> {
         self.index
     }
     /// `id`, usually only in the first fragment.
@@ -60,7 +128,8 @@ impl<'a> ToolCall<'a> {
     pub fn name(&self) -> Option<&'a str> {
         self.name
     }
-    /// `function.arguments`: a fragment of the arguments' JSON text.
+    /// `function.arguments`: a fragment of the arguments' JSON text. Arguments sent as a JSON
+    /// object or array instead of a string are given as that value's JSON text.
     pub fn arguments(&self) -> Option<&'a str> {
         self.arguments
     }
@@ -95,12 +164,14 @@ impl<'v, 'a> Choice<'v, 'a> {
     pub fn role(&self) -> Option<&'a str> {
         self.raw.role
     }
-    /// `delta.content`: the next piece of the reply text.
+    /// `delta.content`: the next piece of the reply text. When `content` is an array of typed
+    /// parts (Mistral's), the texts of its `text` parts, joined.
     pub fn content(&self) -> Option<&'a str> {
         self.raw.content
     }
-    /// `delta.reasoning_content` when it is a string (even empty), else `delta.reasoning`:
-    /// providers use one or the other.
+    /// `delta.reasoning_content` when it is a string (even empty), else `delta.reasoning`
+    /// (providers use one or the other), followed by the texts of any `thinking` parts of an
+    /// array `content`.
     pub fn reasoning(&self) -> Option<&'a str> {
         self.raw.reasoning
     }
@@ -111,6 +182,13 @@ impl<'v, 'a> Choice<'v, 'a> {
     /// `finish_reason`, raw: unknown values and `""` are kept.
     pub fn finish_reason(&self) -> Option<&'a str> {
         self.raw.finish_reason
+    }
+    /// The normalised finish reason, when `finish_reason` is a non-empty string.
+    pub fn finish(&self) -> Option<Finish> {
+        self.raw
+            .finish_reason
+            .filter(|r| !r.is_empty())
+            .map(Finish::from_chat)
     }
     /// `delta.tool_calls`, skipping elements that are not objects.
     pub fn tool_calls(&self) -> &'v [ToolCall<'a>] {
@@ -152,8 +230,12 @@ fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
 
 /// A decoded chat-completion chunk whose strings borrow from the decoder.
 ///
-/// Strings with escapes come out unescaped. Fields of the wrong JSON type count as absent;
-/// unknown fields are ignored.
+/// Strings with escapes come out unescaped; `null` counts as absent; unknown fields are
+/// ignored. The envelope's strings (`id`, `model`, `system_fingerprint`, `delta.role`,
+/// a tool call's `type`) and counts (`created`, token counts) of another JSON type count as
+/// absent; any other field the view reads, when it has a shape the decoder does not know,
+/// makes the event [`InvalidData::UnexpectedShape`] rather than a chunk that silently lacks
+/// it (see [`ChunkDecoder`] for the shapes).
 pub struct ChunkView<'a> {
     id: Option<&'a str>,
     model: Option<&'a str>,
@@ -182,7 +264,7 @@ impl<'a> ChunkView<'a> {
     pub fn system_fingerprint(&self) -> Option<&'a str> {
         self.system_fingerprint
     }
-    /// `usage`, when it is an object (`null` and absent give `None`).
+    /// `usage`, normalised; when the chunk has none (absent or `null`), Groq's `x_groq.usage`.
     pub fn usage(&self) -> Option<Usage> {
         self.usage
     }
@@ -220,19 +302,30 @@ impl fmt::Debug for ChunkView<'_> {
     }
 }
 
-/// The `code` of an API error: providers send a string or a number.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The `code` of an API error: providers send a string or an integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode<'a> {
     /// A string code, such as `"rate_limit_exceeded"`.
     Str(&'a str),
     /// An integer code, such as `400`.
     Int(i64),
-    /// A code given as a number too large for `i64`, or with a fraction.
-    Float(f64),
 }
 
-/// An `{"error": {...}}` object sent in the stream (vLLM, SGLang and OpenAI do).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// An error that the API sent instead of, or in the middle of, its reply.
+///
+/// Providers send errors in several shapes; each is an error (see [`ChunkDecoder`] and
+/// [`crate::ChunkStream`] for where they are recognised). The *error object* is the `error`
+/// member when it is an object, else the JSON object itself:
+///
+/// | shape | example |
+/// | --- | --- |
+/// | an `error` object (OpenAI, vLLM, Gemini) | `data: {"error":{"message":"m","type":"t","code":429}}` |
+/// | an `error` string (text-generation-inference) | `data: {"error":"m","error_type":"validation"}` |
+/// | an `event: error`, any data (Anthropic) | `event: error` + `data: {"type":"error","error":{"type":"overloaded_error","message":"m"}}` |
+/// | an `event: error` with a flat body | `event: error` + `data: {"code":400,"details":"m"}` |
+/// | an `error:` line (llama.cpp) | `error: {"code":400,"message":"m","type":"t"}` |
+/// | a plain JSON body, no SSE framing | `{"error":{"code":400,"message":"m"}}` |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ApiError<'a> {
     message: Option<&'a str>,
     kind: Option<&'a str>,
@@ -241,19 +334,22 @@ pub struct ApiError<'a> {
 }
 
 impl<'a> ApiError<'a> {
-    /// `error.message`.
+    /// The error object's `message`, else its `detail` or `details` when a string, else the
+    /// whole text that carried the error (an `error` string is the message itself).
     pub fn message(&self) -> Option<&'a str> {
         self.message
     }
-    /// `error.type`.
+    /// The error object's `type`, else its `status` (Gemini's `"RESOURCE_EXHAUSTED"`), when a
+    /// string; for an `error` string, `error_type`. The literal `"error"` that Anthropic puts
+    /// at the top level of an `event: error` body is not a type.
     pub fn kind(&self) -> Option<&'a str> {
         self.kind
     }
-    /// `error.code`, a string or a number.
+    /// The error object's `code`, when a string or an integer.
     pub fn code(&self) -> Option<ErrorCode<'a>> {
         self.code
     }
-    /// `error.param`.
+    /// The error object's `param`, when a string.
     pub fn param(&self) -> Option<&'a str> {
         self.param
     }
@@ -268,27 +364,41 @@ pub enum InvalidData {
     NotJson,
     /// The data is valid JSON but not an object.
     NotObject,
+    /// The data is an object, but a field the decoder reads has a shape it does not know (for
+    /// example `delta.content` as a number, or a content part of an unknown type). The event
+    /// is reported rather than decoded without that field.
+    UnexpectedShape {
+        /// The field's name, such as `"content"` or `"arguments"`.
+        field: &'static str,
+    },
 }
 
 impl fmt::Display for InvalidData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            InvalidData::NotJson => "event data is not valid JSON",
-            InvalidData::NotObject => "event data is JSON but not an object",
-        })
+        match self {
+            InvalidData::NotJson => f.write_str("event data is not valid JSON"),
+            InvalidData::NotObject => f.write_str("event data is JSON but not an object"),
+            InvalidData::UnexpectedShape { field } => {
+                write!(
+                    f,
+                    "event data has a `{field}` of a shape the decoder does not know"
+                )
+            }
+        }
     }
 }
 
 impl std::error::Error for InvalidData {}
 
-/// What one event's data holds.
+/// What one event holds.
 #[derive(Debug)]
 pub enum Payload<'a> {
     /// A chat-completion chunk (any JSON object that is not an error).
     Chunk(ChunkView<'a>),
     /// The data is exactly `[DONE]`.
     Done,
-    /// A JSON object whose `error` is an object.
+    /// An error sent by the API: an `event: error`, or data whose `error` is an object or a
+    /// non-empty string.
     ApiError(ApiError<'a>),
     /// Anything else. The stream goes on after it.
     Invalid(InvalidData),
@@ -296,13 +406,33 @@ pub enum Payload<'a> {
 
 /// Decodes event data into [`Payload`]s, reusing its buffers from one event to the next.
 ///
+/// # What an event becomes
+/// - An event whose type is `error` is an [`ApiError`], whatever its data.
+/// - Data that is exactly `[DONE]` is [`Payload::Done`].
+/// - A JSON object whose `error` member is an object, or a non-empty string, is an
+///   [`ApiError`] (`"error": null` and `"error": ""` are not).
+/// - Any other JSON object is a chunk. `null` counts as absent everywhere. The shapes taken:
+///   `choices` an array of objects; a choice's `index` a non-negative integer (0 when absent),
+///   `finish_reason` a string, `delta` an object; `delta.content` a string, or an array of
+///   typed parts (`{"type":"text","text":S}` is content, `{"type":"thinking","thinking":T}`
+///   is reasoning, T a string or an array of text parts); `reasoning_content`, `reasoning`
+///   and `refusal` strings; `tool_calls` an array of objects, whose `index` is a
+///   non-negative integer or absent, `id` a string, `function` an object with a string
+///   `name` and `arguments` a string (or a JSON object or array, given as its JSON text);
+///   `usage` an object. A field of another shape makes the event
+///   [`InvalidData::UnexpectedShape`]: nothing the decoder reads is dropped without a trace.
+///   The envelope's `id`, `model`, `system_fingerprint`, `created`, `delta.role`, a tool
+///   call's `type` and the token counts are read when of their type and absent otherwise.
+/// - Anything else is [`Payload::Invalid`].
+///
+/// # How
 /// Two paths give the same result. A specialised decoder reads the data where it is and
 /// validates all of it (JSON grammar, escapes, UTF-8) while it picks out the chunk's fields:
 /// strings without escapes are slices of the data, strings with escapes are unescaped into a
-/// side buffer. Anything it cannot prove (an API error object, exponents, lone surrogates,
-/// invalid UTF-8, any syntax error) goes to simd-json, which copies the data into a padded
-/// scratch buffer and parses it there with `fill_tape_padded` and a reused tape. The caller's
-/// bytes are never modified: the raw event stays available next to its decoded form.
+/// side buffer. Anything it cannot prove (an error, a content-part array, exponents, lone
+/// surrogates, invalid UTF-8, any syntax error) goes to simd-json, which copies the data into
+/// a padded scratch buffer and parses it there with `fill_tape_padded` and a reused tape. The
+/// caller's bytes are never modified: the raw event stays available next to its decoded form.
 ///
 /// Consecutive chunks of a stream repeat the same envelope (id, model, keys, punctuation)
 /// around a new piece of content. The decoder keeps the last chunk it parsed in full (up to
@@ -329,6 +459,10 @@ pub enum Payload<'a> {
 ///     other => panic!("{other:?}"),
 /// }
 /// assert!(matches!(decoder.decode(b"[DONE]"), Payload::Done));
+/// match decoder.decode_event(b"error", br#"{"code":400,"details":"bad request"}"#) {
+///     Payload::ApiError(e) => assert_eq!(e.message(), Some("bad request")),
+///     other => panic!("{other:?}"),
+/// }
 /// ```
 pub struct ChunkDecoder {
     fast: fast::Decoder,
@@ -339,9 +473,30 @@ pub struct ChunkDecoder {
 /// The buffers of the simd-json path.
 struct Slow {
     scratch: Vec<u8>,
-    repaired: Vec<u8>,
+    /// The data decoded with U+FFFD for invalid UTF-8, when it has any.
+    lossy: String,
     buffers: Buffers,
     tape: Tape<'static>,
+    /// Texts the data does not hold as one string: joined content parts, and arguments sent
+    /// as JSON values.
+    joined: String,
+    /// Where the view's fields point into `joined`, filled in once it is complete.
+    pending: Vec<Pending>,
+}
+
+/// A field of the view whose text lies in [`Slow::joined`] at `start..end`.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    slot: Slot,
+    start: usize,
+    end: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Content(usize),
+    Reasoning(usize),
+    Arguments(usize),
 }
 
 impl fmt::Debug for ChunkDecoder {
@@ -363,6 +518,15 @@ fn load(buf: &mut Vec<u8>, data: &[u8]) {
     buf.resize(data.len() + PADDING.max(simd_json::INPUT_PADDING), 0);
 }
 
+/// Which error rules apply to a text parsed by [`ChunkDecoder::error_in`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ErrorRule {
+    /// An `error:` line: any JSON object is an error.
+    AnyObject,
+    /// A plain JSON body: an object with an `error` object or non-empty string.
+    ErrorMember,
+}
+
 impl ChunkDecoder {
     /// A decoder with buffers sized for typical chunks; they grow to the largest event seen.
     pub fn new() -> Self {
@@ -370,19 +534,36 @@ impl ChunkDecoder {
             fast: fast::Decoder::default(),
             slow: Slow {
                 scratch: Vec::with_capacity(4096),
-                repaired: Vec::new(),
+                lossy: String::new(),
                 buffers: Buffers::new(4096),
                 tape: Tape(Vec::with_capacity(256)),
+                joined: String::new(),
+                pending: Vec::new(),
             },
             storage: Storage::default(),
         }
     }
 
-    /// Decodes one event's data.
+    /// Decodes the data of an event of the default type (`message`); see
+    /// [`ChunkDecoder::decode_event`].
     ///
     /// The payload's strings borrow from `data` where they had no escapes, and from the
     /// decoder otherwise; `data` itself is never modified.
     pub fn decode<'a>(&'a mut self, data: &'a [u8]) -> Payload<'a> {
+        self.decode_event(b"message", data)
+    }
+
+    /// Decodes one event, given its type (the `event` field, `message` when there was none)
+    /// and its data.
+    ///
+    /// An event of type `error` is an [`ApiError`] whatever its data: its message is the
+    /// error object's, else the whole data text. Every other type is decoded by its data.
+    pub fn decode_event<'a>(&'a mut self, event_type: &[u8], data: &'a [u8]) -> Payload<'a> {
+        if event_type == b"error" {
+            return Payload::ApiError(
+                error_in(&mut self.slow, data, Rule::Event).unwrap_or_default(),
+            );
+        }
         if data == b"[DONE]" {
             return Payload::Done;
         }
@@ -402,38 +583,141 @@ impl ChunkDecoder {
     /// Gives the same result as [`ChunkDecoder::decode`], more slowly; it exists so that tests
     /// and fuzz targets can hold the fast path to it.
     #[doc(hidden)]
-    pub fn decode_with_simd_json(&mut self, data: &[u8]) -> Payload<'_> {
+    pub fn decode_with_simd_json<'a>(&'a mut self, data: &'a [u8]) -> Payload<'a> {
         if data == b"[DONE]" {
             return Payload::Done;
         }
         slow_decode(&mut self.slow, &mut self.storage, data)
     }
+
+    /// The API error that `text`, found outside any event, holds under `rule`.
+    pub(crate) fn error_in<'a>(
+        &'a mut self,
+        text: &'a [u8],
+        rule: ErrorRule,
+    ) -> Option<ApiError<'a>> {
+        let rule = match rule {
+            ErrorRule::AnyObject => Rule::AnyObject,
+            ErrorRule::ErrorMember => Rule::ErrorMember,
+        };
+        error_in(&mut self.slow, text, rule)
+    }
+}
+
+/// When a parsed text is an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    /// An `event: error`: always, whatever the text.
+    Event,
+    /// Any JSON object.
+    AnyObject,
+    /// A JSON object whose `error` is an object or a non-empty string.
+    ErrorMember,
+}
+
+/// `data` as text: itself when it is UTF-8, else decoded with U+FFFD into `lossy` (a rare
+/// path that allocates).
+fn text_of<'a>(data: &'a [u8], lossy: &'a mut String) -> &'a str {
+    match simdutf8::basic::from_utf8(data) {
+        Ok(text) => text,
+        Err(_) => {
+            lossy.clear();
+            lossy.push_str(&String::from_utf8_lossy(data));
+            lossy
+        }
+    }
+}
+
+/// Parses `data` with simd-json and calls `read` on the nodes (`None` when it is not JSON).
+fn with_tape<'a, T>(
+    scratch: &'a mut Vec<u8>,
+    buffers: &mut Buffers,
+    slot: &mut Tape<'static>,
+    text: &str,
+    read: impl FnOnce(Option<&[Node<'a>]>) -> T,
+) -> T {
+    let mut tape = std::mem::replace(slot, Tape(Vec::new())).reset();
+    load(scratch, text.as_bytes());
+    let parsed = simd_json::fill_tape_padded(scratch, text.len(), buffers, &mut tape).is_ok();
+    let result = read(parsed.then_some(&tape.0[..]));
+    *slot = tape.reset();
+    result
+}
+
+/// The error that `data` holds under `rule`, if any.
+fn error_in<'a>(slow: &'a mut Slow, data: &'a [u8], rule: Rule) -> Option<ApiError<'a>> {
+    let Slow {
+        scratch,
+        lossy,
+        buffers,
+        tape,
+        ..
+    } = slow;
+    let text = text_of(data, lossy);
+    with_tape(scratch, buffers, tape, text, |nodes| {
+        let object = nodes.and_then(|n| object_len(n, 0).map(|len| (n, len)));
+        let Some((nodes, len)) = object else {
+            return (rule == Rule::Event).then_some(ApiError {
+                message: Some(text),
+                ..ApiError::default()
+            });
+        };
+        let error = read_error(nodes, len, text);
+        match rule {
+            Rule::ErrorMember => error.ok(),
+            Rule::Event | Rule::AnyObject => Some(error.unwrap_or_else(|e| e)),
+        }
+    })
 }
 
 /// The simd-json path: parse into the reused tape, then walk it.
-fn slow_decode<'a>(slow: &'a mut Slow, storage: &'a mut Storage, data: &[u8]) -> Payload<'a> {
+fn slow_decode<'a>(slow: &'a mut Slow, storage: &'a mut Storage, data: &'a [u8]) -> Payload<'a> {
     let Slow {
         scratch,
-        repaired,
+        lossy,
         buffers,
-        tape: slot,
+        tape,
+        joined,
+        pending,
     } = slow;
-    let mut tape = std::mem::replace(slot, Tape(Vec::new())).reset();
-    load(scratch, data);
-    let mut parsed = simd_json::fill_tape_padded(scratch, data.len(), buffers, &mut tape);
-    if matches!(&parsed, Err(e) if *e.error() == simd_json::ErrorType::InvalidUtf8) {
-        // The rules decode the stream with U+FFFD for invalid bytes before the JSON sees
-        // it: a rare slow path that allocates the repaired text once.
-        let text = String::from_utf8_lossy(data);
-        load(repaired, text.as_bytes());
-        parsed = simd_json::fill_tape_padded(repaired, text.len(), buffers, &mut tape);
+    let text = text_of(data, lossy);
+    joined.clear();
+    pending.clear();
+    let payload = with_tape(scratch, buffers, tape, text, |nodes| {
+        let Some(nodes) = nodes else {
+            return Ok(Err(InvalidData::NotJson));
+        };
+        let Some(len) = object_len(nodes, 0) else {
+            return Ok(Err(InvalidData::NotObject));
+        };
+        if let Ok(error) = read_error(nodes, len, text) {
+            return Err(error);
+        }
+        let mut walk = Walk {
+            nodes,
+            joined,
+            pending,
+        };
+        Ok(walk
+            .chunk(len, storage)
+            .map_err(|field| InvalidData::UnexpectedShape { field }))
+    });
+    match payload {
+        Err(error) => Payload::ApiError(error),
+        Ok(Err(invalid)) => Payload::Invalid(invalid),
+        Ok(Ok(mut chunk)) => {
+            let joined: &'a str = joined;
+            for p in pending.iter() {
+                let text = Some(&joined[p.start..p.end]);
+                match p.slot {
+                    Slot::Content(c) => chunk.choices[c].content = text,
+                    Slot::Reasoning(c) => chunk.choices[c].reasoning = text,
+                    Slot::Arguments(t) => chunk.tools[t].arguments = text,
+                }
+            }
+            Payload::Chunk(chunk)
+        }
     }
-    let payload = match parsed {
-        Ok(()) => walk(&tape.0, storage),
-        Err(_) => Payload::Invalid(InvalidData::NotJson),
-    };
-    *slot = tape.reset();
-    payload
 }
 
 /// Builds the view from the fast path's spans over the validated texts.
@@ -470,128 +754,448 @@ fn build<'a>(texts: Texts<'a>, spans: &Spans, storage: &'a mut Storage) -> Chunk
     }
 }
 
-/// Picks the fields out of a parsed document.
-fn walk<'a>(nodes: &[Node<'a>], storage: &'a mut Storage) -> Payload<'a> {
-    let Some(&Node::Object { len, .. }) = nodes.first() else {
-        return Payload::Invalid(InvalidData::NotObject);
-    };
-    let mut choices: Vec<RawChoice<'a>> = recycle(std::mem::take(&mut storage.choices));
-    let mut tools: Vec<ToolCall<'a>> = recycle(std::mem::take(&mut storage.tools));
-    let (mut id, mut model, mut created, mut fingerprint) = (None, None, None, None);
-    let (mut usage, mut choices_at, mut error_at) = (None, None, None);
-    for (key, at) in fields(nodes, 0, len) {
-        match key {
-            "id" => id = as_str(&nodes[at]),
-            "model" => model = as_str(&nodes[at]),
-            "created" => created = as_u64(&nodes[at]),
-            "system_fingerprint" => fingerprint = as_str(&nodes[at]),
-            "usage" => usage = object_len(nodes, at).map(|n| read_usage(nodes, at, n)),
-            "choices" => choices_at = Some(at),
-            "error" => error_at = Some(at),
-            _ => {}
-        }
-    }
-    if let Some(n) = error_at.and_then(|at| object_len(nodes, at).map(|n| (at, n))) {
-        storage.choices = recycle(choices);
-        storage.tools = recycle(tools);
-        return Payload::ApiError(read_error(nodes, n.0, n.1));
-    }
-    if let Some(Node::Array { len, .. }) = choices_at.map(|at| nodes[at]) {
-        let mut i = choices_at.unwrap_or(0) + 1;
-        for _ in 0..len {
-            if let Node::Object { len, .. } = nodes[i] {
-                choices.push(read_choice(nodes, i, len, &mut tools));
-            }
-            i = skip(nodes, i);
-        }
-    }
-    Payload::Chunk(ChunkView {
-        id,
-        model,
-        created,
-        system_fingerprint: fingerprint,
-        usage,
-        choices,
-        tools,
-        home: storage,
-    })
+/// A field of an unknown shape, by name.
+type Shape<T> = Result<T, &'static str>;
+
+/// Reads a chunk's fields out of a parsed document.
+struct Walk<'n, 'a> {
+    nodes: &'n [Node<'a>],
+    joined: &'n mut String,
+    pending: &'n mut Vec<Pending>,
 }
 
-fn read_choice<'a>(
-    nodes: &[Node<'a>],
-    at: usize,
-    len: usize,
-    tools: &mut Vec<ToolCall<'a>>,
-) -> RawChoice<'a> {
-    let mut choice = RawChoice {
-        tools_start: tools.len(),
-        tools_end: tools.len(),
-        ..RawChoice::default()
-    };
-    let mut delta = None;
-    for (key, v) in fields(nodes, at, len) {
-        match key {
-            "index" => choice.index = as_u64(&nodes[v]).unwrap_or(0),
-            "finish_reason" => choice.finish_reason = as_str(&nodes[v]),
-            "delta" => delta = Some(v),
-            _ => {}
-        }
+impl<'n, 'a> Walk<'n, 'a> {
+    fn node(&self, at: usize) -> Node<'a> {
+        self.nodes[at]
     }
-    let Some((d, dlen)) = delta.and_then(|d| object_len(nodes, d).map(|n| (d, n))) else {
-        return choice;
-    };
-    // `reasoning_content` wins over `reasoning` whenever it is a string, whatever the order.
-    let (mut reasoning_content, mut reasoning, mut calls) = (None, None, None);
-    for (key, v) in fields(nodes, d, dlen) {
-        match key {
-            "role" => choice.role = as_str(&nodes[v]),
-            "content" => choice.content = as_str(&nodes[v]),
-            "refusal" => choice.refusal = as_str(&nodes[v]),
-            "reasoning_content" => reasoning_content = as_str(&nodes[v]),
-            "reasoning" => reasoning = as_str(&nodes[v]),
-            "tool_calls" => calls = Some(v),
-            _ => {}
-        }
-    }
-    choice.reasoning = reasoning_content.or(reasoning);
-    if let Some(Node::Array { len, .. }) = calls.map(|c| nodes[c]) {
-        let mut i = calls.unwrap_or(0) + 1;
-        for _ in 0..len {
-            if let Node::Object { len, .. } = nodes[i] {
-                tools.push(read_tool_call(nodes, i, len));
-            }
-            i = skip(nodes, i);
-        }
-    }
-    choice.tools_end = tools.len();
-    choice
-}
 
-fn read_tool_call<'a>(nodes: &[Node<'a>], at: usize, len: usize) -> ToolCall<'a> {
-    let mut call = ToolCall::default();
-    for (key, v) in fields(nodes, at, len) {
-        match key {
-            "index" => call.index = as_u64(&nodes[v]).unwrap_or(0),
-            "id" => call.id = as_str(&nodes[v]),
-            "type" => call.kind = as_str(&nodes[v]),
-            "function" => {
-                let (mut name, mut arguments) = (None, None);
-                if let Some(n) = object_len(nodes, v) {
-                    for (key, f) in fields(nodes, v, n) {
-                        match key {
-                            "name" => name = as_str(&nodes[f]),
-                            "arguments" => arguments = as_str(&nodes[f]),
-                            _ => {}
+    /// A string, or `None` for `null`; another shape is an error named `field`.
+    fn text(&self, at: usize, field: &'static str) -> Shape<Option<&'a str>> {
+        match self.node(at) {
+            Node::String(s) => Ok(Some(s)),
+            Node::Static(StaticNode::Null) => Ok(None),
+            _ => Err(field),
+        }
+    }
+
+    /// The elements of an array (an empty iterator for `null`); another shape is an error.
+    fn elements(&self, at: usize, field: &'static str) -> Shape<Elements<'n, 'a>> {
+        match self.node(at) {
+            Node::Array { len, .. } => Ok(Elements {
+                nodes: self.nodes,
+                next: at + 1,
+                left: len,
+            }),
+            Node::Static(StaticNode::Null) => Ok(Elements {
+                nodes: self.nodes,
+                next: at,
+                left: 0,
+            }),
+            _ => Err(field),
+        }
+    }
+
+    /// An object's key count, `None` for `null`; another shape is an error.
+    fn object(&self, at: usize, field: &'static str) -> Shape<Option<usize>> {
+        match self.node(at) {
+            Node::Object { len, .. } => Ok(Some(len)),
+            Node::Static(StaticNode::Null) => Ok(None),
+            _ => Err(field),
+        }
+    }
+
+    /// A non-negative integer, `None` for `null`; another shape is an error.
+    fn index(&self, at: usize) -> Shape<Option<u64>> {
+        match self.node(at) {
+            Node::Static(StaticNode::Null) => Ok(None),
+            node => as_u64(&node).map(Some).ok_or("index"),
+        }
+    }
+
+    /// `read` applied to the value at `at`, when the key was present.
+    fn optional<T>(
+        &self,
+        at: Option<usize>,
+        read: impl FnOnce(&Self, usize) -> Shape<Option<T>>,
+    ) -> Shape<Option<T>> {
+        at.map_or(Ok(None), |at| read(self, at))
+    }
+
+    fn chunk(&mut self, len: usize, storage: &'a mut Storage) -> Shape<ChunkView<'a>> {
+        let nodes = self.nodes;
+        let (mut id, mut model, mut created, mut fingerprint) = (None, None, None, None);
+        let (mut usage, mut x_groq, mut choices_at) = (None, None, None);
+        for (key, at) in fields(nodes, 0, len) {
+            match key {
+                "id" => id = as_str(&nodes[at]),
+                "model" => model = as_str(&nodes[at]),
+                "created" => created = as_u64(&nodes[at]),
+                "system_fingerprint" => fingerprint = as_str(&nodes[at]),
+                "usage" => usage = Some(at),
+                "x_groq" => x_groq = Some(at),
+                "choices" => choices_at = Some(at),
+                _ => {}
+            }
+        }
+        let mut usage = match usage {
+            Some(at) => self.object(at, "usage")?.map(|n| read_usage(nodes, at, n)),
+            None => None,
+        };
+        if let (None, Some(at)) = (usage, x_groq) {
+            if let Node::Object { len, .. } = nodes[at] {
+                for (key, v) in fields(nodes, at, len) {
+                    if key == "usage" {
+                        usage = self.object(v, "usage")?.map(|n| read_usage(nodes, v, n));
+                    }
+                }
+            }
+        }
+        let mut choices: Vec<RawChoice<'a>> = recycle(std::mem::take(&mut storage.choices));
+        let mut tools: Vec<ToolCall<'a>> = recycle(std::mem::take(&mut storage.tools));
+        let read = (|| {
+            if let Some(at) = choices_at {
+                for c in self.elements(at, "choices")? {
+                    let len = match nodes[c] {
+                        Node::Object { len, .. } => len,
+                        _ => return Err("choices"),
+                    };
+                    let choice = self.choice(c, len, choices.len(), &mut tools)?;
+                    choices.push(choice);
+                }
+            }
+            Ok(())
+        })();
+        if let Err(field) = read {
+            storage.choices = recycle(choices);
+            storage.tools = recycle(tools);
+            return Err(field);
+        }
+        Ok(ChunkView {
+            id,
+            model,
+            created,
+            system_fingerprint: fingerprint,
+            usage,
+            choices,
+            tools,
+            home: storage,
+        })
+    }
+
+    fn choice(
+        &mut self,
+        at: usize,
+        len: usize,
+        number: usize,
+        tools: &mut Vec<ToolCall<'a>>,
+    ) -> Shape<RawChoice<'a>> {
+        let nodes = self.nodes;
+        let mut choice = RawChoice {
+            tools_start: tools.len(),
+            tools_end: tools.len(),
+            ..RawChoice::default()
+        };
+        // Duplicate keys: the last one wins, so shapes are checked after the loop.
+        let (mut index, mut finish, mut delta) = (None, None, None);
+        for (key, v) in fields(nodes, at, len) {
+            match key {
+                "index" => index = Some(v),
+                "finish_reason" => finish = Some(v),
+                "delta" => delta = Some(v),
+                _ => {}
+            }
+        }
+        if let Some(v) = index {
+            choice.index = self.index(v)?.unwrap_or(0);
+        }
+        if let Some(v) = finish {
+            choice.finish_reason = self.text(v, "finish_reason")?;
+        }
+        let Some(d) = delta else {
+            return Ok(choice);
+        };
+        let Some(dlen) = self.object(d, "delta")? else {
+            return Ok(choice);
+        };
+        let (mut role, mut content, mut refusal, mut reasoning_content, mut reasoning, mut calls) =
+            (None, None, None, None, None, None);
+        for (key, v) in fields(nodes, d, dlen) {
+            match key {
+                "role" => role = Some(v),
+                "content" => content = Some(v),
+                "refusal" => refusal = Some(v),
+                "reasoning_content" => reasoning_content = Some(v),
+                "reasoning" => reasoning = Some(v),
+                "tool_calls" => calls = Some(v),
+                _ => {}
+            }
+        }
+        choice.role = role.and_then(|v| as_str(&nodes[v]));
+        choice.refusal = self.optional(refusal, |w, v| w.text(v, "refusal"))?;
+        // `reasoning_content` wins over `reasoning` whenever it is a string, whatever the order.
+        let reasoning_content =
+            self.optional(reasoning_content, |w, v| w.text(v, "reasoning_content"))?;
+        let reasoning = self.optional(reasoning, |w, v| w.text(v, "reasoning"))?;
+        choice.reasoning = reasoning_content.or(reasoning);
+        if let Some(v) = content {
+            match nodes[v] {
+                Node::Array { len, .. } => self.content_parts(v, len, number, &mut choice)?,
+                _ => choice.content = self.text(v, "content")?,
+            }
+        }
+        if let Some(v) = calls {
+            for t in self.elements(v, "tool_calls")? {
+                let Node::Object { len, .. } = nodes[t] else {
+                    return Err("tool_calls");
+                };
+                let call = self.tool_call(t, len, tools.len())?;
+                tools.push(call);
+            }
+        }
+        choice.tools_end = tools.len();
+        Ok(choice)
+    }
+
+    /// An array `content` of typed parts: `text` parts are joined as the content, `thinking`
+    /// parts are appended to the reasoning.
+    fn content_parts(
+        &mut self,
+        at: usize,
+        len: usize,
+        number: usize,
+        choice: &mut RawChoice<'a>,
+    ) -> Shape<()> {
+        let nodes = self.nodes;
+        let mut texts = Elements {
+            nodes,
+            next: at + 1,
+            left: len,
+        };
+        // Content first, then reasoning: each is one contiguous run of `joined`.
+        let start = self.joined.len();
+        let mut any_text = false;
+        for part in texts.by_ref() {
+            let (kind, text, thinking) = part_fields(nodes, part)?;
+            match kind {
+                "text" => {
+                    self.joined.push_str(text.ok_or("content")?);
+                    any_text = true;
+                }
+                "thinking" => {
+                    thinking.ok_or("content")?;
+                }
+                _ => return Err("content"),
+            }
+        }
+        if any_text {
+            self.pending.push(Pending {
+                slot: Slot::Content(number),
+                start,
+                end: self.joined.len(),
+            });
+        }
+        let start = self.joined.len();
+        let mut any_thinking = false;
+        let parts = Elements {
+            nodes,
+            next: at + 1,
+            left: len,
+        };
+        for part in parts {
+            let (kind, _, thinking) = part_fields(nodes, part)?;
+            let Some(thinking) = thinking.filter(|_| kind == "thinking") else {
+                continue;
+            };
+            if !any_thinking {
+                self.joined.push_str(choice.reasoning.unwrap_or(""));
+                any_thinking = true;
+            }
+            match nodes[thinking] {
+                Node::String(s) => self.joined.push_str(s),
+                Node::Array { len, .. } => {
+                    let inner = Elements {
+                        nodes,
+                        next: thinking + 1,
+                        left: len,
+                    };
+                    for piece in inner {
+                        match part_fields(nodes, piece)? {
+                            ("text", Some(s), _) => self.joined.push_str(s),
+                            _ => return Err("content"),
                         }
                     }
                 }
-                call.name = name;
-                call.arguments = arguments;
+                _ => return Err("content"),
             }
+        }
+        if any_thinking {
+            self.pending.push(Pending {
+                slot: Slot::Reasoning(number),
+                start,
+                end: self.joined.len(),
+            });
+        }
+        Ok(())
+    }
+
+    fn tool_call(&mut self, at: usize, len: usize, number: usize) -> Shape<ToolCall<'a>> {
+        let nodes = self.nodes;
+        let mut call = ToolCall::default();
+        // Duplicate keys: the last one wins, so shapes are checked after the loop.
+        let (mut index, mut id, mut kind, mut function) = (None, None, None, None);
+        for (key, v) in fields(nodes, at, len) {
+            match key {
+                "index" => index = Some(v),
+                "id" => id = Some(v),
+                "type" => kind = Some(v),
+                "function" => function = Some(v),
+                _ => {}
+            }
+        }
+        call.index = self.optional(index, |w, v| w.index(v))?;
+        call.id = self.optional(id, |w, v| w.text(v, "id"))?;
+        call.kind = kind.and_then(|v| as_str(&nodes[v]));
+        let Some(f) = function else {
+            return Ok(call);
+        };
+        let Some(n) = self.object(f, "function")? else {
+            return Ok(call);
+        };
+        let (mut name, mut arguments) = (None, None);
+        for (key, v) in fields(nodes, f, n) {
+            match key {
+                "name" => name = Some(v),
+                "arguments" => arguments = Some(v),
+                _ => {}
+            }
+        }
+        call.name = self.optional(name, |w, v| w.text(v, "name"))?;
+        if let Some(v) = arguments {
+            match nodes[v] {
+                Node::Object { .. } | Node::Array { .. } => {
+                    let start = self.joined.len();
+                    write_json(nodes, v, self.joined);
+                    self.pending.push(Pending {
+                        slot: Slot::Arguments(number),
+                        start,
+                        end: self.joined.len(),
+                    });
+                }
+                _ => call.arguments = self.text(v, "arguments")?,
+            }
+        }
+        Ok(call)
+    }
+}
+
+/// A content part's `type`, `text` and `thinking` (its node); a part that is not an object
+/// is an error.
+fn part_fields<'a>(
+    nodes: &[Node<'a>],
+    at: usize,
+) -> Shape<(&'a str, Option<&'a str>, Option<usize>)> {
+    let Node::Object { len, .. } = nodes[at] else {
+        return Err("content");
+    };
+    let (mut kind, mut text, mut thinking) = ("", None, None);
+    for (key, v) in fields(nodes, at, len) {
+        match key {
+            "type" => kind = as_str(&nodes[v]).unwrap_or(""),
+            "text" => text = as_str(&nodes[v]),
+            "thinking" => thinking = Some(v),
             _ => {}
         }
     }
-    call
+    Ok((kind, text, thinking))
+}
+
+/// The node indexes of an array's elements.
+struct Elements<'n, 'a> {
+    nodes: &'n [Node<'a>],
+    next: usize,
+    left: usize,
+}
+
+impl Iterator for Elements<'_, '_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let at = self.next;
+        self.next = skip(self.nodes, at);
+        Some(at)
+    }
+}
+
+/// Writes the value at `at` as JSON text.
+fn write_json(nodes: &[Node<'_>], at: usize, out: &mut String) -> usize {
+    use std::fmt::Write as _;
+    match nodes[at] {
+        Node::String(s) => {
+            write_json_string(s, out);
+            at + 1
+        }
+        Node::Static(value) => {
+            let _ = match value {
+                StaticNode::I64(n) => write!(out, "{n}"),
+                StaticNode::U64(n) => write!(out, "{n}"),
+                // Debug prints the shortest text that reads back as the same float, with a
+                // fraction or an exponent, so that it stays a float.
+                StaticNode::F64(n) => write!(out, "{n:?}"),
+                StaticNode::Bool(b) => write!(out, "{b}"),
+                StaticNode::Null => write!(out, "null"),
+            };
+            at + 1
+        }
+        Node::Array { len, .. } => {
+            out.push('[');
+            let mut i = at + 1;
+            for k in 0..len {
+                if k > 0 {
+                    out.push(',');
+                }
+                i = write_json(nodes, i, out);
+            }
+            out.push(']');
+            i
+        }
+        Node::Object { len, .. } => {
+            out.push('{');
+            let mut i = at + 1;
+            for k in 0..len {
+                if k > 0 {
+                    out.push(',');
+                }
+                write_json_string(as_str(&nodes[i]).unwrap_or(""), out);
+                out.push(':');
+                i = write_json(nodes, i + 1, out);
+            }
+            out.push('}');
+            i
+        }
+    }
+}
+
+fn write_json_string(s: &str, out: &mut String) {
+    use std::fmt::Write as _;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c < ' ' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 fn read_usage(nodes: &[Node<'_>], at: usize, len: usize) -> Usage {
@@ -599,10 +1203,12 @@ fn read_usage(nodes: &[Node<'_>], at: usize, len: usize) -> Usage {
     for (key, v) in fields(nodes, at, len) {
         let count = || as_u64(&nodes[v]).unwrap_or(0);
         match key {
-            "prompt_tokens" => usage.prompt_tokens = count(),
-            "completion_tokens" => usage.completion_tokens = count(),
+            "prompt_tokens" => usage.input_tokens = count(),
+            "completion_tokens" => usage.output_tokens = count(),
             "total_tokens" => usage.total_tokens = count(),
-            "prompt_tokens_details" => usage.cached_tokens = detail(nodes, v, "cached_tokens"),
+            "prompt_tokens_details" => {
+                usage.cached_input_tokens = detail(nodes, v, "cached_tokens")
+            }
             "completion_tokens_details" => {
                 usage.reasoning_tokens = detail(nodes, v, "reasoning_tokens")
             }
@@ -624,27 +1230,68 @@ fn detail(nodes: &[Node<'_>], at: usize, key: &str) -> Option<u64> {
     found
 }
 
-fn read_error<'a>(nodes: &[Node<'a>], at: usize, len: usize) -> ApiError<'a> {
+/// Reads the error that the object at the root (with `len` keys) holds. `Ok` when its
+/// `error` member is an object or a non-empty string; otherwise `Err` with the object itself
+/// read as the error object, for the rules under which any object is an error. `text` is the
+/// whole text, the message of last resort.
+fn read_error<'a>(
+    nodes: &[Node<'a>],
+    len: usize,
+    text: &'a str,
+) -> Result<ApiError<'a>, ApiError<'a>> {
+    let (mut member, mut error_type) = (None, None);
+    for (key, v) in fields(nodes, 0, len) {
+        match key {
+            "error" => member = Some(v),
+            "error_type" => error_type = as_str(&nodes[v]),
+            _ => {}
+        }
+    }
+    match member.map(|v| (v, nodes[v])) {
+        Some((v, Node::Object { len, .. })) => Ok(error_object(nodes, v, len, text, false)),
+        Some((_, Node::String(message))) if !message.is_empty() => Ok(ApiError {
+            message: Some(message),
+            kind: error_type,
+            ..ApiError::default()
+        }),
+        _ => Err(error_object(nodes, 0, len, text, true)),
+    }
+}
+
+/// Reads an error object. At the top level of a body, a `type` of `"error"` names the
+/// envelope, not the error, and is not taken.
+fn error_object<'a>(
+    nodes: &[Node<'a>],
+    at: usize,
+    len: usize,
+    text: &'a str,
+    top: bool,
+) -> ApiError<'a> {
+    let (mut message, mut detail, mut details, mut kind, mut status) =
+        (None, None, None, None, None);
     let mut error = ApiError::default();
     for (key, v) in fields(nodes, at, len) {
+        let s = as_str(&nodes[v]);
         match key {
-            "message" => error.message = as_str(&nodes[v]),
-            "type" => error.kind = as_str(&nodes[v]),
-            "param" => error.param = as_str(&nodes[v]),
+            "message" => message = s,
+            "detail" => detail = s,
+            "details" => details = s,
+            "type" => kind = s.filter(|k| !(top && *k == "error")),
+            "status" => status = s,
+            "param" => error.param = s,
             "code" => {
                 error.code = match nodes[v] {
                     Node::String(s) => Some(ErrorCode::Str(s)),
                     Node::Static(StaticNode::I64(n)) => Some(ErrorCode::Int(n)),
-                    Node::Static(StaticNode::U64(n)) => {
-                        Some(i64::try_from(n).map_or(ErrorCode::Float(n as f64), ErrorCode::Int))
-                    }
-                    Node::Static(StaticNode::F64(n)) => Some(ErrorCode::Float(n)),
+                    Node::Static(StaticNode::U64(n)) => i64::try_from(n).ok().map(ErrorCode::Int),
                     _ => None,
                 }
             }
             _ => {}
         }
     }
+    error.message = message.or(detail).or(details).or(Some(text));
+    error.kind = kind.or(status);
     error
 }
 

@@ -42,7 +42,7 @@ pub(crate) struct ChoiceSpans {
 /// A tool-call fragment's fields as spans.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ToolSpans {
-    pub(crate) index: u64,
+    pub(crate) index: Option<u64>,
     pub(crate) id: Option<Span>,
     pub(crate) kind: Option<Span>,
     pub(crate) name: Option<Span>,
@@ -361,6 +361,7 @@ enum TopKey {
     Usage,
     Choices,
     Error,
+    Groq,
     Other,
 }
 
@@ -710,6 +711,39 @@ impl Cursor<'_> {
         }
     }
 
+    /// A string value, or `None` for `null`. Any other value is a shape the view does not
+    /// take silently: the slow path decides what it is.
+    #[inline]
+    fn text(&mut self) -> Fast<Option<Span>> {
+        match self.peek()? {
+            b'"' => self.string().map(Some),
+            b'n' => self.literal(b"null").map(|()| None),
+            _ => Err(GiveUp),
+        }
+    }
+
+    /// An index: a plain non-negative integer, or `None` for `null`; anything else goes the
+    /// slow way.
+    #[inline]
+    fn index(&mut self) -> Fast<Option<u64>> {
+        match self.peek()? {
+            b'0'..=b'9' => self.number()?.map(Some).ok_or(GiveUp),
+            b'n' => self.literal(b"null").map(|()| None),
+            _ => Err(GiveUp),
+        }
+    }
+
+    /// Whether the value at the cursor is `null` (consumed) rather than the `open` bracket
+    /// that starts the shape expected; any other value goes the slow way.
+    #[inline]
+    fn null_or(&mut self, open: u8) -> Fast<bool> {
+        match self.peek()? {
+            b'n' => self.literal(b"null").map(|()| true),
+            b if b == open => Ok(false),
+            _ => Err(GiveUp),
+        }
+    }
+
     /// Validates the value string at the cursor and records where it is.
     #[inline]
     fn string(&mut self) -> Fast<Span> {
@@ -740,6 +774,7 @@ impl Cursor<'_> {
             b"usage" => TopKey::Usage,
             b"choices" => TopKey::Choices,
             b"error" => TopKey::Error,
+            b"x_groq" => TopKey::Groq,
             _ => TopKey::Other,
         };
         self.object(1, classify, |c, key| {
@@ -753,23 +788,20 @@ impl Cursor<'_> {
                     // The last `choices` wins, as with any duplicate key.
                     spans.choices.clear();
                     spans.tools.clear();
-                    if c.peek()? == b'[' {
+                    if !c.null_or(b'[')? {
                         c.array(2, |c| {
-                            if c.peek()? == b'{' {
-                                let choice = c.choice(&mut spans.tools)?;
-                                spans.choices.push(choice);
-                                Ok(())
-                            } else {
-                                c.skip(2)
-                            }
+                            let choice = c.choice(&mut spans.tools)?;
+                            spans.choices.push(choice);
+                            Ok(())
                         })?;
-                    } else {
-                        c.skip(1)?;
                     }
                 }
-                // An API error is rare: the slow path reads it.
-                TopKey::Error if c.peek()? == b'{' => return Err(GiveUp),
-                TopKey::Error | TopKey::Other => c.skip(1)?,
+                // An API error, and Groq's extras (which may hold the usage), are rare: the
+                // slow path reads them.
+                TopKey::Error | TopKey::Groq => {
+                    c.literal(b"null")?;
+                }
+                TopKey::Other => c.skip(1)?,
             }
             Ok(())
         })?;
@@ -782,16 +814,18 @@ impl Cursor<'_> {
     }
 
     fn usage(&mut self) -> Fast<Option<Usage>> {
-        if self.peek()? != b'{' {
-            return self.skip(1).map(|()| None);
+        if self.null_or(b'{')? {
+            return Ok(None);
         }
         let mut usage = Usage::default();
         self.object(2, known(USAGE_KEYS), |c, key| {
             match key {
-                b"prompt_tokens" => usage.prompt_tokens = c.count(2)?.unwrap_or(0),
-                b"completion_tokens" => usage.completion_tokens = c.count(2)?.unwrap_or(0),
+                b"prompt_tokens" => usage.input_tokens = c.count(2)?.unwrap_or(0),
+                b"completion_tokens" => usage.output_tokens = c.count(2)?.unwrap_or(0),
                 b"total_tokens" => usage.total_tokens = c.count(2)?.unwrap_or(0),
-                b"prompt_tokens_details" => usage.cached_tokens = c.detail(b"cached_tokens")?,
+                b"prompt_tokens_details" => {
+                    usage.cached_input_tokens = c.detail(b"cached_tokens")?
+                }
                 b"completion_tokens_details" => {
                     usage.reasoning_tokens = c.detail(b"reasoning_tokens")?
                 }
@@ -829,8 +863,8 @@ impl Cursor<'_> {
         let tools_start = tools.len();
         self.object(3, known(CHOICE_KEYS), |c, key| {
             match key {
-                b"index" => choice.index = c.count(3)?.unwrap_or(0),
-                b"finish_reason" => choice.finish_reason = c.opt_string(3)?,
+                b"index" => choice.index = c.index()?.unwrap_or(0),
+                b"finish_reason" => choice.finish_reason = c.text()?,
                 b"delta" => {
                     // A later `delta` replaces an earlier one, fields and tool calls alike.
                     choice.role = None;
@@ -839,29 +873,26 @@ impl Cursor<'_> {
                     reasoning_content = None;
                     reasoning = None;
                     tools.truncate(tools_start);
-                    if c.peek()? != b'{' {
-                        return c.skip(3);
+                    if c.null_or(b'{')? {
+                        return Ok(());
                     }
                     c.object(4, known(DELTA_KEYS), |c, key| {
                         match key {
                             b"role" => choice.role = c.opt_string(4)?,
-                            b"content" => choice.content = c.opt_string(4)?,
-                            b"refusal" => choice.refusal = c.opt_string(4)?,
-                            b"reasoning_content" => reasoning_content = c.opt_string(4)?,
-                            b"reasoning" => reasoning = c.opt_string(4)?,
+                            // An array of content parts goes the slow way.
+                            b"content" => choice.content = c.text()?,
+                            b"refusal" => choice.refusal = c.text()?,
+                            b"reasoning_content" => reasoning_content = c.text()?,
+                            b"reasoning" => reasoning = c.text()?,
                             b"tool_calls" => {
                                 tools.truncate(tools_start);
-                                if c.peek()? != b'[' {
-                                    return c.skip(4);
+                                if c.null_or(b'[')? {
+                                    return Ok(());
                                 }
                                 c.array(5, |c| {
-                                    if c.peek()? == b'{' {
-                                        let call = c.tool_call()?;
-                                        tools.push(call);
-                                        Ok(())
-                                    } else {
-                                        c.skip(5)
-                                    }
+                                    let call = c.tool_call()?;
+                                    tools.push(call);
+                                    Ok(())
                                 })?;
                             }
                             _ => c.skip(4)?,
@@ -882,19 +913,20 @@ impl Cursor<'_> {
         let mut call = ToolSpans::default();
         self.object(6, known(TOOL_KEYS), |c, key| {
             match key {
-                b"index" => call.index = c.count(6)?.unwrap_or(0),
-                b"id" => call.id = c.opt_string(6)?,
+                b"index" => call.index = c.index()?,
+                b"id" => call.id = c.text()?,
                 b"type" => call.kind = c.opt_string(6)?,
                 b"function" => {
                     call.name = None;
                     call.arguments = None;
-                    if c.peek()? != b'{' {
-                        return c.skip(6);
+                    if c.null_or(b'{')? {
+                        return Ok(());
                     }
                     c.object(7, known(FUNCTION_KEYS), |c, key| {
                         match key {
-                            b"name" => call.name = c.opt_string(7)?,
-                            b"arguments" => call.arguments = c.opt_string(7)?,
+                            b"name" => call.name = c.text()?,
+                            // Arguments sent as a JSON value go the slow way.
+                            b"arguments" => call.arguments = c.text()?,
                             _ => c.skip(7)?,
                         }
                         Ok(())

@@ -44,6 +44,7 @@ const MIN_BUFFER: usize = 8 * 1024;
 pub struct Config {
     max_event_bytes: usize,
     comments: bool,
+    ignored_lines: bool,
 }
 
 impl Default for Config {
@@ -58,6 +59,7 @@ impl Config {
         Self {
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             comments: false,
+            ignored_lines: false,
         }
     }
 
@@ -80,6 +82,25 @@ impl Config {
     pub const fn comments(mut self, yes: bool) -> Self {
         self.comments = yes;
         self
+    }
+
+    /// Whether the lines the rules ignore are returned as [`Frame::Ignored`].
+    ///
+    /// Off by default, and free when off. The rules ignore a field whose name is not `data`,
+    /// `event`, `id` or `retry` (a line without a colon is a field name alone), an `id` that
+    /// contains NUL, and a `retry` that is not all ASCII digits (WHATWG HTML, "Interpreting an
+    /// event stream", "process the field"). Such lines are where some servers put what the
+    /// stream would otherwise lose: llama.cpp once sent its errors on an `error:` line, and
+    /// a server that refuses a request may answer with a plain JSON body, every line of which
+    /// the rules ignore. Comments are not ignored lines (see [`Config::comments`]).
+    pub const fn ignored_lines(mut self, yes: bool) -> Self {
+        self.ignored_lines = yes;
+        self
+    }
+
+    /// Whether ignored lines are returned.
+    pub const fn get_ignored_lines(&self) -> bool {
+        self.ignored_lines
     }
 
     /// The event size limit in force.
@@ -201,6 +222,8 @@ pub enum Frame<'buf> {
     /// A comment line's text after the `:` (one leading space removed); only with
     /// [`Config::comments`].
     Comment(&'buf [u8]),
+    /// A line the rules ignore (without its line end); only with [`Config::ignored_lines`].
+    Ignored(&'buf [u8]),
     /// After [`Parser::finish`]: the stream ended inside an event, which is not dispatched.
     Incomplete(Incomplete<'buf>),
 }
@@ -234,10 +257,50 @@ fn line_end(rest: &[u8]) -> Option<usize> {
         .map(|p| i + p)
 }
 
+/// Splits a line into its field name and the offset of its value (after the colon and one
+/// optional space); `None` for a comment. A line without a colon is a name with an empty
+/// value.
+#[inline]
+fn split_field(line: &[u8]) -> Option<(&[u8], usize)> {
+    // Nearly every line of an LLM stream is `data: ...`: skip the search for its colon.
+    let colon = if line.starts_with(b"data:") {
+        Some(4)
+    } else {
+        memchr(b':', line)
+    };
+    let (name, mut value) = match colon {
+        Some(0) => return None,
+        Some(colon) => (&line[..colon], colon + 1),
+        None => (line, line.len()),
+    };
+    if line.get(value) == Some(&b' ') {
+        value += 1;
+    }
+    Some((name, value))
+}
+
+/// The field name and value of `line` when it is a line the rules ignore (see
+/// [`Config::ignored_lines`]); `None` for a blank line, a comment or a field the rules take.
+pub(crate) fn ignored_field(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    if line.is_empty() {
+        return None;
+    }
+    let (name, value) = split_field(line)?;
+    let value = &line[value..];
+    let taken = match name {
+        b"data" | b"event" => true,
+        b"id" => memchr(0, value).is_none(),
+        b"retry" => !value.is_empty() && value.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    (!taken).then_some((name, value))
+}
+
 /// What the scanner found; turned into a borrowed [`Frame`] once the loop has ended.
 enum Found {
     Event,
     Comment(usize, usize),
+    Ignored(usize, usize),
     Incomplete,
     TooLarge,
     NeedMore,
@@ -489,6 +552,11 @@ impl Parser {
         }
     }
 
+    /// Whether [`Parser::finish`] was called (and no input came after it).
+    pub fn is_finished(&self) -> bool {
+        self.eof
+    }
+
     /// Forgets the stream in progress, keeping the last event ID and retry time, as a client
     /// does when it reconnects.
     pub fn reset(&mut self) {
@@ -546,6 +614,7 @@ impl Parser {
                 })))
             }
             Found::Comment(a, b) => Some(Ok(Frame::Comment(&self.buf[a..b]))),
+            Found::Ignored(a, b) => Some(Ok(Frame::Ignored(&self.buf[a..b]))),
             Found::Incomplete => {
                 let data = self
                     .has_data
@@ -670,52 +739,48 @@ impl Parser {
 
     /// Applies one non-blank line `buf[start..eol]`.
     fn field(&mut self, start: usize, eol: usize) -> Option<Found> {
-        let line = &self.buf[start..eol];
-        // Nearly every line of an LLM stream is `data: ...`: skip the search for its colon.
-        let colon = if line.starts_with(b"data:") {
-            Some(4)
-        } else {
-            memchr(b':', line)
-        };
-        let (name, mut value) = match colon {
-            Some(0) => {
-                if !self.config.comments {
-                    return None;
-                }
-                let skip = 1 + usize::from(line.get(1) == Some(&b' '));
-                return Some(Found::Comment(start + skip, eol));
+        let Some((name, value)) = split_field(&self.buf[start..eol]) else {
+            if !self.config.comments {
+                return None;
             }
-            Some(colon) => (&line[..colon], start + colon + 1),
-            None => (line, eol),
+            let line = &self.buf[start..eol];
+            let skip = 1 + usize::from(line.get(1) == Some(&b' '));
+            return Some(Found::Comment(start + skip, eol));
         };
-        if value < eol && self.buf[value] == b' ' {
-            value += 1;
-        }
-        match name {
-            b"data" => self.append_data(value, eol),
+        let value = start + value;
+        let taken = match name {
+            b"data" => {
+                self.append_data(value, eol);
+                true
+            }
             b"event" => {
                 self.event_type.clear();
                 self.event_type.extend_from_slice(&self.buf[value..eol]);
+                true
             }
             b"id" => {
                 let id = &self.buf[value..eol];
-                if memchr(0, id).is_none() {
+                let taken = memchr(0, id).is_none();
+                if taken {
                     self.last_id.clear();
                     self.last_id.extend_from_slice(id);
                 }
+                taken
             }
             b"retry" => {
                 let digits = &self.buf[value..eol];
-                if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
+                let taken = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
+                if taken {
                     let ms = digits.iter().fold(0u64, |n, d| {
                         n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
                     });
                     self.retry = Some(ms);
                 }
+                taken
             }
-            _ => {}
-        }
-        None
+            _ => false,
+        };
+        (!taken && self.config.ignored_lines).then_some(Found::Ignored(start, eol))
     }
 
     /// Appends `buf[value..eol]` to the data buffer, joining in place.

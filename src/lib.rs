@@ -89,9 +89,12 @@ mod stream;
 #[cfg(feature = "async")]
 mod async_stream;
 
-pub use accumulate::{Accumulator, ChoiceMessage, Ending, ToolCallMessage};
+pub use accumulate::{
+    Accumulator, ChoiceMessage, Ending, ErrorMessage, OwnedErrorCode, ToolCallMessage,
+};
 pub use chunk::{
-    ApiError, Choice, ChunkDecoder, ChunkView, ErrorCode, InvalidData, Payload, ToolCall, Usage,
+    ApiError, Choice, ChunkDecoder, ChunkView, ErrorCode, Finish, InvalidData, Payload, ToolCall,
+    Usage,
 };
 pub use error::{Error, Result};
 pub use framing::{Config, DEFAULT_MAX_EVENT_BYTES, Event, Frame, Incomplete, PADDING, Parser};

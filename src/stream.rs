@@ -2,10 +2,13 @@
 
 use bytes::{Bytes, BytesMut};
 
-use crate::{ChunkDecoder, Config, Error, Event, Frame, Incomplete, Parser, Payload};
+use crate::chunk::ErrorRule;
+use crate::framing::ignored_field;
+use crate::{ApiError, ChunkDecoder, Config, Error, Event, Frame, Incomplete, Parser, Payload};
 
 /// One outcome of [`ChunkStream::next_outcome`].
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Outcome<'a> {
     /// A dispatched event and what its data holds. Every event is decoded by its data alone,
     /// whatever its type; the raw event (type, data, last event ID) is always beside it for
@@ -16,6 +19,13 @@ pub enum Outcome<'a> {
         /// The decoded data.
         payload: Payload<'a>,
     },
+    /// An API error found outside any event: on an `error:` line whose value is a JSON object
+    /// (a field the SSE rules ignore; llama.cpp sent errors there), or, as the last outcome of
+    /// the stream, in a plain JSON error body (see [`ChunkStream`]).
+    Error(ApiError<'a>),
+    /// A line the SSE rules ignore (see [`Config::ignored_lines`]), reported so that nothing
+    /// is dropped without a trace.
+    Ignored(&'a [u8]),
     /// A comment line, with [`Config::comments`] on.
     Comment(&'a [u8]),
     /// After [`ChunkStream::finish`]: the stream ended inside an event, which is not
@@ -24,6 +34,18 @@ pub enum Outcome<'a> {
 }
 
 /// Feeds bytes, pulls decoded outcomes: a [`Parser`] and a [`ChunkDecoder`] in one.
+///
+/// Every dispatched event is decoded with [`ChunkDecoder::decode_event`]. The lines the SSE
+/// rules ignore are reported as [`Outcome::Ignored`] (the stream turns
+/// [`Config::ignored_lines`] on), and two of their shapes are errors ([`Outcome::Error`]):
+/// - an `error:` line whose value is a JSON object (its `error` member when that is an
+///   object, else the object itself, is the error object);
+/// - a plain JSON error body: the lines the rules ignore after the last dispatched event
+///   (all of them when no event came), with an unterminated last line, joined with LF, when
+///   they form one JSON object whose `error` is an object or a non-empty string. A server that
+///   refused the request, or failed after the stream began, answers so. It is looked for once
+///   the input has ended ([`ChunkStream::finish`]), and comes out last. The text kept for it
+///   is bounded by [`Config::max_event_bytes`].
 ///
 /// # Example
 /// ```
@@ -51,12 +73,47 @@ pub enum Outcome<'a> {
 /// }
 /// assert_eq!(text, "Hello");
 /// assert!(done);
+///
+/// // A server that refused the request, without SSE framing.
+/// let mut stream = ChunkStream::new();
+/// stream.feed(b"{\"error\":{\"message\":\"context too long\",\"code\":400}}\n");
+/// stream.finish();
+/// assert!(matches!(stream.next_outcome(), Some(Ok(Outcome::Ignored(_)))));
+/// match stream.next_outcome() {
+///     Some(Ok(Outcome::Error(e))) => assert_eq!(e.message(), Some("context too long")),
+///     other => panic!("{other:?}"),
+/// }
 /// # Ok::<(), ssechunk::Error>(())
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ChunkStream {
     parser: Parser,
     decoder: ChunkDecoder,
+    /// The ignored lines since the last dispatched event, joined with LF.
+    body: Vec<u8>,
+    /// `body` outgrew the event size limit: it is no longer kept.
+    body_over: bool,
+    /// The unterminated last line, at the end of the input.
+    tail: Vec<u8>,
+    /// Where the look for an error in `body` and `tail` stands.
+    end: End,
+}
+
+/// The look for an error at the end of the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// Not done yet.
+    Unchecked,
+    /// Done: there is an error to return.
+    Found,
+    /// Done (and the error, if any, returned).
+    Over,
+}
+
+impl Default for ChunkStream {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl ChunkStream {
@@ -65,11 +122,15 @@ impl ChunkStream {
         Self::with_config(Config::new())
     }
 
-    /// A stream with the given framing settings.
+    /// A stream with the given framing settings ([`Config::ignored_lines`] is always on).
     pub fn with_config(config: Config) -> Self {
         Self {
-            parser: Parser::with_config(config),
+            parser: Parser::with_config(config.ignored_lines(true)),
             decoder: ChunkDecoder::new(),
+            body: Vec::new(),
+            body_over: false,
+            tail: Vec::new(),
+            end: End::Unchecked,
         }
     }
 
@@ -78,23 +139,37 @@ impl ChunkStream {
         &self.parser
     }
 
+    /// New input after [`ChunkStream::finish`] starts a new stream, as it does for the parser.
+    fn restart_if_finished(&mut self) {
+        if self.parser.is_finished() {
+            self.body.clear();
+            self.body_over = false;
+            self.tail.clear();
+            self.end = End::Unchecked;
+        }
+    }
+
     /// Appends input; see [`Parser::feed`].
     pub fn feed(&mut self, input: &[u8]) {
+        self.restart_if_finished();
         self.parser.feed(input);
     }
 
     /// Appends input, adopting the buffer where it can; see [`Parser::feed_bytes`].
     pub fn feed_bytes(&mut self, input: Bytes) {
+        self.restart_if_finished();
         self.parser.feed_bytes(input);
     }
 
     /// Appends input, adopting the buffer where it can; see [`Parser::feed_bytes_mut`].
     pub fn feed_bytes_mut(&mut self, input: BytesMut) {
+        self.restart_if_finished();
         self.parser.feed_bytes_mut(input);
     }
 
     /// Writable room for `n` bytes of input; see [`Parser::spare`].
     pub fn spare(&mut self, n: usize) -> &mut [u8] {
+        self.restart_if_finished();
         self.parser.spare(n)
     }
 
@@ -103,7 +178,8 @@ impl ChunkStream {
         self.parser.commit(n);
     }
 
-    /// Marks the end of the input; see [`Parser::finish`].
+    /// Marks the end of the input; see [`Parser::finish`]. The outcomes still buffered come
+    /// out of [`ChunkStream::next_outcome`], then a plain JSON error body's error, if any.
     pub fn finish(&mut self) {
         self.parser.finish();
     }
@@ -111,7 +187,17 @@ impl ChunkStream {
     /// Whether [`ChunkStream::next_outcome`] has an outcome to return, without returning it;
     /// see [`Parser::ready`].
     pub fn ready(&mut self) -> bool {
-        self.parser.ready()
+        if self.parser.ready() {
+            return true;
+        }
+        if self.parser.is_finished() && self.end == End::Unchecked {
+            self.end = if self.end_error().is_some() {
+                End::Found
+            } else {
+                End::Over
+            };
+        }
+        self.end == End::Found
     }
 
     /// Pulls the next outcome. `None` means more input is needed (or, after
@@ -120,14 +206,97 @@ impl ChunkStream {
     /// # Errors
     /// [`Error::EventTooLarge`] once per oversized event; the stream goes on after it.
     pub fn next_outcome(&mut self) -> Option<Result<Outcome<'_>, Error>> {
-        Some(Ok(match self.parser.next_frame()? {
+        let Self {
+            parser,
+            decoder,
+            body,
+            body_over,
+            tail,
+            end,
+        } = self;
+        let (finished, limit) = (parser.is_finished(), parser.config().get_max_event_bytes());
+        let frame = match parser.next_frame() {
+            Some(frame) => frame,
+            None => {
+                if !finished || *end == End::Over {
+                    return None;
+                }
+                *end = End::Over;
+                return end_error(decoder, body, tail).map(|e| Ok(Outcome::Error(e)));
+            }
+        };
+        Some(Ok(match frame {
             Err(e) => return Some(Err(e)),
-            Ok(Frame::Event(event)) => Outcome::Event {
-                event,
-                payload: self.decoder.decode(event.data()),
-            },
+            Ok(Frame::Event(event)) => {
+                body.clear();
+                *body_over = false;
+                Outcome::Event {
+                    event,
+                    payload: decoder.decode_event(event.event_type(), event.data()),
+                }
+            }
+            Ok(Frame::Ignored(line)) => {
+                if let Some((b"error", value)) = ignored_field(line) {
+                    if value.first() == Some(&b'{') {
+                        if let Some(error) = decoder.error_in(value, ErrorRule::AnyObject) {
+                            return Some(Ok(Outcome::Error(error)));
+                        }
+                    }
+                }
+                keep_body_line(body, body_over, line, limit);
+                Outcome::Ignored(line)
+            }
             Ok(Frame::Comment(text)) => Outcome::Comment(text),
-            Ok(Frame::Incomplete(incomplete)) => Outcome::Incomplete(incomplete),
+            Ok(Frame::Incomplete(incomplete)) => {
+                let line = incomplete.line();
+                match ignored_field(line) {
+                    Some((b"error", value)) if value.first() == Some(&b'{') => {
+                        tail.clear();
+                        tail.extend_from_slice(line);
+                    }
+                    Some(_) => keep_body_line(body, body_over, line, limit),
+                    None => {}
+                }
+                Outcome::Incomplete(incomplete)
+            }
         }))
     }
+
+    /// The error the end of the input holds, if any.
+    fn end_error(&mut self) -> Option<ApiError<'_>> {
+        end_error(&mut self.decoder, &self.body, &self.tail)
+    }
+}
+
+/// Adds an ignored line to the text a plain JSON error body would be, within the event size
+/// limit.
+fn keep_body_line(body: &mut Vec<u8>, over: &mut bool, line: &[u8], limit: usize) {
+    if *over {
+        return;
+    }
+    if body.len() + 1 + line.len() > limit {
+        *over = true;
+        body.clear();
+        return;
+    }
+    if !body.is_empty() {
+        body.push(b'\n');
+    }
+    body.extend_from_slice(line);
+}
+
+/// The error at the end of the input: an unterminated `error:` line holding a JSON object,
+/// else the plain JSON error body that the ignored lines form.
+fn end_error<'a>(
+    decoder: &'a mut ChunkDecoder,
+    body: &'a [u8],
+    tail: &'a [u8],
+) -> Option<ApiError<'a>> {
+    if let Some((_, value)) = ignored_field(tail) {
+        return decoder.error_in(value, ErrorRule::AnyObject);
+    }
+    if body.is_empty() {
+        return None;
+    }
+    decoder.error_in(body, ErrorRule::ErrorMember)
 }

@@ -35,10 +35,10 @@ fn s(text: &str) -> Option<String> {
 
 fn usage(prompt: u64, completion: u64, total: u64) -> Option<RefUsage> {
     Some(RefUsage {
-        prompt_tokens: prompt,
-        completion_tokens: completion,
+        input_tokens: prompt,
+        output_tokens: completion,
         total_tokens: total,
-        cached_tokens: None,
+        cached_input_tokens: None,
         reasoning_tokens: None,
     })
 }
@@ -67,6 +67,7 @@ fn seed(name: &str, reply: &str, expected_usage: Option<RefUsage>) {
             role: s("assistant"),
             content: s(reply),
             finish_reason: s("stop"),
+            finish: Some("stop"),
             ..RefChoiceMessage::default()
         }],
         "{name}"
@@ -118,11 +119,7 @@ fn seed_through_the_public_api() {
     assert_eq!(message.choices()[0].finish_reason.as_deref(), Some("stop"));
     let usage = message.usage().expect("usage");
     assert_eq!(
-        (
-            usage.prompt_tokens,
-            usage.completion_tokens,
-            usage.total_tokens
-        ),
+        (usage.input_tokens, usage.output_tokens, usage.total_tokens),
         (20, 4, 24)
     );
     assert_eq!(message.ending(), Ending::Done);
@@ -147,7 +144,7 @@ fn tool_calls_merge_by_index() {
             id: s(id),
             kind: kind.map(str::to_owned),
             name: s(name),
-            arguments: arguments.to_owned(),
+            arguments: chunk_reference::ArgsText(arguments.to_owned()),
         };
     assert_eq!(
         message.choices,
@@ -162,6 +159,7 @@ fn tool_calls_merge_by_index() {
                 call(2, "call_c", None, "noop", ""),
             ],
             finish_reason: s("tool_calls"),
+            finish: Some("tool_calls"),
             ..RefChoiceMessage::default()
         }]
     );
@@ -293,16 +291,17 @@ fn first_and_last_values() {
     assert_eq!(
         message.usage,
         Some(RefUsage {
-            cached_tokens: Some(4),
+            cached_input_tokens: Some(4),
             ..usage(20, 3, 23).expect("usage")
         })
     );
     assert_eq!(message.chunks, 6);
 }
 
-/// Errors and invalid data are reported but change nothing in the message.
+/// Errors and invalid data change nothing in the assembled choices; the message keeps the
+/// errors, counts the invalid events, and ends in `error` when nothing else ended it.
 #[test]
-fn errors_and_invalid_data_change_nothing() {
+fn errors_and_invalid_data_change_no_choice() {
     let clean = stream_of(&[
         r#"{"id":"c","choices":[{"delta":{"content":"a"}}]}"#,
         r#"{"choices":[{"delta":{"content":"b"}}]}"#,
@@ -315,7 +314,14 @@ fn errors_and_invalid_data_change_nothing() {
         r#"{"choices":[{"delta":{"content":"\ud800"}}]}"#,
         r#"{"choices":[{"delta":{"content":"b"}}]}"#,
     ]);
-    assert_eq!(assemble(&noisy), assemble(&clean));
+    let (noisy, clean) = (assemble(&noisy), assemble(&clean));
+    assert_eq!(noisy.choices, clean.choices);
+    assert_eq!(noisy.chunks, clean.chunks);
+    assert_eq!(noisy.invalid, 3);
+    assert_eq!(noisy.errors.len(), 1);
+    assert_eq!(noisy.errors[0].message.as_deref(), Some("m"));
+    assert_eq!(clean.ending, RefEnding::Truncated);
+    assert_eq!(noisy.ending, RefEnding::Error);
 }
 
 /// `push_payload` and `push` agree, and a fresh accumulator is empty.

@@ -506,7 +506,7 @@ mod async_adapters {
                         .entry(*choice)
                         .or_default()
                         .3
-                        .entry(*index)
+                        .entry(index.unwrap_or(0))
                         .or_default();
                     if call.0.is_empty() {
                         call.0 = id.clone().unwrap_or_default();
@@ -643,7 +643,7 @@ mod async_adapters {
             seen[5],
             Delta::ToolCall {
                 choice: 0,
-                index: 0,
+                index: Some(0),
                 id: Some("call_1".into()),
                 name: Some("get".into()),
                 arguments: "{\"a\"".into()
@@ -652,18 +652,19 @@ mod async_adapters {
         assert!(matches!(&seen[7], Delta::Invalid { data, .. } if data == "not json"));
         assert_eq!(
             seen[8],
-            Delta::ApiError {
+            Delta::ApiError(ssechunk::ErrorMessage {
                 message: Some("slow down".into()),
                 kind: Some("rate".into()),
-                code: Some("429".into()),
+                code: Some(ssechunk::OwnedErrorCode::Int(429)),
                 param: None
-            }
+            })
         );
         assert_eq!(
             seen[9],
             Delta::Finish {
                 choice: 0,
-                reason: "tool_calls".into()
+                reason: "tool_calls".into(),
+                finish: ssechunk::Finish::ToolCalls
             }
         );
         assert_eq!(seen.last(), Some(&Delta::Done));

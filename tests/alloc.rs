@@ -133,14 +133,14 @@ fn touch(payload: &Payload<'_>, seen: &mut Seen) {
             let mut t = len(chunk.id()) + len(chunk.model()) + len(chunk.system_fingerprint());
             t += chunk.created().unwrap_or(0) % 7;
             if let Some(u) = chunk.usage() {
-                t += u.prompt_tokens + u.completion_tokens + u.total_tokens;
-                t += u.cached_tokens.unwrap_or(0) + u.reasoning_tokens.unwrap_or(0);
+                t += u.input_tokens + u.output_tokens + u.total_tokens;
+                t += u.cached_input_tokens.unwrap_or(0) + u.reasoning_tokens.unwrap_or(0);
             }
             for choice in chunk.choices() {
                 t += choice.index() + len(choice.role()) + len(choice.content());
                 t += len(choice.reasoning()) + len(choice.refusal()) + len(choice.finish_reason());
                 for call in choice.tool_calls() {
-                    t += call.index() + len(call.id()) + len(call.kind());
+                    t += call.index().unwrap_or(0) + len(call.id()) + len(call.kind());
                     t += len(call.name()) + len(call.arguments());
                 }
             }
@@ -169,8 +169,12 @@ fn pass(stream: &mut ChunkStream, input: &[u8]) -> Seen {
                     seen.touched += (event.data().len() + event.event_type().len()) as u64;
                     touch(&payload, &mut seen);
                 }
-                Outcome::Comment(text) => seen.touched += text.len() as u64,
+                Outcome::Comment(text) | Outcome::Ignored(text) => {
+                    seen.touched += text.len() as u64
+                }
+                Outcome::Error(e) => seen.touched += len(e.message()),
                 Outcome::Incomplete(_) => panic!("the stream is not finished"),
+                other => panic!("an outcome the test does not know: {other:?}"),
             }
         }
     }

@@ -6,13 +6,18 @@
 mod chunk_reference;
 
 use chunk_reference::{
-    Item, RefChoice, RefChunk, RefCode, RefError, RefInvalid, RefPayload, RefToolCall, RefUsage,
-    decode, from_payload, reference,
+    Item, RefArgs, RefChoice, RefChunk, RefCode, RefError, RefInvalid, RefPayload, RefToolCall,
+    RefUsage, decode, from_payload, reference,
 };
 use ssechunk::{ChunkDecoder, ChunkStream, Config, Error, Outcome, Payload};
 
 fn s(text: &str) -> Option<String> {
     Some(text.to_owned())
+}
+
+/// Arguments sent as a string.
+fn a(text: &str) -> Option<RefArgs> {
+    Some(RefArgs::Text(text.to_owned()))
 }
 
 /// A chunk built by `f` from the empty chunk.
@@ -49,7 +54,7 @@ fn reasoning(text: Option<&str>) -> RefPayload {
 
 fn tool(index: u64, f: impl FnOnce(&mut RefToolCall)) -> RefToolCall {
     let mut t = RefToolCall {
-        index,
+        index: Some(index),
         ..RefToolCall::default()
     };
     f(&mut t);
@@ -63,10 +68,10 @@ fn tools(list: Vec<RefToolCall>) -> RefPayload {
 
 fn usage(prompt: u64, completion: u64, total: u64) -> RefUsage {
     RefUsage {
-        prompt_tokens: prompt,
-        completion_tokens: completion,
+        input_tokens: prompt,
+        output_tokens: completion,
         total_tokens: total,
-        cached_tokens: None,
+        cached_input_tokens: None,
         reasoning_tokens: None,
     }
 }
@@ -75,6 +80,11 @@ fn api_error(f: impl FnOnce(&mut RefError)) -> RefPayload {
     let mut e = RefError::default();
     f(&mut e);
     RefPayload::ApiError(e)
+}
+
+/// An object with a field of a shape the decoder does not take.
+fn shape(field: &'static str) -> RefPayload {
+    RefPayload::Invalid(RefInvalid::UnexpectedShape(field))
 }
 
 const NOT_JSON: RefPayload = RefPayload::Invalid(RefInvalid::NotJson);
@@ -242,7 +252,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
                     t.id = s("call_1");
                     t.kind = s("function");
                     t.name = s("add");
-                    t.arguments = s("")
+                    t.arguments = a("")
                 })]
             })]),
         ),
@@ -251,28 +261,21 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
             d(
                 r#"{"choices":[{"delta":{"tool_calls":[{"index":1,"function":{"arguments":"{\"a\": 2"}}]}}]}"#,
             ),
-            tools(vec![tool(1, |t| t.arguments = s("{\"a\": 2"))]),
+            tools(vec![tool(1, |t| t.arguments = a("{\"a\": 2"))]),
         ),
         (
-            "tool_calls_several_and_non_objects_skipped",
+            "tool_calls_non_object_is_invalid",
             d(
                 r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"x"}},1,null,"s",[],{"index":2,"id":"c2"}]}}]}"#,
             ),
-            tools(vec![
-                tool(0, |t| t.arguments = s("x")),
-                tool(2, |t| t.id = s("c2")),
-            ]),
+            shape("tool_calls"),
         ),
         (
-            "tool_calls_empty_null_and_wrong_type",
+            "tool_calls_wrong_type_is_invalid",
             d(
                 r#"{"choices":[{"delta":{"tool_calls":[]}},{"index":1,"delta":{"tool_calls":null}},{"index":2,"delta":{"tool_calls":{"index":0}}}]}"#,
             ),
-            choices(vec![
-                choice(0, |_| {}),
-                choice(1, |_| {}),
-                choice(2, |_| {}),
-            ]),
+            shape("tool_calls"),
         ),
         (
             "tool_calls_in_two_choices",
@@ -295,7 +298,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
             chunk(|c| {
                 c.id = s("c");
                 c.usage = Some(RefUsage {
-                    cached_tokens: Some(5),
+                    cached_input_tokens: Some(5),
                     reasoning_tokens: Some(2),
                     ..usage(20, 3, 23)
                 })
@@ -310,12 +313,12 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
         (
             "choices_wrong_type",
             d(r#"{"choices":{"index":0,"delta":{"content":"no"}}}"#),
-            chunk(|_| {}),
+            shape("choices"),
         ),
         (
-            "choices_non_objects_skipped",
+            "choices_non_object_is_invalid",
             d(r#"{"choices":[1,"a",null,{"index":3,"delta":{"content":"y"}},[{"delta":{}}]]}"#),
-            choices(vec![choice(3, |c| c.content = s("y"))]),
+            shape("choices"),
         ),
         (
             "choice_without_delta",
@@ -352,13 +355,17 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
             ),
             chunk(|c| {
                 c.usage = Some(RefUsage {
-                    cached_tokens: Some(0),
+                    cached_input_tokens: Some(0),
                     reasoning_tokens: Some(0),
                     ..usage(0, 0, 0)
                 })
             }),
         ),
-        ("usage_wrong_type", d(r#"{"usage":[1,2,3]}"#), chunk(|_| {})),
+        (
+            "usage_wrong_type",
+            d(r#"{"usage":[1,2,3]}"#),
+            shape("usage"),
+        ),
         (
             "empty_id_and_model_are_kept",
             d(r#"{"id":"","object":"","model":"","choices":[]}"#),
@@ -367,13 +374,123 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
                 c.model = s("")
             }),
         ),
+        // Shapes providers send besides strings (issue "nothing lost silently").
+        (
+            "content_parts_text_and_thinking",
+            d(
+                r#"{"choices":[{"delta":{"reasoning_content":"r0 ","content":[{"type":"thinking","thinking":[{"type":"text","text":"r1"},{"type":"text","text":" r2"}]},{"type":"text","text":"a"},{"type":"thinking","thinking":" r3"},{"type":"text","text":"b\u00e9"}]}}]}"#,
+            ),
+            choices(vec![choice(0, |c| {
+                c.content = s("abé");
+                c.reasoning = s("r0 r1 r2 r3");
+            })]),
+        ),
+        (
+            "content_parts_empty",
+            d(r#"{"choices":[{"delta":{"content":[]}}]}"#),
+            choices(vec![choice(0, |_| {})]),
+        ),
+        (
+            "content_part_unknown_type_is_invalid",
+            d(r#"{"choices":[{"delta":{"content":[{"type":"image_url","image_url":"x"}]}}]}"#),
+            shape("content"),
+        ),
+        (
+            "content_part_without_text_is_invalid",
+            d(r#"{"choices":[{"delta":{"content":[{"type":"text"}]}}]}"#),
+            shape("content"),
+        ),
+        (
+            "content_number_is_invalid",
+            d(r#"{"choices":[{"delta":{"content":5}}]}"#),
+            shape("content"),
+        ),
+        (
+            "arguments_as_object",
+            d(
+                r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"name":"f","arguments":{"city":"Par\u00eds","n":[1,2.5,true,null],"q":"\"\n"}}}]}}]}"#,
+            ),
+            tools(vec![tool(0, |t| {
+                t.name = s("f");
+                t.arguments = Some(RefArgs::Json(
+                    serde_json::json!({"city": "París", "n": [1, 2.5, true, null], "q": "\"\n"}),
+                ));
+            })]),
+        ),
+        (
+            "arguments_number_is_invalid",
+            d(r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":1}}]}}]}"#),
+            shape("arguments"),
+        ),
+        (
+            "tool_call_without_index",
+            d(
+                r#"{"choices":[{"delta":{"tool_calls":[{"id":"a","function":{"arguments":"{}"}},{"index":null,"id":"b"}]}}]}"#,
+            ),
+            tools(vec![
+                RefToolCall {
+                    id: s("a"),
+                    arguments: a("{}"),
+                    ..RefToolCall::default()
+                },
+                RefToolCall {
+                    id: s("b"),
+                    ..RefToolCall::default()
+                },
+            ]),
+        ),
+        (
+            "groq_usage_when_the_chunk_has_none",
+            d(
+                r#"{"choices":[],"usage":null,"x_groq":{"id":"r","usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}}"#,
+            ),
+            chunk(|c| c.usage = Some(usage(3, 2, 5))),
+        ),
+        (
+            "groq_usage_not_when_the_chunk_has_one",
+            d(r#"{"usage":{"prompt_tokens":1},"x_groq":{"usage":{"prompt_tokens":3}}}"#),
+            chunk(|c| c.usage = Some(usage(1, 0, 0))),
+        ),
+        (
+            "error_string_with_type",
+            d(r#"{"error":"prompt too long","error_type":"validation"}"#),
+            api_error(|e| {
+                e.message = s("prompt too long");
+                e.kind = s("validation");
+            }),
+        ),
+        (
+            "error_empty_string_is_a_chunk",
+            d(r#"{"error":"","id":"c"}"#),
+            chunk(|c| c.id = s("c")),
+        ),
+        (
+            "error_null_with_id_is_a_chunk",
+            d(r#"{"error":null,"id":"c"}"#),
+            chunk(|c| c.id = s("c")),
+        ),
+        (
+            "error_detail_and_status",
+            d(
+                r#"{"error":{"detail":"d","details":"ds","status":"RESOURCE_EXHAUSTED","code":429}}"#,
+            ),
+            api_error(|e| {
+                e.message = s("d");
+                e.kind = s("RESOURCE_EXHAUSTED");
+                e.code = Some(RefCode::Int(429));
+            }),
+        ),
         // Fields nobody asked for.
         (
             "unknown_fields_everywhere",
             d(
                 r#"{"obfuscation":"xyz","x_groq":{"id":"r","usage":{"prompt_tokens":9},"choices":[{"delta":{"content":"nested, not ours"}}]},"choices":[{"logprobs":{"content":[{"token":"a"}]},"index":0,"extra":[{"delta":{"content":"no"}}],"delta":{"reasoning_details":[{"type":"r","text":"no"}],"content":"yes","annotations":[]}}],"service_tier":"on_demand"}"#,
             ),
-            content("yes"),
+            chunk(|c| {
+                c.choices = vec![choice(0, |c| c.content = s("yes"))];
+                // Groq's extras hold the usage when the chunk has none.
+                c.usage = Some(usage(9, 0, 0));
+            }),
         ),
         (
             "unknown_fields_in_tool_calls_and_usage",
@@ -473,14 +590,14 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
             reasoning(Some("b")),
         ),
         (
-            "reasoning_content_number_falls_back",
+            "reasoning_content_number_is_invalid",
             d(r#"{"choices":[{"delta":{"reasoning":"b","reasoning_content":7}}]}"#),
-            reasoning(Some("b")),
+            shape("reasoning_content"),
         ),
         (
             "reasoning_both_wrong",
             d(r#"{"choices":[{"delta":{"reasoning":{},"reasoning_content":[]}}]}"#),
-            reasoning(None),
+            shape("reasoning_content"),
         ),
         // Wrong types count as absent (counts as 0 where a count is required).
         ("wrong_type_id", d(r#"{"id":1}"#), chunk(|_| {})),
@@ -518,48 +635,48 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
         (
             "wrong_type_choice_index_string",
             d(r#"{"choices":[{"index":"2","delta":{}}]}"#),
-            choices(vec![choice(0, |_| {})]),
+            shape("index"),
         ),
         (
             "wrong_type_choice_index_negative",
             d(r#"{"choices":[{"index":-2,"delta":{}}]}"#),
-            choices(vec![choice(0, |_| {})]),
+            shape("index"),
         ),
         (
             "wrong_type_finish_reason",
             d(r#"{"choices":[{"delta":{},"finish_reason":1}]}"#),
-            choices(vec![choice(0, |_| {})]),
+            shape("finish_reason"),
         ),
         (
             "wrong_type_delta_string",
             d(r#"{"choices":[{"delta":"content","finish_reason":"stop"}]}"#),
-            choices(vec![choice(0, |c| c.finish_reason = s("stop"))]),
+            shape("delta"),
         ),
         (
             "wrong_type_delta_array",
             d(r#"{"choices":[{"delta":[{"content":"no"}]}]}"#),
-            choices(vec![choice(0, |_| {})]),
+            shape("delta"),
         ),
         (
             "wrong_type_delta_fields",
             d(
                 r#"{"choices":[{"delta":{"role":1,"content":["a"],"refusal":false,"reasoning":null}}]}"#,
             ),
-            choices(vec![choice(0, |_| {})]),
+            shape("refusal"),
         ),
         (
             "wrong_type_tool_call_fields",
             d(
                 r#"{"choices":[{"delta":{"tool_calls":[{"index":"1","id":1,"type":null,"function":{"name":2,"arguments":{"a":1}}}]}}]}"#,
             ),
-            tools(vec![tool(0, |_| {})]),
+            shape("index"),
         ),
         (
             "wrong_type_tool_call_function",
             d(
                 r#"{"choices":[{"delta":{"tool_calls":[{"index":3,"function":"f"},{"index":4,"function":null}]}}]}"#,
             ),
-            tools(vec![tool(3, |_| {}), tool(4, |_| {})]),
+            shape("function"),
         ),
         (
             "wrong_type_usage_counts",
@@ -595,32 +712,37 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
         (
             "error_code_negative",
             d(r#"{"error":{"code":-32000}}"#),
-            api_error(|e| e.code = Some(RefCode::Int(-32000))),
+            api_error(|e| {
+                e.message = s(r#"{"error":{"code":-32000}}"#);
+                e.code = Some(RefCode::Int(-32000))
+            }),
         ),
         (
             "error_code_fraction",
             d(r#"{"error":{"code":1.5}}"#),
-            api_error(|e| e.code = Some(RefCode::Float(1.5))),
+            api_error(|e| e.message = s(r#"{"error":{"code":1.5}}"#)),
         ),
         (
             "error_code_beyond_i64",
             d(r#"{"error":{"code":9223372036854775808}}"#),
-            api_error(|e| e.code = Some(RefCode::Float(9223372036854775808.0))),
+            api_error(|e| e.message = s(r#"{"error":{"code":9223372036854775808}}"#)),
         ),
         (
             "error_code_beyond_u64",
             d(r#"{"error":{"code":123456789012345678901234567890}}"#),
-            api_error(|e| e.code = Some(RefCode::Float(1.2345678901234568e29))),
+            api_error(|e| e.message = s(r#"{"error":{"code":123456789012345678901234567890}}"#)),
         ),
         (
             "error_code_wrong_types",
             d(r#"{"error":{"message":1,"type":[],"code":null,"param":{}}}"#),
-            api_error(|_| {}),
+            api_error(|e| {
+                e.message = s(r#"{"error":{"message":1,"type":[],"code":null,"param":{}}}"#)
+            }),
         ),
         (
             "error_empty_object",
             d(r#"{"error":{}}"#),
-            api_error(|_| {}),
+            api_error(|e| e.message = s(r#"{"error":{}}"#)),
         ),
         (
             "error_beside_choices_wins",
@@ -628,9 +750,9 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
             api_error(|e| e.message = s("m")),
         ),
         (
-            "error_string_is_a_chunk_not_an_api_error",
+            "error_string_is_an_api_error",
             d(r#"{"error":"boom","id":"c"}"#),
-            chunk(|c| c.id = s("c")),
+            api_error(|e| e.message = s("boom")),
         ),
         (
             "error_null_is_a_chunk",
@@ -701,7 +823,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
                 c.created = Some(0);
                 c.choices = vec![choice(0, |_| {})];
                 c.usage = Some(RefUsage {
-                    cached_tokens: Some(0),
+                    cached_input_tokens: Some(0),
                     ..usage(0, 0, 0)
                 });
             }),
@@ -719,7 +841,10 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
         (
             "negative_zero_error_code",
             d(r#"{"error":{"code":-0}}"#),
-            api_error(|e| e.code = Some(RefCode::Int(0))),
+            api_error(|e| {
+                e.message = s(r#"{"error":{"code":-0}}"#);
+                e.code = Some(RefCode::Int(0))
+            }),
         ),
         (
             "negative_zero_in_a_string_is_text",
@@ -753,11 +878,11 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
             chunk(|_| {}),
         ),
         (
-            "index_beyond_u64_is_zero",
+            "index_beyond_u64_is_invalid",
             d(
                 r#"{"choices":[{"index":18446744073709551616,"delta":{"tool_calls":[{"index":1e30}]}}]}"#,
             ),
-            tools(vec![tool(0, |_| {})]),
+            shape("index"),
         ),
         (
             "usage_beyond_u64_is_zero",
@@ -800,7 +925,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
         (
             "duplicate_index",
             d(r#"{"choices":[{"index":1,"index":"x"}]}"#),
-            choices(vec![choice(0, |_| {})]),
+            shape("index"),
         ),
         (
             "duplicate_reasoning_content_last_null",
@@ -814,7 +939,10 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
             d(
                 r#"{"choices":[{"delta":{"tool_calls":[{"function":{"name":"a","arguments":"x"},"function":{"arguments":"y"}}]}}]}"#,
             ),
-            tools(vec![tool(0, |t| t.arguments = s("y"))]),
+            tools(vec![RefToolCall {
+                arguments: a("y"),
+                ..RefToolCall::default()
+            }]),
         ),
         (
             "duplicate_usage_last_null",
@@ -826,7 +954,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
             d(r#"{"usage":{"prompt_tokens_details":{"cached_tokens":1,"cached_tokens":2}}}"#),
             chunk(|c| {
                 c.usage = Some(RefUsage {
-                    cached_tokens: Some(2),
+                    cached_input_tokens: Some(2),
                     ..usage(0, 0, 0)
                 })
             }),
@@ -842,9 +970,9 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
             api_error(|e| e.message = s("m")),
         ),
         (
-            "duplicate_error_last_string_is_a_chunk",
+            "duplicate_error_last_string_wins",
             d(r#"{"error":{"message":"m"},"error":"s"}"#),
-            chunk(|_| {}),
+            api_error(|e| e.message = s("s")),
         ),
         // Nesting within the limit.
         (
@@ -1064,6 +1192,51 @@ fn error_event_type() {
         other => panic!("{other:?}"),
     }
     decoded.check_reference("error event");
+}
+
+/// An `error` event is an error whatever its data: a flat object (whose top-level `"type":
+/// "error"` is no type), text that is not JSON, JSON that is not an object, nothing.
+#[test]
+fn error_event_with_any_data() {
+    let cases: [(&[u8], RefPayload); 5] = [
+        (
+            br#"{"code":400,"details":"bad request"}"#,
+            api_error(|e| {
+                e.message = s("bad request");
+                e.code = Some(RefCode::Int(400));
+            }),
+        ),
+        (
+            br#"{"type":"error","message":"flat"}"#,
+            api_error(|e| e.message = s("flat")),
+        ),
+        (
+            br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+            api_error(|e| {
+                e.message = s("Overloaded");
+                e.kind = s("overloaded_error");
+            }),
+        ),
+        (
+            b"upstream timed out",
+            api_error(|e| e.message = s("upstream timed out")),
+        ),
+        (b"[1]", api_error(|e| e.message = s("[1]"))),
+    ];
+    for (data, expected) in cases {
+        let mut decoder = ChunkDecoder::new();
+        assert_eq!(
+            from_payload(&decoder.decode_event(b"error", data)),
+            expected,
+            "{}",
+            String::from_utf8_lossy(data)
+        );
+        let mut framed = b"event: error\n".to_vec();
+        framed.extend_from_slice(&frame(data));
+        let decoded = decode(&framed, &[]);
+        decoded.check_reference("error event");
+        assert_eq!(decoded.message.errors.len(), 1);
+    }
 }
 
 /// Invalid data mid-stream is reported and the stream goes on, at any split.

@@ -101,6 +101,7 @@ fn chat_completion_streams_match_the_reference() {
             RefEnding::Done => done += 1,
             RefEnding::Finished => finished += 1,
             RefEnding::Truncated => truncated += 1,
+            RefEnding::Error => panic!("{name}: no recorded chat stream holds an API error"),
         }
         // Every recorded reply says something: text, reasoning or a tool call.
         assert!(

@@ -146,7 +146,7 @@ fn check_case(name: &str, config: &Config, input: &[u8], want: &[W], seed: u64) 
     let want: Vec<OwnedFrame> = want.iter().map(|w| w.owned()).collect();
     let shown = input.escape_ascii().to_string();
 
-    let reference = reference::parse(input, config.get_comments());
+    let reference = reference::parse_with(input, config.get_comments(), config.get_ignored_lines());
     assert_eq!(
         reference.frames, want,
         "{name}: reference vs table; {shown:?}"

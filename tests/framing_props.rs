@@ -140,6 +140,7 @@ fn lossy(parsed: &Parsed) -> Parsed {
                 id: text(id),
             },
             OwnedFrame::Comment(c) => OwnedFrame::Comment(text(c)),
+            OwnedFrame::Ignored(line) => OwnedFrame::Ignored(text(line)),
             OwnedFrame::Incomplete { data, line } => OwnedFrame::Incomplete {
                 data: data.as_deref().map(text),
                 line: text(line),
@@ -157,10 +158,14 @@ fn lossy(parsed: &Parsed) -> Parsed {
 /// The checks every input gets: whole = reference, and one byte at a time and the given cuts
 /// through the given feed path = whole; with and without comments.
 fn check(input: &[u8], picks: &[Index], feed: Feed) -> Result<(), TestCaseError> {
-    for comments in [false, true] {
-        let config = Config::new().comments(comments);
+    for (comments, ignored) in [(false, false), (true, false), (false, true), (true, true)] {
+        let config = Config::new().comments(comments).ignored_lines(ignored);
         let whole = run(&config, input, &[]);
-        prop_assert_eq!(&whole, &reference::parse(input, comments), "vs reference");
+        prop_assert_eq!(
+            &whole,
+            &reference::parse_with(input, comments, ignored),
+            "vs reference"
+        );
         prop_assert_eq!(&run_bytewise(&config, input), &whole, "byte at a time");
         let splits = splits_of(input.len(), picks);
         prop_assert_eq!(

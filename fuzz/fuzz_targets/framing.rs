@@ -42,6 +42,7 @@ fn drain(parser: &mut Parser, frames: &mut Vec<OwnedFrame>, rng: &mut Option<Rng
                 }
             }
             Ok(Frame::Comment(text)) => OwnedFrame::Comment(text.to_vec()),
+            Ok(Frame::Ignored(line)) => OwnedFrame::Ignored(line.to_vec()),
             Ok(Frame::Incomplete(inc)) => OwnedFrame::Incomplete {
                 data: inc.data().map(<[u8]>::to_vec),
                 line: inc.line().to_vec(),
@@ -120,11 +121,12 @@ fn check_splits(config: &Config, input: &[u8], rng: &mut Rng) -> Parsed {
 fuzz_target!(|input: &[u8]| {
     let mut rng = Rng::new(hash(input));
     let comments = rng.below(2) == 0;
+    let ignored = rng.below(2) == 0;
 
     // The default limit, which no fuzz input reaches: the reference must agree.
-    let config = Config::new().comments(comments);
+    let config = Config::new().comments(comments).ignored_lines(ignored);
     let whole = check_splits(&config, input, &mut rng);
-    let want = reference::parse(input, comments);
+    let want = reference::parse_with(input, comments, ignored);
     assert_eq!(
         whole,
         want,

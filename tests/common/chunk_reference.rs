@@ -28,7 +28,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 use ssechunk::{
-    Accumulator, ChunkStream, ChunkView, Ending, Error, ErrorCode, InvalidData, Outcome, Payload,
+    Accumulator, ApiError, ChunkStream, ChunkView, Ending, Error, ErrorCode, InvalidData, Outcome,
+    OwnedErrorCode, Payload,
 };
 
 // Not every includer uses them (the fuzz targets and some test files do not).
@@ -58,10 +59,12 @@ pub enum RefPayload {
 pub enum RefInvalid {
     NotJson,
     NotObject,
+    /// A field the decoder reads has a shape it does not know.
+    UnexpectedShape(&'static str),
 }
 
 /// A chat-completion chunk.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RefChunk {
     pub id: Option<String>,
     pub model: Option<String>,
@@ -72,7 +75,7 @@ pub struct RefChunk {
 }
 
 /// One element of `choices`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RefChoice {
     pub index: u64,
     pub role: Option<String>,
@@ -84,27 +87,57 @@ pub struct RefChoice {
 }
 
 /// One element of `delta.tool_calls`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RefToolCall {
-    pub index: u64,
+    pub index: Option<u64>,
     pub id: Option<String>,
     pub kind: Option<String>,
     pub name: Option<String>,
-    pub arguments: Option<String>,
+    pub arguments: Option<RefArgs>,
 }
 
-/// A `usage` object.
+/// A tool call's `function.arguments`: a string, or a JSON value whose JSON text the crate
+/// gives (compared as JSON: spacing and key order are free).
+#[derive(Debug, Clone)]
+pub enum RefArgs {
+    Text(String),
+    Json(Value),
+}
+
+impl RefArgs {
+    /// The text, as the crate gives it (a JSON value's text as serde_json writes it).
+    pub fn text(&self) -> String {
+        match self {
+            RefArgs::Text(s) => s.clone(),
+            RefArgs::Json(v) => v.to_string(),
+        }
+    }
+}
+
+impl PartialEq for RefArgs {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (RefArgs::Text(a), RefArgs::Text(b)) => a == b,
+            (RefArgs::Json(a), RefArgs::Json(b)) => a == b,
+            (RefArgs::Json(v), RefArgs::Text(t)) | (RefArgs::Text(t), RefArgs::Json(v)) => {
+                parse_json(t).as_ref() == Some(v)
+            }
+        }
+    }
+}
+
+/// Token counts, normalised.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RefUsage {
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
     pub total_tokens: u64,
-    pub cached_tokens: Option<u64>,
+    pub cached_input_tokens: Option<u64>,
     pub reasoning_tokens: Option<u64>,
 }
 
-/// An `{"error": {...}}` object.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// An API error.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RefError {
     pub message: Option<String>,
     pub kind: Option<String>,
@@ -112,44 +145,72 @@ pub struct RefError {
     pub param: Option<String>,
 }
 
-/// `error.code`.
-#[derive(Debug, Clone)]
+/// `error.code`: a string or an integer that fits `i64`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefCode {
     Str(String),
     Int(i64),
-    /// A number that is not an `i64`: too large, or with a fraction or exponent.
-    Float(f64),
-}
-
-/// Floats are equal within one unit in the last place: serde_json's default float parser
-/// (without its `float_roundtrip` feature) may round the last bit differently from a correctly
-/// rounding parser, and either is a faithful reading of the JSON.
-impl PartialEq for RefCode {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (RefCode::Str(a), RefCode::Str(b)) => a == b,
-            (RefCode::Int(a), RefCode::Int(b)) => a == b,
-            (RefCode::Float(a), RefCode::Float(b)) => {
-                a == b || (a - b).abs() <= f64::EPSILON * a.abs().max(b.abs())
-            }
-            _ => false,
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // The reference decoder.
 
-/// Decodes one event's data by the contract.
+/// Decodes one event's data by the contract, for an event of the default type.
 pub fn reference(data: &[u8]) -> RefPayload {
+    reference_event(b"message", data)
+}
+
+/// Decodes one event by the contract: an `error` event is an error whatever its data.
+pub fn reference_event(event_type: &[u8], data: &[u8]) -> RefPayload {
+    // Invalid UTF-8 becomes U+FFFD before the JSON is looked at, as the SSE rules decode text.
+    let text = String::from_utf8_lossy(data);
+    if event_type == b"error" {
+        let value = parse_json(&text);
+        return RefPayload::ApiError(match value.as_ref().and_then(Value::as_object) {
+            Some(top) => error_of(top, &text).unwrap_or_else(|flat| flat),
+            None => RefError {
+                message: Some(text.into_owned()),
+                ..RefError::default()
+            },
+        });
+    }
     if data == b"[DONE]" {
         return RefPayload::Done;
     }
-    // Invalid UTF-8 becomes U+FFFD before the JSON is looked at, as the SSE rules decode text.
-    let text = String::from_utf8_lossy(data);
     match parse_json(&text) {
-        Some(value) => reference_value(&value),
+        Some(value) => reference_value(&value, &text),
         None => RefPayload::Invalid(RefInvalid::NotJson),
+    }
+}
+
+/// The error a JSON object holds: `Ok` when its `error` is an object or a non-empty string,
+/// else `Err` with the object itself read as a flat error object.
+pub fn error_of(top: &Map<String, Value>, text: &str) -> Result<RefError, RefError> {
+    match top.get("error") {
+        Some(Value::Object(error)) => Ok(error_object(error, text, false)),
+        Some(Value::String(message)) if !message.is_empty() => Ok(RefError {
+            message: Some(message.clone()),
+            kind: string(top, "error_type"),
+            ..RefError::default()
+        }),
+        _ => Err(error_object(top, text, true)),
+    }
+}
+
+fn error_object(error: &Map<String, Value>, text: &str, top: bool) -> RefError {
+    let kind = string(error, "type").filter(|k| !(top && k == "error"));
+    RefError {
+        message: string(error, "message")
+            .or_else(|| string(error, "detail"))
+            .or_else(|| string(error, "details"))
+            .or_else(|| Some(text.to_owned())),
+        kind: kind.or_else(|| string(error, "status")),
+        code: match error.get("code") {
+            Some(Value::String(s)) => Some(RefCode::Str(s.clone())),
+            Some(Value::Number(n)) => n.as_i64().map(RefCode::Int),
+            _ => None,
+        },
+        param: string(error, "param"),
     }
 }
 
@@ -231,72 +292,172 @@ pub fn nesting_depth(text: &str) -> usize {
     max
 }
 
-/// Decodes an already parsed document by the contract.
-pub fn reference_value(value: &Value) -> RefPayload {
+/// Decodes an already parsed document by the contract; `text` is the data as text.
+pub fn reference_value(value: &Value, text: &str) -> RefPayload {
     let Some(top) = value.as_object() else {
         return RefPayload::Invalid(RefInvalid::NotObject);
     };
-    if let Some(error) = top.get("error").and_then(Value::as_object) {
-        return RefPayload::ApiError(RefError {
-            message: string(error, "message"),
-            kind: string(error, "type"),
-            code: error.get("code").and_then(|code| match code {
-                Value::String(s) => Some(RefCode::Str(s.clone())),
-                Value::Number(n) => Some(match n.as_i64() {
-                    Some(i) => RefCode::Int(i),
-                    None => RefCode::Float(n.as_f64().expect("a JSON number is an f64")),
-                }),
-                _ => None,
-            }),
-            param: string(error, "param"),
-        });
+    if let Ok(error) = error_of(top, text) {
+        return RefPayload::ApiError(error);
     }
-    RefPayload::Chunk(RefChunk {
+    match chunk(top) {
+        Ok(chunk) => RefPayload::Chunk(chunk),
+        Err(field) => RefPayload::Invalid(RefInvalid::UnexpectedShape(field)),
+    }
+}
+
+/// A field of a shape the contract does not take, by name.
+type Shape<T> = Result<T, &'static str>;
+
+fn chunk(top: &Map<String, Value>) -> Shape<RefChunk> {
+    let mut usage = usage(top.get("usage"))?;
+    if usage.is_none() {
+        if let Some(groq) = object(top, "x_groq") {
+            usage = self::usage(groq.get("usage"))?;
+        }
+    }
+    let mut choices = Vec::new();
+    for c in elements(top.get("choices"), "choices")? {
+        choices.push(choice(c.as_object().ok_or("choices")?)?);
+    }
+    Ok(RefChunk {
         id: string(top, "id"),
         model: string(top, "model"),
         created: count(top, "created"),
         system_fingerprint: string(top, "system_fingerprint"),
-        choices: objects(top.get("choices")).map(choice).collect(),
-        usage: top
-            .get("usage")
-            .and_then(Value::as_object)
-            .map(|u| RefUsage {
-                prompt_tokens: count(u, "prompt_tokens").unwrap_or(0),
-                completion_tokens: count(u, "completion_tokens").unwrap_or(0),
-                total_tokens: count(u, "total_tokens").unwrap_or(0),
-                cached_tokens: object(u, "prompt_tokens_details")
-                    .and_then(|d| count(d, "cached_tokens")),
-                reasoning_tokens: object(u, "completion_tokens_details")
-                    .and_then(|d| count(d, "reasoning_tokens")),
-            }),
+        choices,
+        usage,
     })
 }
 
-fn choice(c: &Map<String, Value>) -> RefChoice {
+fn usage(value: Option<&Value>) -> Shape<Option<RefUsage>> {
+    let Some(u) = strict_object(value, "usage")? else {
+        return Ok(None);
+    };
+    Ok(Some(RefUsage {
+        input_tokens: count(u, "prompt_tokens").unwrap_or(0),
+        output_tokens: count(u, "completion_tokens").unwrap_or(0),
+        total_tokens: count(u, "total_tokens").unwrap_or(0),
+        cached_input_tokens: object(u, "prompt_tokens_details")
+            .and_then(|d| count(d, "cached_tokens")),
+        reasoning_tokens: object(u, "completion_tokens_details")
+            .and_then(|d| count(d, "reasoning_tokens")),
+    }))
+}
+
+/// A string, or `None` for absent or `null`; another shape is an error named `field`.
+fn text(map: &Map<String, Value>, field: &'static str) -> Shape<Option<String>> {
+    match map.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(field),
+    }
+}
+
+fn strict_object<'v>(
+    value: Option<&'v Value>,
+    field: &'static str,
+) -> Shape<Option<&'v Map<String, Value>>> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) => Ok(Some(map)),
+        Some(_) => Err(field),
+    }
+}
+
+/// The elements of an array (none for absent or `null`); another shape is an error.
+fn elements<'v>(value: Option<&'v Value>, field: &'static str) -> Shape<&'v [Value]> {
+    match value {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Array(items)) => Ok(items),
+        Some(_) => Err(field),
+    }
+}
+
+fn index(map: &Map<String, Value>) -> Shape<Option<u64>> {
+    match map.get("index") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u64().map(Some).ok_or("index"),
+    }
+}
+
+fn choice(c: &Map<String, Value>) -> Shape<RefChoice> {
     let mut out = RefChoice {
-        index: count(c, "index").unwrap_or(0),
-        finish_reason: string(c, "finish_reason"),
+        index: index(c)?.unwrap_or(0),
+        finish_reason: text(c, "finish_reason")?,
         ..RefChoice::default()
     };
-    if let Some(delta) = object(c, "delta") {
-        out.role = string(delta, "role");
-        out.content = string(delta, "content");
-        out.refusal = string(delta, "refusal");
-        out.reasoning = string(delta, "reasoning_content").or_else(|| string(delta, "reasoning"));
-        out.tool_calls = objects(delta.get("tool_calls"))
-            .map(|t| {
-                let function = object(t, "function");
-                RefToolCall {
-                    index: count(t, "index").unwrap_or(0),
-                    id: string(t, "id"),
-                    kind: string(t, "type"),
-                    name: function.and_then(|f| string(f, "name")),
-                    arguments: function.and_then(|f| string(f, "arguments")),
+    let Some(delta) = strict_object(c.get("delta"), "delta")? else {
+        return Ok(out);
+    };
+    out.role = string(delta, "role");
+    out.refusal = text(delta, "refusal")?;
+    let reasoning_content = text(delta, "reasoning_content")?;
+    let reasoning = text(delta, "reasoning")?;
+    out.reasoning = reasoning_content.or(reasoning);
+    match delta.get("content") {
+        Some(Value::Array(parts)) => {
+            let (mut content, mut thinking) = (None::<String>, None::<String>);
+            for part in parts {
+                let part = part.as_object().ok_or("content")?;
+                match part.get("type").and_then(Value::as_str) {
+                    Some("text") => {
+                        let piece = part.get("text").and_then(Value::as_str).ok_or("content")?;
+                        content.get_or_insert_with(String::new).push_str(piece);
+                    }
+                    Some("thinking") => {
+                        let into = thinking.get_or_insert_with(String::new);
+                        match part.get("thinking") {
+                            Some(Value::String(s)) => into.push_str(s),
+                            Some(Value::Array(pieces)) => {
+                                for piece in pieces {
+                                    let piece = piece.as_object().ok_or("content")?;
+                                    if piece.get("type").and_then(Value::as_str) != Some("text") {
+                                        return Err("content");
+                                    }
+                                    into.push_str(
+                                        piece
+                                            .get("text")
+                                            .and_then(Value::as_str)
+                                            .ok_or("content")?,
+                                    );
+                                }
+                            }
+                            _ => return Err("content"),
+                        }
+                    }
+                    _ => return Err("content"),
                 }
-            })
-            .collect();
+            }
+            out.content = content;
+            if let Some(thinking) = thinking {
+                let mut joined = out.reasoning.take().unwrap_or_default();
+                joined.push_str(&thinking);
+                out.reasoning = Some(joined);
+            }
+        }
+        _ => out.content = text(delta, "content")?,
     }
-    out
+    for t in elements(delta.get("tool_calls"), "tool_calls")? {
+        let t = t.as_object().ok_or("tool_calls")?;
+        let mut call = RefToolCall {
+            index: index(t)?,
+            id: text(t, "id")?,
+            kind: string(t, "type"),
+            ..RefToolCall::default()
+        };
+        if let Some(function) = strict_object(t.get("function"), "function")? {
+            call.name = text(function, "name")?;
+            call.arguments = match function.get("arguments") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(RefArgs::Text(s.clone())),
+                Some(v @ (Value::Object(_) | Value::Array(_))) => Some(RefArgs::Json(v.clone())),
+                Some(_) => return Err("arguments"),
+            };
+        }
+        out.tool_calls.push(call);
+    }
+    Ok(out)
 }
 
 fn string(map: &Map<String, Value>, key: &str) -> Option<String> {
@@ -311,15 +472,6 @@ fn object<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Map<String, 
     map.get(key).and_then(Value::as_object)
 }
 
-/// The object elements of an array value (nothing when it is not an array).
-fn objects(value: Option<&Value>) -> impl Iterator<Item = &Map<String, Value>> {
-    value
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_object)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Owned twins of the crate's views.
 
@@ -328,19 +480,26 @@ pub fn from_payload(payload: &Payload<'_>) -> RefPayload {
     match payload {
         Payload::Chunk(chunk) => RefPayload::Chunk(from_chunk(chunk)),
         Payload::Done => RefPayload::Done,
-        Payload::ApiError(e) => RefPayload::ApiError(RefError {
-            message: e.message().map(str::to_owned),
-            kind: e.kind().map(str::to_owned),
-            code: e.code().map(|code| match code {
-                ErrorCode::Str(s) => RefCode::Str(s.to_owned()),
-                ErrorCode::Int(i) => RefCode::Int(i),
-                ErrorCode::Float(f) => RefCode::Float(f),
-            }),
-            param: e.param().map(str::to_owned),
-        }),
+        Payload::ApiError(e) => RefPayload::ApiError(from_error(e)),
         Payload::Invalid(InvalidData::NotJson) => RefPayload::Invalid(RefInvalid::NotJson),
         Payload::Invalid(InvalidData::NotObject) => RefPayload::Invalid(RefInvalid::NotObject),
+        Payload::Invalid(InvalidData::UnexpectedShape { field }) => {
+            RefPayload::Invalid(RefInvalid::UnexpectedShape(field))
+        }
         Payload::Invalid(other) => panic!("an InvalidData the reference does not know: {other:?}"),
+    }
+}
+
+/// The crate's API error as a [`RefError`].
+pub fn from_error(e: &ApiError<'_>) -> RefError {
+    RefError {
+        message: e.message().map(str::to_owned),
+        kind: e.kind().map(str::to_owned),
+        code: e.code().map(|code| match code {
+            ErrorCode::Str(s) => RefCode::Str(s.to_owned()),
+            ErrorCode::Int(i) => RefCode::Int(i),
+        }),
+        param: e.param().map(str::to_owned),
     }
 }
 
@@ -363,7 +522,7 @@ pub fn from_chunk(chunk: &ChunkView<'_>) -> RefChunk {
                     id: t.id().map(str::to_owned),
                     kind: t.kind().map(str::to_owned),
                     name: t.name().map(str::to_owned),
-                    arguments: t.arguments().map(str::to_owned),
+                    arguments: t.arguments().map(|a| RefArgs::Text(a.to_owned())),
                 })
                 .collect(),
         })
@@ -381,13 +540,17 @@ pub fn from_chunk(chunk: &ChunkView<'_>) -> RefChunk {
         created: chunk.created(),
         system_fingerprint: chunk.system_fingerprint().map(str::to_owned),
         choices,
-        usage: chunk.usage().map(|u| RefUsage {
-            prompt_tokens: u.prompt_tokens,
-            completion_tokens: u.completion_tokens,
-            total_tokens: u.total_tokens,
-            cached_tokens: u.cached_tokens,
-            reasoning_tokens: u.reasoning_tokens,
-        }),
+        usage: chunk.usage().map(from_usage),
+    }
+}
+
+fn from_usage(u: ssechunk::Usage) -> RefUsage {
+    RefUsage {
+        input_tokens: u.input_tokens,
+        output_tokens: u.output_tokens,
+        total_tokens: u.total_tokens,
+        cached_input_tokens: u.cached_input_tokens,
+        reasoning_tokens: u.reasoning_tokens,
     }
 }
 
@@ -399,23 +562,26 @@ pub fn from_chunk(chunk: &ChunkView<'_>) -> RefChunk {
 pub enum RefEnding {
     Done,
     Finished,
+    Error,
     #[default]
     Truncated,
 }
 
-/// An assembled message.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// An assembled message; choices and tool calls sorted by index.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RefMessage {
     pub id: Option<String>,
     pub model: Option<String>,
     pub choices: Vec<RefChoiceMessage>,
     pub usage: Option<RefUsage>,
+    pub errors: Vec<RefError>,
+    pub invalid: u64,
     pub ending: RefEnding,
     pub chunks: u64,
 }
 
 /// One assembled choice.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RefChoiceMessage {
     pub index: u64,
     pub role: Option<String>,
@@ -424,32 +590,61 @@ pub struct RefChoiceMessage {
     pub refusal: Option<String>,
     pub tool_calls: Vec<RefToolCallMessage>,
     pub finish_reason: Option<String>,
+    /// The normalised finish reason's name.
+    pub finish: Option<&'static str>,
 }
 
 /// One assembled tool call.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RefToolCallMessage {
     pub index: u64,
     pub id: Option<String>,
     pub kind: Option<String>,
     pub name: Option<String>,
-    pub arguments: String,
+    pub arguments: ArgsText,
+}
+
+/// Concatenated arguments: equal when the texts are, or when both are JSON and equal as JSON
+/// (arguments sent as JSON values are written by the crate and by serde_json differently).
+#[derive(Debug, Clone, Default)]
+pub struct ArgsText(pub String);
+
+impl PartialEq for ArgsText {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+            || matches!((parse_json(&self.0), parse_json(&other.0)), (Some(a), Some(b)) if a == b)
+    }
+}
+
+/// The contract's normalisation of a chat `finish_reason`.
+pub fn chat_finish(raw: &str) -> &'static str {
+    match raw {
+        "stop" => "stop",
+        "length" => "length",
+        "tool_calls" | "function_call" => "tool_calls",
+        "content_filter" => "content_filter",
+        "error" => "error",
+        _ => "other",
+    }
 }
 
 #[derive(Debug, Clone, Default)]
 struct ChoiceAcc {
     message: RefChoiceMessage,
-    tools: BTreeMap<u64, RefToolCallMessage>,
+    /// Tool calls in the order they started.
+    tools: Vec<RefToolCallMessage>,
 }
 
-/// Assembles [`RefPayload`]s into a [`RefMessage`], keyed by index in ordered maps so that the
-/// order of the output needs no sorting code of its own.
+/// Assembles [`RefPayload`]s into a [`RefMessage`], by the contract's rules written plainly:
+/// choices keyed by index in an ordered map, tool calls looked up by a linear search.
 #[derive(Debug, Clone, Default)]
 pub struct RefAccumulator {
     id: Option<String>,
     model: Option<String>,
     choices: BTreeMap<u64, ChoiceAcc>,
     usage: Option<RefUsage>,
+    errors: Vec<RefError>,
+    invalid: u64,
     done: bool,
     finished: bool,
     chunks: u64,
@@ -474,13 +669,19 @@ impl RefAccumulator {
         Self::default()
     }
 
-    /// Chunks are merged, `[DONE]` is recorded, errors and invalid data change nothing.
+    /// Chunks are merged, `[DONE]` is recorded, errors kept, invalid events counted.
     pub fn push(&mut self, payload: &RefPayload) {
         match payload {
             RefPayload::Chunk(chunk) => self.push_chunk(chunk),
             RefPayload::Done => self.done = true,
-            RefPayload::ApiError(_) | RefPayload::Invalid(_) => {}
+            RefPayload::ApiError(e) => self.errors.push(e.clone()),
+            RefPayload::Invalid(_) => self.invalid += 1,
         }
+    }
+
+    /// An error found outside any event.
+    pub fn push_error(&mut self, error: &RefError) {
+        self.errors.push(error.clone());
     }
 
     pub fn push_chunk(&mut self, chunk: &RefChunk) {
@@ -499,16 +700,46 @@ impl RefAccumulator {
             concat(&mut acc.message.refusal, &delta.refusal);
             if let Some(reason) = delta.finish_reason.as_ref().filter(|r| !r.is_empty()) {
                 acc.message.finish_reason = Some(reason.clone());
+                acc.message.finish = Some(chat_finish(reason));
                 self.finished = true;
             }
             for fragment in &delta.tool_calls {
-                let call = acc.tools.entry(fragment.index).or_default();
-                call.index = fragment.index;
+                let tools = &mut acc.tools;
+                let at = match fragment.index {
+                    Some(index) => match tools.iter().position(|c| c.index == index) {
+                        Some(at) => at,
+                        None => {
+                            tools.push(RefToolCallMessage {
+                                index,
+                                ..RefToolCallMessage::default()
+                            });
+                            tools.len() - 1
+                        }
+                    },
+                    None => {
+                        let new_id = fragment.id.as_deref().filter(|id| !id.is_empty());
+                        let continues = tools.last().is_some_and(|last| {
+                            match (new_id, last.id.as_deref().filter(|id| !id.is_empty())) {
+                                (Some(new), Some(own)) => new == own,
+                                _ => true,
+                            }
+                        });
+                        if !continues {
+                            tools.push(RefToolCallMessage {
+                                index: tools.len() as u64,
+                                ..RefToolCallMessage::default()
+                            });
+                        }
+                        tools.len() - 1
+                    }
+                };
+                let call = &mut tools[at];
                 keep_first(&mut call.id, &fragment.id);
                 keep_first(&mut call.kind, &fragment.kind);
                 keep_first(&mut call.name, &fragment.name);
-                call.arguments
-                    .push_str(fragment.arguments.as_deref().unwrap_or(""));
+                if let Some(arguments) = &fragment.arguments {
+                    call.arguments.0.push_str(&arguments.text());
+                }
             }
         }
     }
@@ -520,16 +751,24 @@ impl RefAccumulator {
             choices: self
                 .choices
                 .values()
-                .map(|acc| RefChoiceMessage {
-                    tool_calls: acc.tools.values().cloned().collect(),
-                    ..acc.message.clone()
+                .map(|acc| {
+                    let mut tool_calls = acc.tools.clone();
+                    tool_calls.sort_by_key(|c| c.index);
+                    RefChoiceMessage {
+                        tool_calls,
+                        ..acc.message.clone()
+                    }
                 })
                 .collect(),
             usage: self.usage,
+            errors: self.errors.clone(),
+            invalid: self.invalid,
             ending: if self.done {
                 RefEnding::Done
             } else if self.finished {
                 RefEnding::Finished
+            } else if !self.errors.is_empty() {
+                RefEnding::Error
             } else {
                 RefEnding::Truncated
             },
@@ -538,44 +777,60 @@ impl RefAccumulator {
     }
 }
 
-/// The crate's accumulator as a [`RefMessage`].
+/// The crate's accumulator as a [`RefMessage`] (choices and tool calls sorted by index).
 pub fn from_accumulator(acc: &Accumulator) -> RefMessage {
-    RefMessage {
-        id: acc.id().map(str::to_owned),
-        model: acc.model().map(str::to_owned),
-        choices: acc
-            .choices()
-            .iter()
-            .map(|c| RefChoiceMessage {
+    let mut choices: Vec<RefChoiceMessage> = acc
+        .choices()
+        .iter()
+        .map(|c| {
+            let mut tool_calls: Vec<RefToolCallMessage> = c
+                .tool_calls
+                .iter()
+                .map(|t| RefToolCallMessage {
+                    index: t.index,
+                    id: t.id.clone(),
+                    kind: t.kind.clone(),
+                    name: t.name.clone(),
+                    arguments: ArgsText(t.arguments.clone()),
+                })
+                .collect();
+            tool_calls.sort_by_key(|t| t.index);
+            RefChoiceMessage {
                 index: c.index,
                 role: c.role.clone(),
                 content: c.content.clone(),
                 reasoning: c.reasoning.clone(),
                 refusal: c.refusal.clone(),
-                tool_calls: c
-                    .tool_calls
-                    .iter()
-                    .map(|t| RefToolCallMessage {
-                        index: t.index,
-                        id: t.id.clone(),
-                        kind: t.kind.clone(),
-                        name: t.name.clone(),
-                        arguments: t.arguments.clone(),
-                    })
-                    .collect(),
+                tool_calls,
                 finish_reason: c.finish_reason.clone(),
+                finish: c.finish.map(|f| f.as_str()),
+            }
+        })
+        .collect();
+    choices.sort_by_key(|c| c.index);
+    RefMessage {
+        id: acc.id().map(str::to_owned),
+        model: acc.model().map(str::to_owned),
+        choices,
+        usage: acc.usage().map(from_usage),
+        errors: acc
+            .errors()
+            .iter()
+            .map(|e| RefError {
+                message: e.message.clone(),
+                kind: e.kind.clone(),
+                code: e.code.as_ref().map(|c| match c {
+                    OwnedErrorCode::Str(s) => RefCode::Str(s.clone()),
+                    OwnedErrorCode::Int(n) => RefCode::Int(*n),
+                }),
+                param: e.param.clone(),
             })
             .collect(),
-        usage: acc.usage().map(|u| RefUsage {
-            prompt_tokens: u.prompt_tokens,
-            completion_tokens: u.completion_tokens,
-            total_tokens: u.total_tokens,
-            cached_tokens: u.cached_tokens,
-            reasoning_tokens: u.reasoning_tokens,
-        }),
+        invalid: acc.invalid(),
         ending: match acc.ending() {
             Ending::Done => RefEnding::Done,
             Ending::Finished => RefEnding::Finished,
+            Ending::Error => RefEnding::Error,
             Ending::Truncated => RefEnding::Truncated,
         },
         chunks: acc.chunks(),
@@ -596,6 +851,9 @@ pub enum Item {
         id: Vec<u8>,
         payload: RefPayload,
     },
+    /// An error found outside any event.
+    Error(RefError),
+    Ignored(Vec<u8>),
     Comment(Vec<u8>),
     Incomplete,
     TooLarge,
@@ -617,19 +875,41 @@ impl Decoded {
         })
     }
 
+    /// The errors found outside any event.
+    pub fn outside_errors(&self) -> impl Iterator<Item = &RefError> {
+        self.items.iter().filter_map(|item| match item {
+            Item::Error(e) => Some(e),
+            _ => None,
+        })
+    }
+
     /// Checks every payload against the reference decoding of its data, and the message
     /// against the reference accumulation; `what` names the input in failure messages.
     pub fn check_reference(&self, what: &str) {
         let mut acc = RefAccumulator::new();
-        for (n, (data, payload)) in self.events().enumerate() {
-            let expected = reference(data);
-            assert_eq!(
-                payload,
-                &expected,
-                "{what}: event {n} differs from the reference; data {:?}",
-                String::from_utf8_lossy(data)
-            );
-            acc.push(&expected);
+        let mut n = 0;
+        for item in &self.items {
+            match item {
+                Item::Event {
+                    event_type,
+                    data,
+                    payload,
+                    ..
+                } => {
+                    let expected = reference_event(event_type, data);
+                    assert_eq!(
+                        payload,
+                        &expected,
+                        "{what}: event {n} differs from the reference; data {:?}",
+                        String::from_utf8_lossy(data)
+                    );
+                    acc.push(&expected);
+                    n += 1;
+                }
+                // Errors outside events are framing-level rules, checked by tests/contract.rs.
+                Item::Error(e) => acc.push_error(e),
+                _ => {}
+            }
         }
         assert_eq!(
             self.message,
@@ -684,8 +964,14 @@ fn pull(stream: &mut ChunkStream, items: &mut Vec<Item>, acc: &mut Accumulator) 
                     payload: from_payload(&payload),
                 }
             }
+            Ok(Outcome::Error(e)) => {
+                acc.push_error(&e);
+                Item::Error(from_error(&e))
+            }
+            Ok(Outcome::Ignored(line)) => Item::Ignored(line.to_vec()),
             Ok(Outcome::Comment(text)) => Item::Comment(text.to_vec()),
             Ok(Outcome::Incomplete(_)) => Item::Incomplete,
+            Ok(other) => panic!("an outcome the tests do not know: {other:?}"),
             Err(Error::EventTooLarge { .. }) => Item::TooLarge,
             Err(e) => panic!("the stream returned an error it never should: {e}"),
         });

@@ -67,6 +67,7 @@ pub fn owned(frame: Result<Frame<'_>, Error>) -> OwnedFrame {
             }
         }
         Ok(Frame::Comment(text)) => OwnedFrame::Comment(text.to_vec()),
+        Ok(Frame::Ignored(line)) => OwnedFrame::Ignored(line.to_vec()),
         Ok(Frame::Incomplete(inc)) => OwnedFrame::Incomplete {
             data: inc.data().map(<[u8]>::to_vec),
             line: inc.line().to_vec(),

@@ -18,6 +18,9 @@ pub enum Owned {
         id: Vec<u8>,
         payload: String,
     },
+    /// An API error found outside any event, by its `Debug` text.
+    Error(String),
+    Ignored(Vec<u8>),
     Comment(Vec<u8>),
     Incomplete {
         data: Option<Vec<u8>>,
@@ -57,11 +60,17 @@ impl Seen {
                     payload: format!("{payload:?}"),
                 }
             }
+            Outcome::Error(e) => {
+                self.message.push_error(&e);
+                Owned::Error(format!("{e:?}"))
+            }
+            Outcome::Ignored(line) => Owned::Ignored(line.to_vec()),
             Outcome::Comment(text) => Owned::Comment(text.to_vec()),
             Outcome::Incomplete(inc) => Owned::Incomplete {
                 data: inc.data().map(<[u8]>::to_vec),
                 line: inc.line().to_vec(),
             },
+            other => panic!("an outcome the tests do not know: {other:?}"),
         });
     }
 }

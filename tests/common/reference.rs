@@ -25,6 +25,8 @@ pub enum OwnedFrame {
     },
     /// A comment's text (only when comments are asked for).
     Comment(Vec<u8>),
+    /// A line the rules ignore (only when ignored lines are asked for).
+    Ignored(Vec<u8>),
     /// The stream ended inside an event: the data so far (`None` when no data line had
     /// arrived) and the last, unterminated line.
     Incomplete {
@@ -52,6 +54,7 @@ impl std::fmt::Debug for OwnedFrame {
                 s(id)
             ),
             OwnedFrame::Comment(text) => write!(f, "Comment({:?})", s(text)),
+            OwnedFrame::Ignored(line) => write!(f, "Ignored({:?})", s(line)),
             OwnedFrame::Incomplete { data, line } => write!(
                 f,
                 "Incomplete(data {:?}, line {:?})",
@@ -129,6 +132,12 @@ pub fn split_lines(input: &[u8]) -> (Vec<&[u8]>, &[u8]) {
 
 /// Parses a whole stream. With `comments`, comment lines come out as [`OwnedFrame::Comment`].
 pub fn parse(input: &[u8], comments: bool) -> Parsed {
+    parse_with(input, comments, false)
+}
+
+/// [`parse`], and with `ignored`, the lines the rules ignore come out as
+/// [`OwnedFrame::Ignored`].
+pub fn parse_with(input: &[u8], comments: bool, ignored: bool) -> Parsed {
     // The UTF-8 decoder drops one BOM, and only at the very start of the stream.
     let input = input.strip_prefix(BOM).unwrap_or(input);
     let (lines, rest) = split_lines(input);
@@ -189,7 +198,11 @@ pub fn parse(input: &[u8], comments: bool) -> Parsed {
                 retry = Some(text.parse().unwrap_or(u64::MAX));
             }
             // Any other name, and an `id` with NUL or a `retry` not all digits: ignored.
-            _ => {}
+            _ => {
+                if ignored {
+                    frames.push(OwnedFrame::Ignored(line.to_vec()));
+                }
+            }
         }
     }
 

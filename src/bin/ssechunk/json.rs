@@ -48,15 +48,6 @@ pub fn opt_num(out: &mut String, n: Option<u64>) {
     }
 }
 
-/// Appends a float as a JSON number (JSON has no NaN or infinity: those become `null`).
-pub fn float(out: &mut String, n: f64) {
-    if n.is_finite() {
-        let _ = write!(out, "{n:?}");
-    } else {
-        out.push_str("null");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

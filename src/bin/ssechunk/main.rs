@@ -120,7 +120,7 @@ fn main() -> ExitCode {
     };
     let stdout = io::stdout().lock();
     finish(match args.mode.as_str() {
-        "events" => events(&args, input, stdout),
+        "events" => modes::events(&args, input, stdout),
         "stats" if args.no_decode => stats_no_decode(&args, input, stdout),
         "stats" => modes::stats(&args, input, stdout),
         "chunks" => modes::chunks(&args, input, stdout),
@@ -179,26 +179,6 @@ pub(crate) fn report_incomplete(incomplete: &ssechunk::Incomplete<'_>) {
         incomplete.data().map_or(0, <[u8]>::len),
         incomplete.line().len()
     );
-}
-
-fn events(args: &Args, input: impl Read, out: impl Write) -> io::Result<()> {
-    let mut out = io::BufWriter::new(out);
-    let mut line = String::new();
-    drive(args, input, |frame| {
-        if let Frame::Event(ev) = frame {
-            line.clear();
-            line.push_str("{\"event\":");
-            json::string(&mut line, &ev.event_type_lossy());
-            line.push_str(",\"data\":");
-            json::string(&mut line, &ev.data_lossy());
-            line.push_str(",\"id\":");
-            json::string(&mut line, &ev.id_lossy());
-            line.push_str("}\n");
-            out.write_all(line.as_bytes())?;
-        }
-        Ok(())
-    })?;
-    out.flush()
 }
 
 fn stats_no_decode(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<()> {
