@@ -5,29 +5,45 @@ use std::io::{self, Read, Write};
 use std::time::Instant;
 
 use ssechunk::{
-    Accumulator, ChunkReader, ChunkView, Config, Ending, Error, ErrorCode, Event, Outcome, Payload,
+    Accumulator, ChunkStream, ChunkView, Config, Ending, Error, ErrorCode, Event, Outcome, Payload,
     Usage,
 };
 
 use crate::{Args, json, report_incomplete};
 
-/// Reads `input` through a [`ChunkReader`] in `read_size` reads, calling `on_event` for every
-/// dispatched event and reporting problems of the stream on stderr.
-fn drive(
+/// Feeds `input` to a [`ChunkStream`] in `read_size` reads, calling `on_event` for every
+/// dispatched event and reporting problems of the stream on stderr. `out` is flushed once the
+/// events of each read are handled, so that what a read produced is written before the next
+/// read blocks (one flush per read, not per event). The stream is fed through `spare` and
+/// `commit` rather than a `ChunkReader`, which hides where one read ends.
+fn drive<W: Write>(
     args: &Args,
-    input: impl Read,
-    mut on_event: impl FnMut(&Event<'_>, &Payload<'_>) -> io::Result<()>,
+    mut input: impl Read,
+    out: &mut W,
+    mut on_event: impl FnMut(&mut W, &Event<'_>, &Payload<'_>) -> io::Result<()>,
 ) -> io::Result<()> {
-    let config = Config::new().max_event_bytes(args.max_event_bytes);
-    let mut reader = ChunkReader::with_config(input, config).read_size(args.read_size);
-    while let Some(outcome) = reader.next_outcome() {
-        match outcome {
-            Ok(Outcome::Event { event, payload }) => on_event(&event, &payload)?,
-            Ok(Outcome::Incomplete(incomplete)) => report_incomplete(&incomplete),
-            Ok(Outcome::Comment(_)) => {}
-            Err(Error::Io(e)) => return Err(e),
-            Err(e) => eprintln!("ssechunk: {e}"),
+    let mut stream = ChunkStream::with_config(Config::new().max_event_bytes(args.max_event_bytes));
+    let mut done = false;
+    while !done {
+        match input.read(stream.spare(args.read_size)) {
+            Ok(0) => {
+                stream.finish();
+                done = true;
+            }
+            Ok(n) => stream.commit(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
         }
+        while let Some(outcome) = stream.next_outcome() {
+            match outcome {
+                Ok(Outcome::Event { event, payload }) => on_event(out, &event, &payload)?,
+                Ok(Outcome::Incomplete(incomplete)) => report_incomplete(&incomplete),
+                Ok(Outcome::Comment(_)) => {}
+                Err(Error::Io(e)) => return Err(e),
+                Err(e) => eprintln!("ssechunk: {e}"),
+            }
+        }
+        out.flush()?;
     }
     Ok(())
 }
@@ -91,7 +107,7 @@ fn chunk_json(out: &mut String, chunk: &ChunkView<'_>) {
 pub fn chunks(args: &Args, input: impl Read, out: impl Write) -> io::Result<()> {
     let mut out = io::BufWriter::new(out);
     let mut line = String::new();
-    drive(args, input, |_, payload| {
+    drive(args, input, &mut out, |out, _, payload| {
         line.clear();
         match payload {
             Payload::Done => line.push_str("{\"done\":true}"),
@@ -116,8 +132,7 @@ pub fn chunks(args: &Args, input: impl Read, out: impl Write) -> io::Result<()> 
         }
         line.push('\n');
         out.write_all(line.as_bytes())
-    })?;
-    out.flush()
+    })
 }
 
 fn ending_name(ending: Ending) -> &'static str {
@@ -131,7 +146,7 @@ fn ending_name(ending: Ending) -> &'static str {
 /// `ssechunk message`: the assembled message as one JSON line.
 pub fn message(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<()> {
     let mut acc = Accumulator::new();
-    drive(args, input, |_, payload| {
+    drive(args, input, &mut io::sink(), |_, _, payload| {
         acc.push_payload(payload);
         Ok(())
     })?;
@@ -199,7 +214,7 @@ fn len(s: Option<&str>) -> u64 {
 pub fn stats(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<()> {
     let start = Instant::now();
     let mut s = Stats::default();
-    drive(args, input, |event, payload| {
+    drive(args, input, &mut io::sink(), |_, event, payload| {
         s.events += 1;
         s.data_bytes += event.data().len() as u64;
         match payload {
@@ -243,16 +258,15 @@ pub fn stats(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<(
     )
 }
 
-/// `ssechunk text`: the reply as it streams, flushed per event, and a summary on stderr.
+/// `ssechunk text`: the reply as it streams, flushed per read, and a summary on stderr.
 pub fn text(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<()> {
     let mut acc = Accumulator::new();
     let (mut api_errors, mut invalid) = (0u64, 0u64);
-    drive(args, input, |_, payload| {
+    drive(args, input, &mut out, |out, _, payload| {
         match payload {
             Payload::Chunk(chunk) => {
                 if let Some(text) = chunk.choice().and_then(|c| c.content()) {
                     out.write_all(text.as_bytes())?;
-                    out.flush()?;
                 }
             }
             Payload::ApiError(e) => {
