@@ -146,9 +146,20 @@ fn text_and_demo() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("slow down"), "{err}");
     assert!(err.contains("ended: done"), "{err}");
+    let out = run(&["demo", "--pace-ms", "0"], b"");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Oi!\nOlá!\n");
+}
+
+/// `demo` replays the recorded streams at their recorded pace (about 0.4 s for the two).
+#[test]
+fn demo_is_paced() {
+    let start = Instant::now();
     let out = run(&["demo"], b"");
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout), "Oi!\nOlá!\n");
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(300), "{took:?}");
 }
 
 /// A stream cut in the middle of an event and of a tool call's arguments says so, with what
