@@ -28,6 +28,7 @@ use crate::{
 ///
 /// Implemented by [`BytesSource`] (a `Stream` of byte chunks) and [`ReaderSource`] (an
 /// `AsyncRead`); implement it for any other source.
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub trait AsyncSource {
     /// Polls for more input and feeds what arrives into `stream`.
     ///
@@ -54,6 +55,7 @@ pub trait AsyncSource {
 /// when the chunk is the only handle to it and the parser holds nothing in progress, and copies
 /// it otherwise. An `Err` item becomes [`Error::Transport`].
 #[derive(Debug)]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub struct BytesSource<S> {
     inner: S,
 }
@@ -108,6 +110,7 @@ where
 ///
 /// Read errors become [`Error::Io`]; [`std::io::ErrorKind::Interrupted`] is retried.
 #[derive(Debug)]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub struct ReaderSource<R> {
     reader: R,
     read_size: usize,
@@ -208,6 +211,7 @@ impl<R: AsyncRead + Unpin> AsyncSource for ReaderSource<R> {
 /// # Ok::<(), ssechunk::Error>(())
 /// ```
 #[derive(Debug)]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub struct AsyncChunkStream<S> {
     source: S,
     stream: ChunkStream,
@@ -361,6 +365,7 @@ impl<S: AsyncSource> AsyncChunkStream<S> {
 /// (such as the `"content":""` many providers send with the role) yield nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub enum Delta {
     /// `delta.role` of a choice.
     Role {
@@ -558,6 +563,7 @@ impl Delta {
 /// assert_eq!(deltas.message().ending(), Ending::Done);
 /// # Ok::<(), ssechunk::Error>(())
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub struct DeltaStream<S> {
     inner: AsyncChunkStream<S>,
     message: Accumulator,

@@ -61,8 +61,12 @@
 //!   ends inside an event yields [`Frame::Incomplete`] with what it held.
 //!
 //! # Crate features
-//! No feature is on by default; the core has no I/O and no async dependency.
+//! The library needs no feature: the core has no I/O, no async and no proc-macro dependency.
+//! In `Cargo.toml`: `ssechunk = { version = "0.1", default-features = false }`, plus
+//! `features = ["async"]` for the async adapters.
 //!
+//! - `cli` (on by default): builds the `ssechunk` command-line tool and adds `clap` for it; the
+//!   library does not use it, so a library user turns the default features off.
 //! - `async`: `AsyncChunkStream` (borrowed outcomes from a lending `next_outcome`) and
 //!   `DeltaStream` (a `Stream` of owned `Delta`s and the assembled message) over a
 //!   `futures_core::Stream` of byte chunks (an HTTP body) or a `tokio::io::AsyncRead`. Adds
@@ -72,6 +76,9 @@
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 #![doc(test(attr(deny(warnings))))]
 #![forbid(unsafe_code)]
+// docs.rs builds with `--cfg docsrs` (see `[package.metadata.docs.rs]`): feature-gated items
+// then say which feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The README's examples are compiled and run as doctests.
 #[doc = include_str!("../README.md")]
@@ -87,6 +94,7 @@ mod read;
 mod stream;
 
 #[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 mod async_stream;
 
 pub use accumulate::{
@@ -102,6 +110,7 @@ pub use read::{ChunkReader, DEFAULT_READ_SIZE};
 pub use stream::{ChunkStream, Outcome};
 
 #[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use async_stream::{
     AsyncChunkStream, AsyncSource, BytesSource, Delta, DeltaStream, ReaderSource,
 };

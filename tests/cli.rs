@@ -4,8 +4,10 @@
 #[path = "common/rng.rs"]
 mod rng;
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use rng::Rng;
 
@@ -144,9 +146,20 @@ fn text_and_demo() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("slow down"), "{err}");
     assert!(err.contains("ended: done"), "{err}");
+    let out = run(&["demo", "--pace-ms", "0"], b"");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Oi!\nOlá!\n");
+}
+
+/// `demo` replays the recorded streams at their recorded pace (about 0.4 s for the two).
+#[test]
+fn demo_is_paced() {
+    let start = Instant::now();
     let out = run(&["demo"], b"");
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout), "Oi!\nOlá!\n");
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(300), "{took:?}");
 }
 
 /// A stream cut in the middle of an event and of a tool call's arguments says so, with what
@@ -182,12 +195,179 @@ fn usage_errors_exit_2() {
         &["--bogus"],
         &["events", "a", "b"],
         &["--read-size"],
+        &["recording.sse"],
     ] {
         let out = run(args, b"");
         assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+        assert!(err.contains("--help"), "{args:?}: {err}");
     }
     let out = run(&["events", "/nonexistent/input.sse"], b"");
     assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn help_lists_the_modes_and_options() {
+    for flag in ["--help", "-h"] {
+        let out = run(&[flag], b"");
+        assert_eq!(out.status.code(), Some(0), "{flag}");
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            help.contains("Usage: ssechunk [OPTIONS] [MODE] [FILE]"),
+            "{help}"
+        );
+        for word in [
+            "text",
+            "events",
+            "chunks",
+            "message",
+            "stats",
+            "demo",
+            "bench",
+            "--read-size <N>",
+            "--max-event-bytes <N>",
+            "--no-decode",
+            "--version",
+            "Exit status",
+        ] {
+            assert!(help.contains(word), "{flag}: {word}: {help}");
+        }
+        assert!(!help.contains("--pace-ms"), "{help}");
+    }
+}
+
+#[test]
+fn version_is_the_package_version() {
+    for flag in ["--version", "-V"] {
+        let out = run(&[flag], b"");
+        assert_eq!(out.status.code(), Some(0), "{flag}");
+        let want = format!("ssechunk {}\n", env!("CARGO_PKG_VERSION"));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+    }
+}
+
+#[test]
+fn a_misspelt_option_or_mode_gets_a_suggestion() {
+    let out = run(&["events", "--read-sise", "7"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unexpected argument '--read-sise'"), "{err}");
+    assert!(
+        err.contains("a similar argument exists: '--read-size'"),
+        "{err}"
+    );
+
+    let out = run(&["evnts"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("invalid value 'evnts'"), "{err}");
+    assert!(err.contains("a similar value exists: 'events'"), "{err}");
+}
+
+#[test]
+fn a_bad_value_is_named() {
+    for (args, want) in [
+        (
+            &["--read-size", "0"][..],
+            "invalid value '0' for '--read-size <N>': expected a positive integer",
+        ),
+        (
+            &["--read-size", "-5"],
+            "invalid value '-5' for '--read-size <N>'",
+        ),
+        (
+            &["--max-event-bytes", "lots"],
+            "invalid value 'lots' for '--max-event-bytes <N>': expected a positive integer",
+        ),
+        (
+            &["--read-size"],
+            "a value is required for '--read-size <N>'",
+        ),
+    ] {
+        let out = run(args, b"");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_dash_reads_standard_input() {
+    let lines = stdout_lines(&["events", "-"], b"data: x\n\n");
+    assert_eq!(lines, [r#"{"event":"message","data":"x","id":""}"#]);
+}
+
+/// Starts `args` on piped standard streams, writes `first`, and waits (10 s at most) until
+/// stdout holds `want`, while the stream's next event is still held back: the process must
+/// have written and flushed what that read produced before blocking on its next read. Only
+/// then is `rest` written and standard input closed. Returns all of stdout.
+fn printed_before_the_next_event(args: &[&str], first: &[u8], want: &str, rest: &[u8]) -> String {
+    let mut child = spawn(args);
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = stdout.read(&mut buf) {
+            if tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    stdin.write_all(first).unwrap();
+    stdin.flush().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains(want) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(bytes) => seen.extend_from_slice(&bytes),
+            Err(e) => {
+                let _ = child.kill();
+                panic!(
+                    "{args:?}: {want:?} was not printed while the next event was held back ({e}); stdout so far: {:?}",
+                    String::from_utf8_lossy(&seen)
+                );
+            }
+        }
+    }
+    // The process is still running, waiting for the rest of its input.
+    assert!(child.try_wait().unwrap().is_none(), "{args:?}");
+    stdin.write_all(rest).unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    seen.extend(rx.try_iter().flatten());
+    assert!(status.success(), "{args:?}");
+    String::from_utf8(seen).unwrap()
+}
+
+/// Every mode that prints per event writes what a read produced before the next read
+/// blocks: piped into `jq`, a live stream shows up live.
+#[test]
+fn output_is_live() {
+    let first: &[u8] = b"data: {\"choices\":[{\"delta\":{\"content\":\"Ol\\u00e1\"}}]}\n\n";
+    let rest: &[u8] = b"data: {\"choices\":[{\"delta\":{\"content\":\"!\"}}]}\n\ndata: [DONE]\n\n";
+    let out = printed_before_the_next_event(&["events"], first, "}\n", rest);
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert!(
+        out.starts_with(r#"{"event":"message","data":"{\"choices\""#),
+        "{out}"
+    );
+    let out = printed_before_the_next_event(&["chunks"], first, "}\n", rest);
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert!(out.starts_with(r#"{"id":null,"#), "{out}");
+    assert!(
+        out.lines().next().unwrap().contains(r#""content":"Olá""#),
+        "{out}"
+    );
+    let out = printed_before_the_next_event(&["text"], first, "Olá", rest);
+    assert_eq!(out, "Olá!\n");
+    // The default mode too, and with small reads (an event over many reads).
+    let out = printed_before_the_next_event(&["--read-size", "5"], first, "Olá", rest);
+    assert_eq!(out, "Olá!\n");
 }
 
 #[test]

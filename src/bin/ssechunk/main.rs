@@ -9,107 +9,77 @@ use std::io::{self, Read, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use clap::{Parser as _, ValueEnum};
 use ssechunk::{Config, Frame, Parser};
 
 #[global_allocator]
 static ALLOCATOR: bench::Counting = bench::Counting;
 
-const USAGE: &str = "\
-usage: ssechunk [MODE] [--read-size N] [--max-event-bytes N] [--no-decode] [FILE]
+/// What the command prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Mode {
+    /// Print the reply as it streams; a summary on stderr
+    Text,
+    /// One JSON line per dispatched event: {"event", "data", "id"}
+    Events,
+    /// One JSON line per event, decoded as a chat-completion chunk
+    Chunks,
+    /// One JSON line: the assembled message
+    Message,
+    /// One JSON line of counts and timing (--no-decode: framing only)
+    Stats,
+    /// Replay the two recorded streams built into the binary through `text`, at their pace
+    Demo,
+    /// Measure framing and decoding speed on a generated stream (no input)
+    Bench,
+}
 
-Reads FILE, or standard input when FILE is '-' or absent, N bytes per read (default 65536).
-
-modes:
-  text     (default) print the reply as it streams; a summary on stderr
-  events   one JSON line per dispatched event: {\"event\", \"data\", \"id\"}
-  chunks   one JSON line per event, decoded as a chat-completion chunk
-  message  one JSON line: the assembled message
-  stats    one JSON line of counts and timing (--no-decode: framing only)
-  demo     replay the two recorded streams built into the binary through `text`
-  bench    measure framing and decoding speed on a generated stream (no input)
-
-Exit status: 0 once the input was read to the end, whatever it held (problems in the
-stream are reported on stderr); 1 on an I/O error; 2 on a usage error.
-";
-
+/// Parse an LLM API's Server-Sent Events stream from a file or standard input.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "ssechunk",
+    version,
+    after_help = "Exit status: 0 once the input was read to the end, whatever it held (problems in \
+                  the stream are reported on stderr); 1 on an I/O error; 2 on a usage error."
+)]
 pub(crate) struct Args {
-    pub(crate) mode: String,
-    pub(crate) read_size: usize,
-    pub(crate) max_event_bytes: usize,
-    pub(crate) no_decode: bool,
+    /// What to print
+    #[arg(value_enum, default_value_t = Mode::Text)]
+    pub(crate) mode: Mode,
+    /// The stream to read (after a MODE: `ssechunk text FILE`); standard input when '-' or absent
     pub(crate) file: Option<String>,
+    /// Bytes asked for per read
+    #[arg(long, value_name = "N", default_value_t = 65536, value_parser = positive, allow_negative_numbers = true)]
+    pub(crate) read_size: usize,
+    /// The largest event accepted, in bytes; a larger one is reported and skipped
+    #[arg(long, value_name = "N", default_value_t = ssechunk::DEFAULT_MAX_EVENT_BYTES, value_parser = positive, allow_negative_numbers = true)]
+    pub(crate) max_event_bytes: usize,
+    /// `stats`: frame the events without decoding them
+    #[arg(long)]
+    pub(crate) no_decode: bool,
+    /// `demo`: milliseconds between events (for tests; default: about 30)
+    #[arg(long, value_name = "MS", hide = true)]
+    pub(crate) pace_ms: Option<u64>,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        mode: String::from("text"),
-        read_size: 65536,
-        max_event_bytes: ssechunk::DEFAULT_MAX_EVENT_BYTES,
-        no_decode: false,
-        file: None,
-    };
-    let mut mode_set = false;
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--read-size" | "--max-event-bytes" => {
-                let value = it.next().ok_or_else(|| format!("{arg} needs a value"))?;
-                let n: usize =
-                    value.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
-                        format!("{arg}: expected a positive integer, got {value:?}")
-                    })?;
-                if arg == "--read-size" {
-                    args.read_size = n;
-                } else {
-                    args.max_event_bytes = n;
-                }
-            }
-            "--no-decode" => args.no_decode = true,
-            "-h" | "--help" => return Err(String::new()),
-            "-" => args.file = None,
-            s if s.starts_with('-') => return Err(format!("unknown option {s}")),
-            s if !mode_set && is_mode(s) => {
-                args.mode = s.to_owned();
-                mode_set = true;
-            }
-            s => {
-                if args.file.is_some() {
-                    return Err(format!("unexpected argument {s}"));
-                }
-                args.file = Some(s.to_owned());
-            }
-        }
-    }
-    Ok(args)
-}
-
-fn is_mode(s: &str) -> bool {
-    matches!(
-        s,
-        "text" | "events" | "chunks" | "message" | "stats" | "demo" | "bench"
-    )
+/// A positive integer, for sizes.
+fn positive(s: &str) -> Result<usize, String> {
+    s.parse()
+        .ok()
+        .filter(|&n: &usize| n > 0)
+        .ok_or_else(|| String::from("expected a positive integer"))
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(args) => args,
-        Err(msg) => {
-            if msg.is_empty() {
-                print!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            eprintln!("ssechunk: {msg}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    if args.mode == "demo" {
-        return finish(demo::run(&args));
+    // Usage errors exit 2, `--help` and `--version` exit 0 (clap's `exit`).
+    let args = Args::parse();
+    match args.mode {
+        Mode::Demo => return finish(demo::run(&args)),
+        Mode::Bench => return finish(bench::run(io::stdout().lock())),
+        _ => {}
     }
-    if args.mode == "bench" {
-        return finish(bench::run(io::stdout().lock()));
-    }
-    let input: Box<dyn Read> = match &args.file {
-        None => Box::new(io::stdin().lock()),
+    let input: Box<dyn Read> = match args.file.as_deref() {
+        None | Some("-") => Box::new(io::stdin().lock()),
         Some(path) => match std::fs::File::open(path) {
             Ok(f) => Box::new(f),
             Err(e) => {
@@ -119,13 +89,13 @@ fn main() -> ExitCode {
         },
     };
     let stdout = io::stdout().lock();
-    finish(match args.mode.as_str() {
-        "events" => modes::events(&args, input, stdout),
-        "stats" if args.no_decode => stats_no_decode(&args, input, stdout),
-        "stats" => modes::stats(&args, input, stdout),
-        "chunks" => modes::chunks(&args, input, stdout),
-        "message" => modes::message(&args, input, stdout),
-        _ => modes::text(&args, input, stdout),
+    finish(match args.mode {
+        Mode::Events => modes::events(&args, input, stdout),
+        Mode::Stats if args.no_decode => stats_no_decode(&args, input, stdout),
+        Mode::Stats => modes::stats(&args, input, stdout),
+        Mode::Chunks => modes::chunks(&args, input, stdout),
+        Mode::Message => modes::message(&args, input, stdout),
+        Mode::Text | Mode::Demo | Mode::Bench => modes::text(&args, input, stdout),
     })
 }
 
@@ -141,11 +111,14 @@ fn finish(result: io::Result<()>) -> ExitCode {
 }
 
 /// Feeds `input` to `parser` in `read_size` reads, calling `on_frame` for every frame and
-/// reporting limits and an incomplete final event on stderr.
-pub(crate) fn drive(
+/// reporting limits and an incomplete final event on stderr. `out` is flushed once the frames
+/// of each read are handled, so that what a read produced is written before the next read
+/// blocks (one flush per read, not per event).
+pub(crate) fn drive<W: Write>(
     args: &Args,
     mut input: impl Read,
-    mut on_frame: impl FnMut(Frame<'_>) -> io::Result<()>,
+    out: &mut W,
+    mut on_frame: impl FnMut(&mut W, Frame<'_>) -> io::Result<()>,
 ) -> io::Result<()> {
     let mut parser = Parser::with_config(Config::new().max_event_bytes(args.max_event_bytes));
     let mut done = false;
@@ -164,10 +137,11 @@ pub(crate) fn drive(
         while let Some(frame) = parser.next_frame() {
             match frame {
                 Ok(Frame::Incomplete(incomplete)) => report_incomplete(&incomplete),
-                Ok(frame) => on_frame(frame)?,
+                Ok(frame) => on_frame(out, frame)?,
                 Err(e) => eprintln!("ssechunk: {e}"),
             }
         }
+        out.flush()?;
     }
     Ok(())
 }
@@ -184,7 +158,7 @@ pub(crate) fn report_incomplete(incomplete: &ssechunk::Incomplete<'_>) {
 fn stats_no_decode(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<()> {
     let start = Instant::now();
     let (mut events, mut data_bytes) = (0u64, 0u64);
-    drive(args, input, |frame| {
+    drive(args, input, &mut io::sink(), |_, frame| {
         if let Frame::Event(ev) = frame {
             events += 1;
             data_bytes += ev.data().len() as u64;

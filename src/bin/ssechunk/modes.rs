@@ -5,8 +5,8 @@ use std::io::{self, Read, Write};
 use std::time::Instant;
 
 use ssechunk::{
-    Accumulator, ApiError, ChoiceMessage, ChunkReader, ChunkView, Config, Error, ErrorCode,
-    ErrorMessage, Event, InvalidData, Outcome, OwnedErrorCode, Payload, Usage,
+    Accumulator, ApiError, ChoiceMessage, ChunkStream, ChunkView, Config, ErrorCode, ErrorMessage,
+    Event, InvalidData, Outcome, OwnedErrorCode, Payload, Usage,
 };
 
 use crate::{Args, json, report_incomplete};
@@ -110,25 +110,41 @@ impl Problems {
     }
 }
 
-/// Reads `input` through a [`ChunkReader`] in `read_size` reads, calling `on_outcome` for
-/// every outcome and reporting the stream's problems on stderr.
-pub(crate) fn drive(
+/// Feeds `input` to a [`ChunkStream`] in `read_size` reads, calling `on_outcome` for every
+/// outcome and reporting the stream's problems on stderr. `out` is flushed once the outcomes
+/// of each read are handled, so that what a read produced is written before the next read
+/// blocks (one flush per read, not per event). The stream is fed through `spare` and `commit`
+/// rather than a `ChunkReader`, which hides where one read ends.
+pub(crate) fn drive<W: Write>(
     args: &Args,
-    input: impl Read,
-    mut on_outcome: impl FnMut(&Outcome<'_>) -> io::Result<()>,
+    mut input: impl Read,
+    out: &mut W,
+    mut on_outcome: impl FnMut(&mut W, &Outcome<'_>) -> io::Result<()>,
 ) -> io::Result<()> {
     let config = Config::new().max_event_bytes(args.max_event_bytes);
-    let mut reader = ChunkReader::with_config(input, config).read_size(args.read_size);
+    let mut stream = ChunkStream::with_config(config);
     let mut problems = Problems::default();
-    while let Some(outcome) = reader.next_outcome() {
-        match outcome {
-            Ok(outcome) => {
-                problems.note(&outcome);
-                on_outcome(&outcome)?;
+    let mut done = false;
+    while !done {
+        match input.read(stream.spare(args.read_size)) {
+            Ok(0) => {
+                stream.finish();
+                done = true;
             }
-            Err(Error::Io(e)) => return Err(e),
-            Err(e) => eprintln!("ssechunk: {e}"),
+            Ok(n) => stream.commit(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
         }
+        while let Some(outcome) = stream.next_outcome() {
+            match outcome {
+                Ok(outcome) => {
+                    problems.note(&outcome);
+                    on_outcome(out, &outcome)?;
+                }
+                Err(e) => eprintln!("ssechunk: {e}"),
+            }
+        }
+        out.flush()?;
     }
     problems.summary();
     Ok(())
@@ -138,7 +154,7 @@ pub(crate) fn drive(
 pub fn events(args: &Args, input: impl Read, out: impl Write) -> io::Result<()> {
     let mut out = io::BufWriter::new(out);
     let mut line = String::new();
-    drive(args, input, |outcome| {
+    drive(args, input, &mut out, |out, outcome| {
         if let Outcome::Event { event, .. } = outcome {
             line.clear();
             line.push_str("{\"event\":");
@@ -151,8 +167,7 @@ pub fn events(args: &Args, input: impl Read, out: impl Write) -> io::Result<()> 
             out.write_all(line.as_bytes())?;
         }
         Ok(())
-    })?;
-    out.flush()
+    })
 }
 
 /// The wire's usage names, as the `chunks` mode mirrors them.
@@ -252,7 +267,7 @@ fn error_json(out: &mut String, error: &ErrorMessage) {
 pub fn chunks(args: &Args, input: impl Read, out: impl Write) -> io::Result<()> {
     let mut out = io::BufWriter::new(out);
     let mut line = String::new();
-    drive(args, input, |outcome| {
+    drive(args, input, &mut out, |out, outcome| {
         line.clear();
         match outcome {
             Outcome::Event { payload, .. } => match payload {
@@ -274,8 +289,7 @@ pub fn chunks(args: &Args, input: impl Read, out: impl Write) -> io::Result<()> 
         }
         line.push('\n');
         out.write_all(line.as_bytes())
-    })?;
-    out.flush()
+    })
 }
 
 fn choice_json(line: &mut String, choice: &ChoiceMessage) {
@@ -312,7 +326,7 @@ fn choice_json(line: &mut String, choice: &ChoiceMessage) {
 /// `ssechunk message`: the assembled message as one JSON line.
 pub fn message(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<()> {
     let mut acc = Accumulator::new();
-    drive(args, input, |outcome| {
+    drive(args, input, &mut io::sink(), |_, outcome| {
         acc.push_outcome(outcome);
         Ok(())
     })?;
@@ -387,7 +401,7 @@ fn len(s: Option<&str>) -> u64 {
 pub fn stats(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<()> {
     let start = Instant::now();
     let mut s = Stats::default();
-    drive(args, input, |outcome| {
+    drive(args, input, &mut io::sink(), |_, outcome| {
         let (event, payload) = match outcome {
             Outcome::Event { event, payload } => (event, payload),
             Outcome::Error(_) => {
@@ -447,7 +461,7 @@ pub fn stats(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<(
 /// stderr.
 pub fn text(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<()> {
     let mut acc = Accumulator::new();
-    drive(args, input, |outcome| {
+    drive(args, input, &mut out, |out, outcome| {
         if let Outcome::Event {
             payload: Payload::Chunk(chunk),
             ..
@@ -458,7 +472,6 @@ pub fn text(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<()
             for choice in chunk.choices().filter(|c| c.index() == 0) {
                 if let Some(text) = choice.content() {
                     out.write_all(text.as_bytes())?;
-                    out.flush()?;
                 }
             }
         }
