@@ -144,7 +144,7 @@ fn tool_calls_merge_by_index() {
             id: s(id),
             kind: kind.map(str::to_owned),
             name: s(name),
-            arguments: chunk_reference::ArgsText(arguments.to_owned()),
+            arguments: chunk_reference::ArgsText::Text(arguments.to_owned()),
         };
     assert_eq!(
         message.choices,

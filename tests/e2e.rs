@@ -524,7 +524,7 @@ async fn the_example_chat_client_streams_a_reply() {
         .expect("the example succeeds");
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "Oi!\n\n[usage: 20 prompt + 3 completion = 23 tokens]\n"
+            "Oi!\n\n[usage: 20 input + 3 output = 23 tokens]\n"
         );
         assert_eq!(message, one_shot(&Config::new(), &body).message);
 

@@ -104,16 +104,6 @@ pub enum RefArgs {
     Json(Value),
 }
 
-impl RefArgs {
-    /// The text, as the crate gives it (a JSON value's text as serde_json writes it).
-    pub fn text(&self) -> String {
-        match self {
-            RefArgs::Text(s) => s.clone(),
-            RefArgs::Json(v) => v.to_string(),
-        }
-    }
-}
-
 impl PartialEq for RefArgs {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
@@ -604,15 +594,52 @@ pub struct RefToolCallMessage {
     pub arguments: ArgsText,
 }
 
-/// Concatenated arguments: equal when the texts are, or when both are JSON and equal as JSON
-/// (arguments sent as JSON values are written by the crate and by serde_json differently).
-#[derive(Debug, Clone, Default)]
-pub struct ArgsText(pub String);
+/// Concatenated arguments: the crate's text, or the reference's fragments. Fragments sent as
+/// JSON values are written by the crate in its own spacing and key order, so a text matches
+/// fragments when it reads as each of them in turn: a string fragment verbatim, a JSON value
+/// as one JSON text equal to it.
+#[derive(Debug, Clone)]
+pub enum ArgsText {
+    Text(String),
+    Parts(Vec<RefArgs>),
+}
+
+impl Default for ArgsText {
+    fn default() -> Self {
+        ArgsText::Parts(Vec::new())
+    }
+}
+
+/// Whether `text` reads as `parts`, one after the other.
+fn reads_as(text: &str, parts: &[RefArgs]) -> bool {
+    let mut rest = text;
+    for part in parts {
+        match part {
+            RefArgs::Text(piece) => match rest.strip_prefix(piece.as_str()) {
+                Some(after) => rest = after,
+                None => return false,
+            },
+            RefArgs::Json(value) => {
+                let mut values = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
+                match values.next() {
+                    Some(Ok(read)) if read == *value => rest = &rest[values.byte_offset()..],
+                    _ => return false,
+                }
+            }
+        }
+    }
+    rest.is_empty()
+}
 
 impl PartialEq for ArgsText {
     fn eq(&self, other: &Self) -> bool {
-        self.0 == other.0
-            || matches!((parse_json(&self.0), parse_json(&other.0)), (Some(a), Some(b)) if a == b)
+        match (self, other) {
+            (ArgsText::Text(a), ArgsText::Text(b)) => a == b,
+            (ArgsText::Parts(a), ArgsText::Parts(b)) => a == b,
+            (ArgsText::Text(t), ArgsText::Parts(p)) | (ArgsText::Parts(p), ArgsText::Text(t)) => {
+                reads_as(t, p)
+            }
+        }
     }
 }
 
@@ -737,8 +764,10 @@ impl RefAccumulator {
                 keep_first(&mut call.id, &fragment.id);
                 keep_first(&mut call.kind, &fragment.kind);
                 keep_first(&mut call.name, &fragment.name);
-                if let Some(arguments) = &fragment.arguments {
-                    call.arguments.0.push_str(&arguments.text());
+                if let (Some(arguments), ArgsText::Parts(parts)) =
+                    (&fragment.arguments, &mut call.arguments)
+                {
+                    parts.push(arguments.clone());
                 }
             }
         }
@@ -791,7 +820,7 @@ pub fn from_accumulator(acc: &Accumulator) -> RefMessage {
                     id: t.id.clone(),
                     kind: t.kind.clone(),
                     name: t.name.clone(),
-                    arguments: ArgsText(t.arguments.clone()),
+                    arguments: ArgsText::Text(t.arguments.clone()),
                 })
                 .collect();
             tool_calls.sort_by_key(|t| t.index);
