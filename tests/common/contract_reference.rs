@@ -952,25 +952,48 @@ pub fn outcome_json(outcome: &RefOutcome) -> Value {
 // ---------------------------------------------------------------------------------------------
 // Comparing messages.
 
-/// A message with every tool call's `arguments` replaced by `{"json": VALUE}` when it parses
-/// and `{"text": S}` when not, so that arguments built from JSON values compare as JSON.
-pub fn canonical(message: &Value) -> Value {
-    let mut out = message.clone();
-    if let Some(choices) = out.get_mut("choices").and_then(Value::as_array_mut) {
-        for choice in choices {
-            let Some(calls) = choice.get_mut("tool_calls").and_then(Value::as_array_mut) else {
-                continue;
-            };
-            for call in calls {
-                if let Some(Value::String(text)) = call.get("arguments") {
-                    let canon = match parse_json(text) {
-                        Some(v) => json!({ "json": v }),
-                        None => json!({ "text": text }),
+/// A value (a message, an event, a list of outcomes) with every string member named
+/// `arguments` replaced by `{"json": VALUE}` when it parses, else by `{"text": S}` with the
+/// whitespace outside JSON strings removed: arguments built from JSON values compare as JSON
+/// ("spacing is free"), even once cut into fragments that do not parse on their own.
+pub fn canonical(value: &Value) -> Value {
+    match value {
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, v)| {
+                    let v = match (key.as_str(), v) {
+                        ("arguments", Value::String(text)) => match parse_json(text) {
+                            Some(parsed) => json!({ "json": parsed }),
+                            None => json!({ "text": strip_json_space(text) }),
+                        },
+                        _ => canonical(v),
                     };
-                    call["arguments"] = canon;
-                }
+                    (key.clone(), v)
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// The text without the JSON whitespace (space, tab, CR, LF) that stands outside strings.
+fn strip_json_space(text: &str) -> String {
+    let (mut out, mut in_string, mut escaped) = (String::new(), false, false);
+    for ch in text.chars() {
+        if in_string {
+            match ch {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
             }
+        } else if ch == '"' {
+            in_string = true;
+        } else if matches!(ch, ' ' | '\t' | '\r' | '\n') {
+            continue;
         }
+        out.push(ch);
     }
     out
 }
