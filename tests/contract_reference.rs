@@ -727,11 +727,11 @@ fn plain_json_error_bodies() {
     );
     // Lines of a known field are not part of it, nor comments.
     assert_eq!(
-        errors(&format!("{{\"error\":\n: c\n{{\"message\":\"m\"}}}}\n")),
+        errors("{\"error\":\n: c\n{\"message\":\"m\"}}\n"),
         json!([err("m", None, Value::Null)])
     );
     assert_eq!(
-        errors(&format!("{{\"error\":\nid: 3\n{{\"message\":\"m\"}}}}\n")),
+        errors("{\"error\":\nid: 3\n{\"message\":\"m\"}}\n"),
         json!([err("m", None, Value::Null)])
     );
     // An `error:` line taken by rule 6 is not part of a body; one not taken is.
