@@ -31,7 +31,8 @@ use proptest::prelude::*;
 use rng::Rng;
 use serde_json::{Map, Value, json};
 use ssechunk::{
-    Accumulator, ChunkStream, Ending, ErrorCode, InvalidData, Outcome, OwnedErrorCode, Payload,
+    Accumulator, ChunkStream, Config, Ending, ErrorCode, InvalidData, Outcome, OwnedErrorCode,
+    Payload,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_ssechunk");
@@ -500,6 +501,15 @@ fn events_decode_as_the_reference() {
             r#"{"choices":[{"delta":{"tool_calls":[{"id":5}]}}]}"#,
         ),
         ("message", r#"{"usage":[]}"#),
+        // Duplicate keys: the last one wins.
+        (
+            "message",
+            r#"{"choices":5,"choices":[{"delta":{"content":"a"}}]}"#,
+        ),
+        (
+            "message",
+            r#"{"error":{"message":"m"},"error":null,"model":"x"}"#,
+        ),
     ];
     for (event_type, data) in events {
         let input = format!("event: {event_type}\ndata: {data}\n\n");
@@ -511,6 +521,49 @@ fn events_decode_as_the_reference() {
             "event {event_type:?} {data}"
         );
     }
+}
+
+/// A plain JSON error body is looked at only while its joined text stays within the event
+/// size limit; each of its lines is still reported as ignored.
+#[test]
+fn plain_body_is_bounded_by_the_event_limit() {
+    let run = |body: &Value| {
+        let text = serde_json::to_string_pretty(body).expect("JSON") + "\n";
+        assert!(text.lines().all(|l| l.len() < 60), "short lines: {text}");
+        let mut stream = ChunkStream::with_config(Config::new().max_event_bytes(200));
+        let mut acc = Accumulator::new();
+        let mut ignored = 0;
+        for piece in text.as_bytes().chunks(7) {
+            stream.feed(piece);
+            while let Some(outcome) = stream.next_outcome() {
+                let outcome = outcome.expect("every line is within the limit");
+                ignored += usize::from(matches!(outcome, Outcome::Ignored(_)));
+                acc.push_outcome(&outcome);
+            }
+        }
+        stream.finish();
+        while let Some(outcome) = stream.next_outcome() {
+            acc.push_outcome(&outcome.expect("within the limit"));
+        }
+        assert_eq!(
+            ignored,
+            text.lines().count(),
+            "every line is reported: {text}"
+        );
+        message_json(&acc)
+    };
+    let small = json!({"error": {"message": "refused", "code": 400}});
+    assert_eq!(
+        run(&small)["errors"],
+        json!([{"message": "refused", "type": null, "code": 400}])
+    );
+    let mut big = json!({"error": {"message": "refused"}});
+    for i in 0..40 {
+        big["error"][format!("k{i:02}")] = json!("xxxxxxxx");
+    }
+    let m = run(&big);
+    assert_eq!(m["errors"], json!([]), "{m}");
+    assert_eq!(m["ending"], "truncated");
 }
 
 // ---------------------------------------------------------------------------------------------
