@@ -130,6 +130,12 @@ fn error_event_with_any_body() {
         e(br#"{"error":"boom","error_type":"validation"}"#),
         json!({"kind":"error","message":"boom","type":"validation","code":null,"param":null})
     );
+    // Reading: under `event: error` the data object is the error object of the string
+    // shape, so its `code` counts (rule 3, for other events, says null).
+    assert_eq!(
+        e(br#"{"error":"boom","code":503,"type":"t"}"#),
+        json!({"kind":"error","message":"boom","type":null,"code":503,"param":null})
+    );
     // An error event is one error in the message, and the ending says so.
     let m = message("event: error\ndata: oops\n\n");
     assert_eq!(m["errors"], json!([err("oops", None, Value::Null)]));

@@ -251,10 +251,8 @@ fn error_member(top: &Map<String, Value>, text: &str) -> Option<RefError> {
     }
 }
 
-/// The string-`error` shape (TGI): message = the string, type = `error_type`, code = null.
-///
-/// Reading: under rule 1 (`event: error`) the same fields are taken for this shape (the
-/// data object's own `code` and `type` are not looked at).
+/// The string-`error` shape (TGI) in data (rule 3) or in a body (rule 7): message = the
+/// string, type = `error_type`, code = null.
 fn string_error(message: &str, top: &Map<String, Value>) -> RefError {
     RefError {
         message: Some(message.to_owned()),
@@ -294,7 +292,14 @@ fn error_from_text(text: &str) -> RefError {
     match parse_json(text) {
         Some(Value::Object(top)) => match top.get("error") {
             Some(Value::Object(error)) => error_object(error, false, text),
-            Some(Value::String(message)) if !message.is_empty() => string_error(message, &top),
+            // Reading: under rule 1 the error object of this shape is the data object itself,
+            // so its `code` and `param` count; only the message (the string) and the type
+            // (`error_type`, else null) are the shape's own.
+            Some(Value::String(message)) if !message.is_empty() => RefError {
+                code: error_object(&top, true, text).code,
+                param: lenient_str(&top, "param"),
+                ..string_error(message, &top)
+            },
             _ => error_object(&top, true, text),
         },
         // Not JSON, or not an object: no error object, the message is the whole text.
