@@ -28,7 +28,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 use ssechunk::{
-    Accumulator, ChunkStream, ChunkView, Ending, Error, ErrorCode, InvalidData, Outcome, Payload,
+    Accumulator, ChunkDecoder, ChunkStream, ChunkView, DecodePath, Ending, Error, ErrorCode,
+    InvalidData, Outcome, Payload,
 };
 
 // Not every includer uses them (the fuzz targets and some test files do not).
@@ -342,6 +343,17 @@ pub fn from_payload(payload: &Payload<'_>) -> RefPayload {
         Payload::Invalid(InvalidData::NotObject) => RefPayload::Invalid(RefInvalid::NotObject),
         Payload::Invalid(other) => panic!("an InvalidData the reference does not know: {other:?}"),
     }
+}
+
+/// `decoder.decode_traced(data)`, owned: the payload and the path that decoded it.
+pub fn traced(decoder: &mut ChunkDecoder, data: &[u8]) -> (RefPayload, DecodePath) {
+    let (payload, path) = decoder.decode_traced(data);
+    (from_payload(&payload), path)
+}
+
+/// `decoder.decode_fast_only(data)`, owned: `None` when the fast path declines.
+pub fn fast_only(decoder: &mut ChunkDecoder, data: &[u8]) -> Option<RefPayload> {
+    decoder.decode_fast_only(data).map(|p| from_payload(&p))
 }
 
 /// The crate's chunk view as a [`RefChunk`].
