@@ -25,15 +25,14 @@
 mod chunk_reference;
 
 use chunk_reference::{
-    Decoded, Item, RefAccumulator, RefPayload, Rng, decode, reference, reference_value,
+    Decoded, Item, Paths, RefAccumulator, RefPayload, Rng, decode, reference, reference_value,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::{Map, Value, json};
-use ssechunk::{ChunkDecoder, DecodePath};
+use ssechunk::ChunkDecoder;
 use std::cell::RefCell;
-use std::io::Write;
 use std::sync::OnceLock;
 
 // ---------------------------------------------------------------------------------------------
@@ -754,61 +753,6 @@ fn cuts_from(indexes: &[Index], len: usize) -> Vec<usize> {
 
 // ---------------------------------------------------------------------------------------------
 // Which path decoded what.
-
-/// How many decodes each path of the decoder handled.
-#[derive(Debug, Default, Clone, Copy)]
-struct Paths {
-    decodes: u64,
-    fast: u64,
-    template: u64,
-    simd_json: u64,
-    done: u64,
-}
-
-impl Paths {
-    fn add(&mut self, path: DecodePath) {
-        self.decodes += 1;
-        match path {
-            DecodePath::Fast => self.fast += 1,
-            DecodePath::Template => self.template += 1,
-            DecodePath::SimdJson => self.simd_json += 1,
-            DecodePath::Done => self.done += 1,
-        }
-    }
-
-    /// Prints the figures, then asserts that the fast path (full parse and template reuse
-    /// together) took at least `min_fast_percent` of the decodes, the template reuse at
-    /// least `min_template` of them, and that simd-json was reached too.
-    fn check(&self, property: &str, min_fast_percent: u64, min_template: u64) {
-        let on_fast = self.fast + self.template;
-        let percent = |n: u64| n as f64 * 100.0 / self.decodes.max(1) as f64;
-        // Past the test harness's capture (it captures `eprintln!` only), so that a plain
-        // `cargo test` shows the figures.
-        let _ = writeln!(
-            std::io::stderr(),
-            "{property}: {} decodes; fast path {on_fast} ({:.1}%: {} full parses, {} template \
-             reuses), simd-json {} ({:.1}%), [DONE] {}",
-            self.decodes,
-            percent(on_fast),
-            self.fast,
-            self.template,
-            self.simd_json,
-            percent(self.simd_json),
-            self.done,
-        );
-        assert!(
-            on_fast * 100 >= min_fast_percent * self.decodes,
-            "{property}: the fast path took {on_fast} of {} decodes, under {min_fast_percent}%",
-            self.decodes
-        );
-        assert!(
-            self.template >= min_template,
-            "{property}: {} template reuses, under {min_template}",
-            self.template
-        );
-        assert!(self.simd_json > 0, "{property}: simd-json never ran");
-    }
-}
 
 /// Decodes every written event's data in order through one decoder, as the stream's own
 /// decoder sees them, with `decode_traced`: whichever path takes a document, its payload must
