@@ -51,7 +51,24 @@ for target in "${targets[@]}"; do
         -rss_limit_mb=2048 -print_final_stats=1 2>&1 | tee "$log"
     status=${PIPESTATUS[0]}
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$')
-    if [ "$status" -eq 0 ]; then
+    # fast_path and template print how many inputs each decoding path took: both must run.
+    paths=$(grep '^paths: ' "$log" | tail -n 1)
+    if [ "$status" -eq 0 ] && [ -n "$paths" ]; then
+        result="ok; $paths"
+        case $target in
+            fast_path) need=(fast simd-json) ;;
+            template) need=(fast template simd-json) ;;
+        esac
+        for path in "${need[@]}"; do
+            if ! grep -qE " $path [1-9]" <<<"$paths"; then
+                result="FAILED (the $path path never ran: $paths)"
+                failed=1
+            fi
+        done
+    elif [ "$status" -eq 0 ] && [[ $target == fast_path || $target == template ]]; then
+        result="FAILED (no count of the decoding paths in $log)"
+        failed=1
+    elif [ "$status" -eq 0 ]; then
         result=ok
     else
         result="FAILED (exit $status, see $log and fuzz/artifacts/$target/)"

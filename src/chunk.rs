@@ -1339,3 +1339,55 @@ fn as_u64(node: &Node<'_>) -> Option<u64> {
         _ => None,
     }
 }
+
+/// Which path of [`ChunkDecoder::decode`] decoded a document; see
+/// [`ChunkDecoder::decode_traced`].
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DecodePath {
+    /// The data was `[DONE]`, recognised before any JSON is read.
+    Done,
+    /// The fast path, by reusing the template (the last document it parsed in full).
+    Template,
+    /// The fast path, parsing the document in full.
+    Fast,
+    /// simd-json: the fast path declined.
+    SimdJson,
+}
+
+/// Entry points that expose the decoder's paths one at a time, so that tests and fuzz targets
+/// can hold each of them to an independent reference and count how often each one ran. Not
+/// part of the API.
+impl ChunkDecoder {
+    /// [`ChunkDecoder::decode`], also saying which path decoded the data.
+    #[doc(hidden)]
+    pub fn decode_traced<'a>(&'a mut self, data: &'a [u8]) -> (Payload<'a>, DecodePath) {
+        if data == b"[DONE]" {
+            return (Payload::Done, DecodePath::Done);
+        }
+        let Self {
+            fast,
+            slow,
+            storage,
+        } = self;
+        if let Some((texts, spans, reused)) = fast.decode_traced(data) {
+            let path = if reused {
+                DecodePath::Template
+            } else {
+                DecodePath::Fast
+            };
+            return (Payload::Chunk(build(texts, spans, storage)), path);
+        }
+        (slow_decode(slow, storage, data), DecodePath::SimdJson)
+    }
+
+    /// The fast path alone (template reuse included): `None` when it declines, where
+    /// [`ChunkDecoder::decode`] would hand the data to simd-json. `[DONE]` is not JSON, so
+    /// it declines that too.
+    #[doc(hidden)]
+    pub fn decode_fast_only<'a>(&'a mut self, data: &'a [u8]) -> Option<Payload<'a>> {
+        let Self { fast, storage, .. } = self;
+        let (texts, spans) = fast.decode(data)?;
+        Some(Payload::Chunk(build(texts, spans, storage)))
+    }
+}

@@ -147,6 +147,17 @@ impl Decoder {
     /// Returns the spans and the validated texts they point into, or `None` when the slow
     /// path must decide.
     pub(crate) fn decode<'a>(&'a mut self, input: &'a [u8]) -> Option<(Texts<'a>, &'a Spans)> {
+        let (texts, spans, _) = self.decode_traced(input)?;
+        Some((texts, spans))
+    }
+
+    /// [`Decoder::decode`], also saying whether the template was reused (`true`) or the
+    /// document parsed in full (`false`), for the tests' hidden entry points.
+    #[inline]
+    pub(crate) fn decode_traced<'a>(
+        &'a mut self,
+        input: &'a [u8],
+    ) -> Option<(Texts<'a>, &'a Spans, bool)> {
         let reused = self.has_template && self.reuse(input);
         if !reused && !self.full(input) {
             return None;
@@ -159,7 +170,7 @@ impl Decoder {
         // Every span starts and ends next to an ASCII delimiter or at the edge of a whole
         // unescaped string, so it always falls on character boundaries.
         debug_assert!(self.spans.all(|s| texts.holds(s)));
-        Some((texts, &self.spans))
+        Some((texts, &self.spans, reused))
     }
 
     /// Parses `input` from scratch and makes it the template; true on success.

@@ -104,6 +104,9 @@ pub use chunk::{
     ApiError, Choice, ChunkDecoder, ChunkView, ErrorCode, Finish, InvalidData, Payload, ToolCall,
     Usage,
 };
+// For the tests and fuzz targets only (see `ChunkDecoder::decode_traced`).
+#[doc(hidden)]
+pub use chunk::DecodePath;
 pub use error::{Error, Result};
 pub use framing::{Config, DEFAULT_MAX_EVENT_BYTES, Event, Frame, Incomplete, PADDING, Parser};
 pub use read::{ChunkReader, DEFAULT_READ_SIZE};

@@ -1,6 +1,10 @@
-//! Allocation counts: once its buffers have grown, `ChunkStream` frames and decodes a whole
-//! recorded corpus without allocating, and the `Accumulator` allocates in proportion to its
-//! output, not per chunk.
+//! Allocation counts: once its buffers have grown, `ChunkStream` frames and decodes every
+//! `.sse` stream of the recorded corpus (261 streams, every dialect) without allocating,
+//! whatever the order of the streams (the measured pass sees them in another order than the
+//! warm-up) and the size of the reads (64 KiB, 1,460 and 16 bytes); so do the adapters,
+//! `ChunkReader` and (feature `async`) `AsyncChunkStream` over an `AsyncRead` and over a
+//! stream of `Bytes`. The `Accumulator` allocates in proportion to its output, not per chunk.
+//! A positive control shows that the counter sees an allocation made on purpose.
 //!
 //! A counting global allocator wraps the system one. Only allocations made by the measuring
 //! thread while a measurement is on are counted (a thread-local flag), so the test harness's
@@ -87,11 +91,18 @@ fn lock() -> std::sync::MutexGuard<'static, ()> {
 /// Reads of the size a client typically uses.
 const READ: usize = 64 * 1024;
 
-/// The streams measured: every Chat Completions stream of the corpus, or, without it, the two
-/// seed cassettes repeated. `None` only when neither is there.
+/// How many `.sse` streams the corpus holds, and how many events they frame.
+const CORPUS_STREAMS: usize = 261;
+const CORPUS_EVENTS: u64 = 8_568;
+
+/// The streams measured: every `.sse` stream of the corpus, or, without it, the two seed
+/// cassettes repeated. `None` only when neither is there.
 fn streams() -> Vec<(String, Vec<u8>)> {
     if let Some(corpus) = chunk_reference::load_corpus() {
-        return corpus.chat;
+        let mut all = corpus.chat;
+        all.extend(corpus.other);
+        assert_eq!(all.len(), CORPUS_STREAMS, ".sse streams in the corpus");
+        return all;
     }
     eprintln!("alloc: measuring the seed cassettes, repeated, instead of the corpus");
     fixtures::CASSETTES
@@ -100,15 +111,40 @@ fn streams() -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// Every stream one after the other; each ends with a blank line, so events never merge.
+/// The same streams in another order (a seeded shuffle), so that the measured pass meets
+/// events in other places of the buffers and other neighbours than the warm-up did.
+fn shuffled(streams: &[(String, Vec<u8>)]) -> Vec<(String, Vec<u8>)> {
+    let mut rng = chunk_reference::Rng::new(0x5eed);
+    let mut out = streams.to_vec();
+    for i in (1..out.len()).rev() {
+        out.swap(i, rng.below(i + 1));
+    }
+    assert!(
+        out.len() < 3 || out != streams,
+        "the shuffle changed the order"
+    );
+    out
+}
+
+/// Checks the event count of a whole pass over the corpus.
+fn check_events(events: u64) {
+    if chunk_reference::corpus_dir().is_some() {
+        assert_eq!(events, CORPUS_EVENTS, "events in the corpus's .sse streams");
+    }
+}
+
+/// Every stream one after the other, each ended by a blank line (a few recorded streams end
+/// without one: it is added), so that events never merge.
 fn concatenated(streams: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut all = Vec::new();
-    for (name, body) in streams {
-        assert!(
-            body.ends_with(b"\n\n"),
-            "{name} does not end with a blank line"
-        );
+    for (_, body) in streams {
         all.extend_from_slice(body);
+        if ![&b"\n\n"[..], b"\r\n\r\n", b"\r\r"]
+            .iter()
+            .any(|end| body.ends_with(end))
+        {
+            all.extend_from_slice(b"\n\n");
+        }
     }
     all
 }
@@ -159,26 +195,7 @@ fn touch(payload: &Payload<'_>, seen: &mut Seen) {
 
 /// Feeds `input` in 64 KiB reads and pulls and touches every outcome.
 fn pass(stream: &mut ChunkStream, input: &[u8]) -> Seen {
-    let mut seen = Seen::default();
-    for piece in input.chunks(READ) {
-        stream.feed(piece);
-        while let Some(outcome) = stream.next_outcome() {
-            match outcome.expect("no event in the corpus is over the default limit") {
-                Outcome::Event { event, payload } => {
-                    seen.events += 1;
-                    seen.touched += (event.data().len() + event.event_type().len()) as u64;
-                    touch(&payload, &mut seen);
-                }
-                Outcome::Comment(text) | Outcome::Ignored(text) => {
-                    seen.touched += text.len() as u64
-                }
-                Outcome::Error(e) => seen.touched += len(e.message()),
-                Outcome::Incomplete(_) => panic!("the stream is not finished"),
-                other => panic!("an outcome the test does not know: {other:?}"),
-            }
-        }
-    }
-    black_box(seen)
+    pass_in(stream, input, READ)
 }
 
 /// The same with the framing parser alone.
@@ -196,18 +213,64 @@ fn framing_pass(parser: &mut Parser, input: &[u8]) -> u64 {
     events
 }
 
+/// The counter counts: an allocation made on purpose is seen, and so is a growth.
+#[test]
+fn the_counter_sees_allocations() {
+    let _guard = lock();
+    let (_, one) = counted(|| black_box(Vec::<u8>::with_capacity(64)));
+    assert_eq!(one, 1, "a Vec::with_capacity");
+    let (_, grown) = counted(|| {
+        let mut v = black_box(Vec::<u8>::with_capacity(1));
+        v.extend_from_slice(&[0; 4096]);
+        black_box(v)
+    });
+    assert_eq!(grown, 2, "an allocation and a growth");
+    let mut stream = ChunkStream::new();
+    let (_, first) = counted(|| pass(&mut stream, b"data: {\"choices\":[]}\n\n"));
+    assert!(first > 0, "a new stream's first event grows its buffers");
+}
+
+/// Feeds `input` in reads of `size` bytes and pulls and touches every outcome.
+fn pass_in(stream: &mut ChunkStream, input: &[u8], size: usize) -> Seen {
+    let mut seen = Seen::default();
+    for piece in input.chunks(size) {
+        stream.feed(piece);
+        while let Some(outcome) = stream.next_outcome() {
+            seen_outcome(outcome, &mut seen);
+        }
+    }
+    black_box(seen)
+}
+
+fn seen_outcome(outcome: Result<Outcome<'_>, ssechunk::Error>, seen: &mut Seen) {
+    match outcome.expect("no event in the corpus is over the default limit") {
+        Outcome::Event { event, payload } => {
+            seen.events += 1;
+            seen.touched += (event.data().len() + event.event_type().len()) as u64;
+            touch(&payload, seen);
+        }
+        Outcome::Comment(text) | Outcome::Ignored(text) => seen.touched += text.len() as u64,
+        Outcome::Error(e) => seen.touched += len(e.message()),
+        Outcome::Incomplete(_) => panic!("the stream is not finished"),
+        other => panic!("an outcome the test does not know: {other:?}"),
+    }
+}
+
 #[test]
 fn decoding_allocates_nothing_in_steady_state() {
-    let input = concatenated(&streams());
+    let streams = streams();
+    let input = concatenated(&streams);
+    let other_order = concatenated(&shuffled(&streams));
     let _guard = lock();
     let mut stream = ChunkStream::new();
     let (first, warm_up) = counted(|| pass(&mut stream, &input));
-    let (second, steady) = counted(|| pass(&mut stream, &input));
+    let (second, steady) = counted(|| pass(&mut stream, &other_order));
     assert_eq!(first, second, "both passes see the same events");
-    assert!(second.events > 0);
+    check_events(second.events);
     eprintln!(
-        "alloc: ChunkStream over {} bytes, {} events ({} chunks) in 64 KiB reads: warm-up {} \
-         allocations, then {} ({:.4} per event)",
+        "alloc: ChunkStream over {} streams, {} bytes, {} events ({} chunks) in 64 KiB reads: \
+         warm-up {} allocations, then, in another order, {} ({:.4} per event)",
+        streams.len(),
         input.len(),
         second.events,
         second.chunks,
@@ -217,34 +280,123 @@ fn decoding_allocates_nothing_in_steady_state() {
     );
     assert_eq!(steady, 0, "framing and decoding allocated once warm");
 
-    // A third pass in socket-sized reads, which cut events in other places: the buffers are
-    // already larger than any event plus a read, so they are reused as they are.
-    let (third, small_reads) = counted(|| {
+    // Socket-sized and tiny reads, which cut events in other places: the buffers are already
+    // larger than any event plus a read, so they are reused as they are.
+    for size in [1460, 16] {
+        let (seen, small_reads) = counted(|| pass_in(&mut stream, &other_order, size));
+        assert_eq!(seen, second, "{size}-byte reads see the same events");
+        eprintln!("alloc: the same in {size}-byte reads: {small_reads} allocations");
+        assert_eq!(small_reads, 0, "{size}-byte reads allocated once warm");
+    }
+}
+
+/// `ChunkReader` over a `std::io::Read`, with the reads of its own size and of 1,460 bytes.
+#[test]
+fn the_reader_adapter_allocates_nothing_in_steady_state() {
+    let streams = streams();
+    let input = concatenated(&streams);
+    let other_order = concatenated(&shuffled(&streams));
+    let _guard = lock();
+    let read_all = |stream: ssechunk::ChunkStream, bytes: &[u8], size: usize| {
+        let mut reader = ssechunk::ChunkReader::with_stream(bytes, stream).read_size(size);
         let mut seen = Seen::default();
-        for piece in input.chunks(1460) {
-            stream.feed(piece);
-            while let Some(outcome) = stream.next_outcome() {
-                if let Ok(Outcome::Event { payload, .. }) = outcome {
-                    seen.events += 1;
-                    touch(&payload, &mut seen);
-                }
-            }
+        while let Some(outcome) = reader.next_outcome() {
+            seen_outcome(outcome, &mut seen);
         }
-        seen
-    });
-    assert_eq!(third.events, second.events);
-    eprintln!("alloc: the same in 1460-byte reads: {small_reads} allocations");
-    assert_eq!(small_reads, 0, "small reads allocated once warm");
+        (black_box(seen), reader.into_parts().1)
+    };
+    let ((first, stream), warm_up) = counted(|| read_all(ChunkStream::new(), &input, READ));
+    let ((second, stream), steady) = counted(|| read_all(stream, &other_order, READ));
+    let ((third, _), small) = counted(|| read_all(stream, &input, 1460));
+    assert_eq!(first, second);
+    assert_eq!(first, third);
+    check_events(second.events);
+    eprintln!(
+        "alloc: ChunkReader over {} events: warm-up {warm_up} allocations, then {steady} in \
+         another order, {small} in 1460-byte reads",
+        second.events
+    );
+    assert_eq!(steady, 0, "ChunkReader allocated once warm");
+    assert_eq!(small, 0, "ChunkReader allocated once warm, in small reads");
+}
+
+/// `AsyncChunkStream` over a `tokio::io::AsyncRead` and over a stream of `Bytes`.
+#[cfg(feature = "async")]
+#[test]
+fn the_async_adapter_allocates_nothing_in_steady_state() {
+    use ssechunk::{AsyncChunkStream, BytesSource, ReaderSource};
+
+    let streams = streams();
+    let input = concatenated(&streams);
+    let other_order = concatenated(&shuffled(&streams));
+    // The reads of the bytes stream, made before counting (a client's transport makes them).
+    let pieces = |bytes: &[u8]| -> Vec<Result<bytes::Bytes, std::io::Error>> {
+        bytes
+            .chunks(1460)
+            .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+            .collect()
+    };
+    let (warm_pieces, measured_pieces) = (pieces(&input), pieces(&other_order));
+    let _guard = lock();
+    let from_reader = |stream: ChunkStream, bytes: &[u8]| {
+        let mut events = AsyncChunkStream::with_stream(ReaderSource::new(bytes), stream);
+        let mut seen = Seen::default();
+        futures::executor::block_on(async {
+            while let Some(outcome) = events.next_outcome().await {
+                seen_outcome(outcome, &mut seen);
+            }
+        });
+        (black_box(seen), events.into_parts().1)
+    };
+    let ((first, stream), warm_up) = counted(|| from_reader(ChunkStream::new(), &input));
+    let ((second, stream), steady) = counted(|| from_reader(stream, &other_order));
+    assert_eq!(first, second);
+    check_events(second.events);
+    eprintln!(
+        "alloc: AsyncChunkStream over an AsyncRead, {} events: warm-up {warm_up} allocations, \
+         then {steady} in another order",
+        second.events
+    );
+    assert_eq!(
+        steady, 0,
+        "AsyncChunkStream over an AsyncRead allocated once warm"
+    );
+
+    let from_bytes = |stream: ChunkStream, reads: Vec<Result<bytes::Bytes, std::io::Error>>| {
+        let source = BytesSource::new(futures::stream::iter(reads));
+        let mut events = AsyncChunkStream::with_stream(source, stream);
+        let mut seen = Seen::default();
+        futures::executor::block_on(async {
+            while let Some(outcome) = events.next_outcome().await {
+                seen_outcome(outcome, &mut seen);
+            }
+        });
+        (black_box(seen), events.into_parts().1)
+    };
+    let ((third, stream), warm_up) = counted(|| from_bytes(stream, warm_pieces));
+    // Dropping the measured reads is the transport's business: they are freed outside.
+    let ((fourth, _), steady) = counted(|| from_bytes(stream, measured_pieces));
+    assert_eq!(third, first);
+    assert_eq!(fourth, first);
+    eprintln!(
+        "alloc: AsyncChunkStream over a stream of Bytes (1460-byte reads), {} events: warm-up \
+         {warm_up} allocations, then {steady} in another order",
+        fourth.events
+    );
+    assert_eq!(steady, 0, "AsyncChunkStream over Bytes allocated once warm");
 }
 
 #[test]
 fn framing_allocates_nothing_in_steady_state() {
-    let input = concatenated(&streams());
+    let streams = streams();
+    let input = concatenated(&streams);
+    let other_order = concatenated(&shuffled(&streams));
     let _guard = lock();
     let mut parser = Parser::new();
     let (first, warm_up) = counted(|| framing_pass(&mut parser, &input));
-    let (second, steady) = counted(|| framing_pass(&mut parser, &input));
+    let (second, steady) = counted(|| framing_pass(&mut parser, &other_order));
     assert_eq!(first, second);
+    check_events(second);
     eprintln!(
         "alloc: Parser over {} events: warm-up {warm_up} allocations, then {steady}",
         second
@@ -273,7 +425,11 @@ fn geometric_bound(acc: &Accumulator) -> u64 {
 
 #[test]
 fn accumulator_allocates_in_proportion_to_output() {
-    let streams = streams();
+    // The Chat Completions streams: the ones whose chunks carry a reply to assemble.
+    let streams: Vec<_> = streams()
+        .into_iter()
+        .filter(|(_, body)| chunk_reference::is_chat_completion(body))
+        .collect();
     let _guard = lock();
     let mut stream = ChunkStream::new();
     // Warm the stream's buffers on everything first, so that what is counted below is the

@@ -9,17 +9,32 @@
 //! placed before the real ones (the last key wins), and raw invalid UTF-8 bytes where the
 //! truth holds U+FFFD. The reference decoding of the written text must equal the reference
 //! decoding of the value, which checks the writer, before the crate is compared with both.
+//!
+//! The decoder has three paths: the specialised fast path, its template reuse (a chunk that
+//! differs from the last one parsed in full only inside string values), and simd-json for
+//! whatever the fast path declines. The generators are built to reach all three as a real
+//! stream does: most documents are ones the fast path takes (escaped keys, exponents and raw
+//! invalid UTF-8, which it declines, are in a small fraction of them), chunks come in runs of
+//! one envelope whose strings change from one chunk to the next, and the recorded corpus's
+//! envelopes serve as templates. Every decode is also made through
+//! `ChunkDecoder::decode_traced`, which says which path took it; that payload is compared with
+//! the serde_json reference, and each property prints and asserts how many decodes each path
+//! handled, so that a generator that drifts away from the fast path fails.
 
 #[path = "common/chunk_reference.rs"]
 mod chunk_reference;
 
 use chunk_reference::{
-    Decoded, Item, RefAccumulator, RefPayload, Rng, decode, reference, reference_event,
+    Decoded, Item, Paths, RefAccumulator, RefPayload, Rng, decode, reference, reference_event,
     reference_value,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
+use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::{Map, Value, json};
+use ssechunk::ChunkDecoder;
+use std::cell::RefCell;
+use std::sync::OnceLock;
 
 // ---------------------------------------------------------------------------------------------
 // Values.
@@ -47,6 +62,8 @@ fn junk() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
         any::<u64>().prop_map(Value::from),
+        // Mostly numbers the fast path reads; large ones are written with an exponent.
+        (-1e6f64..1e6).prop_map(Value::from),
         (-1e22f64..1e22).prop_map(Value::from),
         Just(json!(2.0)),
         text().prop_map(Value::String),
@@ -73,7 +90,7 @@ fn string() -> impl Strategy<Value = Value> {
 /// Counts: small, any `u64`, or one too big for it.
 fn count() -> impl Strategy<Value = Value> {
     prop_oneof![
-        4 => (0u64..100).prop_map(Value::from),
+        16 => (0u64..100).prop_map(Value::from),
         1 => any::<u64>().prop_map(Value::from),
         1 => Just(json!(1e20)),
     ]
@@ -101,7 +118,20 @@ fn unknown() -> impl Strategy<Value = Vec<(String, Value)>> {
         .prop_map(str::to_owned),
         "x_[a-z]{1,6}",
     ];
-    prop::collection::vec((key, junk()), 0..3)
+    // Mostly values as providers send them (the fast path reads these), sometimes anything.
+    let value = prop_oneof![
+        6 => prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (0u64..1_000_000).prop_map(Value::from),
+            (-1e3f64..1e3).prop_map(Value::from),
+            string(),
+            Just(json!([])),
+            Just(json!({"tokens": [1, 2], "bytes": null})),
+        ],
+        1 => junk(),
+    ];
+    prop::collection::vec((key, value), 0..3)
 }
 
 /// An object of the present fields, then the unknown ones.
@@ -288,6 +318,50 @@ fn api_error() -> impl Strategy<Value = Value> {
         })
 }
 
+/// The data of every event of every Chat Completions stream of the corpus, stream by stream
+/// (empty without the corpus).
+fn corpus_events() -> &'static [Vec<Vec<u8>>] {
+    static EVENTS: OnceLock<Vec<Vec<Vec<u8>>>> = OnceLock::new();
+    EVENTS.get_or_init(|| {
+        let Some(corpus) = chunk_reference::load_corpus() else {
+            return Vec::new();
+        };
+        corpus
+            .chat
+            .iter()
+            .map(|(_, body)| {
+                decode(body, &[])
+                    .events()
+                    .map(|(data, _)| data.to_vec())
+                    .collect()
+            })
+            .collect()
+    })
+}
+
+/// The chunks of the corpus as values: the envelopes real providers send (their keys, their
+/// ids and fingerprints, their `null`s and extra fields).
+fn corpus_values() -> &'static [Value] {
+    static VALUES: OnceLock<Vec<Value>> = OnceLock::new();
+    VALUES.get_or_init(|| {
+        corpus_events()
+            .iter()
+            .flatten()
+            .filter_map(|data| serde_json::from_slice::<Value>(data).ok())
+            .filter(Value::is_object)
+            .collect()
+    })
+}
+
+/// A chunk of the corpus, or a generated one when the corpus is absent.
+fn corpus_chunk() -> BoxedStrategy<Value> {
+    if corpus_values().is_empty() {
+        chunk().boxed()
+    } else {
+        prop::sample::select(corpus_values()).boxed()
+    }
+}
+
 /// One event's data.
 #[derive(Debug, Clone)]
 enum Data {
@@ -299,7 +373,8 @@ enum Data {
 
 fn data() -> impl Strategy<Value = Data> {
     prop_oneof![
-        12 => chunk().prop_map(Data::Json),
+        8 => chunk().prop_map(Data::Json),
+        4 => corpus_chunk().prop_map(Data::Json),
         1 => api_error().prop_map(Data::Json),
         1 => junk().prop_map(Data::Json),
         1 => prop::sample::select(vec![
@@ -309,12 +384,21 @@ fn data() -> impl Strategy<Value = Data> {
     ]
 }
 
-/// One event of the stream.
+/// One event of the stream, or a run of them.
 #[derive(Debug, Clone)]
 struct Ev {
     event_type: Option<&'static str>,
     data: Data,
     keep_alive_before: bool,
+    /// How many events this one stands for: when the data is a value, the first is the value
+    /// and each one after it the value with some of its strings changed, written with the
+    /// same whitespace, key order and decoys, as a stream's chunks repeat their envelope.
+    run: usize,
+}
+
+/// Run lengths: mostly a few chunks, sometimes a long run, sometimes one alone.
+fn run_length() -> impl Strategy<Value = usize> {
+    prop_oneof![2 => Just(1usize), 5 => 2usize..8, 2 => 8usize..40]
 }
 
 fn event() -> impl Strategy<Value = Ev> {
@@ -322,11 +406,13 @@ fn event() -> impl Strategy<Value = Ev> {
         prop_oneof![6 => Just(None), 1 => prop::sample::select(vec!["message", "error", "delta"]).prop_map(Some)],
         data(),
         prop::bool::weighted(0.1),
+        run_length(),
     )
-        .prop_map(|(event_type, data, keep_alive_before)| Ev {
+        .prop_map(|(event_type, data, keep_alive_before, run)| Ev {
             event_type,
             data,
             keep_alive_before,
+            run,
         })
 }
 
@@ -334,22 +420,60 @@ fn event() -> impl Strategy<Value = Ev> {
 // Writing.
 
 /// Spells a value out as JSON, choosing among the spellings the grammar allows.
+///
+/// Two generators: `layout` draws the whitespace, the key order and the decoys, `text` the
+/// spelling of strings. Writing values of one shape with the same layout seed gives the same
+/// bytes outside their strings, whatever the strings hold, as a stream's chunks do.
 struct Writer {
-    rng: Rng,
+    layout: Rng,
+    text: Rng,
     out: Vec<u8>,
+    /// Whether ASCII characters of keys may be `\u`-escaped (the fast path declines escaped
+    /// keys; a small fraction of documents have them).
+    escape_keys: bool,
+    /// Whether U+FFFD may be written as raw invalid UTF-8 (the fast path declines invalid
+    /// UTF-8; a small fraction of documents have it).
+    raw_invalid: bool,
 }
 
 impl Writer {
+    /// A writer whose layout and per-document choices come from `layout_seed`, and whose
+    /// string spellings come from `text_seed`.
+    fn new(layout_seed: u64, text_seed: u64) -> Self {
+        let mut layout = Rng::new(layout_seed);
+        let escape_keys = layout.below(12) == 0;
+        let raw_invalid = layout.below(8) == 0;
+        Writer {
+            layout,
+            text: Rng::new(text_seed),
+            out: Vec::new(),
+            escape_keys,
+            raw_invalid,
+        }
+    }
+
+    /// A document's worth of JSON: optional whitespace around the value.
+    fn document(mut self, value: &Value) -> Vec<u8> {
+        self.ws();
+        self.value(value);
+        self.ws();
+        self.out
+    }
+
     fn chance(&mut self, one_in: usize) -> bool {
-        self.rng.below(one_in) == 0
+        self.layout.below(one_in) == 0
+    }
+
+    fn text_chance(&mut self, one_in: usize) -> bool {
+        self.text.below(one_in) == 0
     }
 
     /// Optional whitespace; a newline here makes the data multi-line once framed. Sometimes a
     /// long run of spaces, as Anthropic pads its events.
     fn ws(&mut self) {
         if self.chance(4) {
-            for _ in 0..=self.rng.below(3) {
-                let b = [b' ', b'\t', b'\n', b' '][self.rng.below(4)];
+            for _ in 0..=self.layout.below(3) {
+                let b = [b' ', b'\t', b'\n', b' '][self.layout.below(4)];
                 self.out.push(b);
             }
         }
@@ -365,7 +489,7 @@ impl Writer {
                 .out
                 .extend_from_slice(if *b { b"true" } else { b"false" }),
             Value::Number(n) => self.out.extend_from_slice(n.to_string().as_bytes()),
-            Value::String(s) => self.string(s),
+            Value::String(s) => self.string(s, false),
             Value::Array(items) => {
                 self.out.push(b'[');
                 for (i, item) in items.iter().enumerate() {
@@ -382,7 +506,7 @@ impl Writer {
             Value::Object(map) => {
                 let mut entries: Vec<(&String, &Value)> = map.iter().collect();
                 for i in (1..entries.len()).rev() {
-                    let j = self.rng.below(i + 1);
+                    let j = self.layout.below(i + 1);
                     entries.swap(i, j);
                 }
                 self.out.push(b'{');
@@ -397,7 +521,7 @@ impl Writer {
                             json!({"content": "decoy", "message": "decoy"}),
                             json!([{"delta": {"content": "decoy"}}]),
                         ];
-                        let decoy = decoys[self.rng.below(decoys.len())].clone();
+                        let decoy = decoys[self.layout.below(decoys.len())].clone();
                         self.entry(&mut first, key, &decoy);
                     }
                     self.entry(&mut first, key, value);
@@ -414,7 +538,7 @@ impl Writer {
         }
         *first = false;
         self.ws();
-        self.string(key);
+        self.string(key, true);
         self.ws();
         self.out.push(b':');
         self.ws();
@@ -422,16 +546,17 @@ impl Writer {
         self.ws();
     }
 
-    fn string(&mut self, s: &str) {
+    fn string(&mut self, s: &str, key: bool) {
         // 0: raw UTF-8, 1: every non-ASCII character escaped, 2: a mix.
-        let style = self.rng.below(3);
+        let style = self.text.below(3);
+        let escape_ascii = !key || self.escape_keys;
         self.out.push(b'"');
         for c in s.chars() {
-            let escape = style == 1 || (style == 2 && self.chance(2));
+            let escape = style == 1 || (style == 2 && self.text_chance(2));
             match c {
                 '"' => self.out.extend_from_slice(b"\\\""),
                 '\\' => self.out.extend_from_slice(b"\\\\"),
-                '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' if !self.chance(3) => {
+                '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' if !self.text_chance(3) => {
                     let short = match c {
                         '\n' => b'n',
                         '\r' => b'r',
@@ -441,17 +566,20 @@ impl Writer {
                     };
                     self.out.extend_from_slice(&[b'\\', short]);
                 }
-                '/' if self.chance(2) => self.out.extend_from_slice(b"\\/"),
+                '/' if self.text_chance(2) => self.out.extend_from_slice(b"\\/"),
                 // Raw bytes that are not UTF-8 and read back as one U+FFFD each; none of them
                 // can continue the bytes written before or after it.
-                '\u{fffd}' if self.chance(2) => {
+                '\u{fffd}' if self.raw_invalid && self.text_chance(2) => {
                     let bad: [&[u8]; 4] = [b"\xff", b"\xfe", b"\xc3", b"\xe2\x82"];
-                    self.out.extend_from_slice(bad[self.rng.below(bad.len())]);
+                    self.out.extend_from_slice(bad[self.text.below(bad.len())]);
                 }
-                c if c < ' ' || (c.is_ascii() && self.chance(20)) || (!c.is_ascii() && escape) => {
+                c if c < ' '
+                    || (c.is_ascii() && escape_ascii && self.text_chance(20))
+                    || (!c.is_ascii() && escape) =>
+                {
                     let mut units = [0u16; 2];
                     for unit in c.encode_utf16(&mut units) {
-                        let hex = if self.chance(2) {
+                        let hex = if self.text_chance(2) {
                             format!("\\u{unit:04x}")
                         } else {
                             format!("\\u{unit:04X}")
@@ -470,6 +598,51 @@ impl Writer {
     }
 }
 
+/// A random piece of text, drawn like [`text`]: what needs escaping, every UTF-8 width,
+/// emoji, U+FFFD, and mostly plain words.
+fn random_text(rng: &mut Rng) -> String {
+    const SPECIAL: &[&str] = &[
+        "\n", "\"", "\\", "/", "\r\n", "\t", "\u{8}", "\u{0}", "\u{1f}", "\u{7f}",
+    ];
+    const WIDE: &[&str] = &[
+        "é",
+        "ß",
+        "中文",
+        "日本語",
+        "😀",
+        "🦀",
+        "👩‍💻",
+        "\u{2028}",
+        "\u{fffd}",
+        "\u{10ffff}",
+    ];
+    const WORDS: &[&str] = &[
+        "Hello", " world", ",", " the", " answer", " is", " 42", "!", " ",
+    ];
+    let mut out = String::new();
+    for _ in 0..rng.below(6) {
+        match rng.below(10) {
+            0 => out.push_str(SPECIAL[rng.below(SPECIAL.len())]),
+            1 | 2 => out.push_str(WIDE[rng.below(WIDE.len())]),
+            _ => out.push_str(WORDS[rng.below(WORDS.len())]),
+        }
+    }
+    out
+}
+
+/// `value` with some of its string values (never keys) replaced by new text: the next chunk
+/// of a run, which differs from the one before only inside strings.
+fn vary(value: &Value, rng: &mut Rng) -> Value {
+    match value {
+        Value::String(_) if rng.below(2) == 0 => Value::String(random_text(rng)),
+        Value::Array(items) => Value::Array(items.iter().map(|v| vary(v, rng)).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), vary(v, rng))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
 /// A generated stream: its bytes, and per event the data written and the type expected.
 struct Written {
     bytes: Vec<u8>,
@@ -485,55 +658,57 @@ fn write_stream(events: &[Ev], done: bool, seed: u64) -> Written {
         event_type: None,
         data: Data::Raw(b"[DONE]"),
         keep_alive_before: false,
+        run: 1,
     };
     for ev in events.iter().chain(done.then_some(&done_event)) {
-        let (data, truth) = match &ev.data {
-            Data::Json(value) => {
-                let mut w = Writer {
-                    rng: Rng::new(rng.next_u64()),
-                    out: Vec::new(),
-                };
-                w.ws();
-                w.value(value);
-                w.ws();
-                {
+        let layout = rng.next_u64();
+        for k in 0..ev.run.max(1) {
+            let (data, truth) = match &ev.data {
+                Data::Json(value) => {
+                    let value = if k == 0 {
+                        value.clone()
+                    } else {
+                        vary(value, &mut rng)
+                    };
+                    let data = Writer::new(layout, rng.next_u64()).document(&value);
                     // The text is the error message of last resort, so the truth reads it.
-                    let truth = reference_value(value, &String::from_utf8_lossy(&w.out));
-                    (w.out, Some(truth))
+                    let truth = reference_value(&value, &String::from_utf8_lossy(&data));
+                    (data, Some(truth))
                 }
+                Data::Raw(raw) => (raw.to_vec(), None),
+            };
+            let event_type = ev.event_type.unwrap_or("message").as_bytes().to_vec();
+            let expected = reference_event(&event_type, &data);
+            // An `error` event is an error whatever its data: the truth of the value is the
+            // data's.
+            if let Some(truth) = truth.filter(|_| event_type != b"error") {
+                assert_eq!(
+                    expected,
+                    truth,
+                    "the writer changed the meaning of {:?}",
+                    String::from_utf8_lossy(&data)
+                );
             }
-            Data::Raw(raw) => (raw.to_vec(), None),
-        };
-        let event_type = ev.event_type.unwrap_or("message").as_bytes().to_vec();
-        let expected = reference_event(&event_type, &data);
-        // An `error` event is an error whatever its data: the truth of the value is the data's.
-        if let Some(truth) = truth.filter(|_| event_type != b"error") {
-            assert_eq!(
-                expected,
-                truth,
-                "the writer changed the meaning of {:?}",
-                String::from_utf8_lossy(&data)
-            );
-        }
-        if ev.keep_alive_before {
-            bytes.extend_from_slice(b": keep-alive");
+            if ev.keep_alive_before && k == 0 {
+                bytes.extend_from_slice(b": keep-alive");
+                bytes.extend_from_slice(eol);
+                bytes.extend_from_slice(eol);
+            }
+            if let Some(t) = ev.event_type {
+                bytes.extend_from_slice(b"event: ");
+                bytes.extend_from_slice(t.as_bytes());
+                bytes.extend_from_slice(eol);
+            }
+            for line in data.split(|&b| b == b'\n') {
+                // `data:` without its optional space only where no space starts the value.
+                let no_space = !line.starts_with(b" ") && rng.below(4) == 0;
+                bytes.extend_from_slice(if no_space { b"data:" } else { b"data: " });
+                bytes.extend_from_slice(line);
+                bytes.extend_from_slice(eol);
+            }
             bytes.extend_from_slice(eol);
-            bytes.extend_from_slice(eol);
+            written.push((event_type, data, expected));
         }
-        if let Some(t) = ev.event_type {
-            bytes.extend_from_slice(b"event: ");
-            bytes.extend_from_slice(t.as_bytes());
-            bytes.extend_from_slice(eol);
-        }
-        for line in data.split(|&b| b == b'\n') {
-            // `data:` without its optional space only where no space starts the value.
-            let no_space = !line.starts_with(b" ") && rng.below(4) == 0;
-            bytes.extend_from_slice(if no_space { b"data:" } else { b"data: " });
-            bytes.extend_from_slice(line);
-            bytes.extend_from_slice(eol);
-        }
-        bytes.extend_from_slice(eol);
-        written.push((event_type, data, expected));
     }
     Written {
         bytes,
@@ -581,81 +756,349 @@ fn cuts_from(indexes: &[Index], len: usize) -> Vec<usize> {
     cuts
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+// ---------------------------------------------------------------------------------------------
+// Which path decoded what.
 
-    #[test]
-    fn streams_match_the_reference_at_any_split(
-        events in prop::collection::vec(event(), 0..8),
-        done in prop::bool::weighted(0.8),
-        seed in any::<u64>(),
-        splits in prop::collection::vec(prop::collection::vec(any::<Index>(), 0..24), 1..4),
-    ) {
-        let written = write_stream(&events, done, seed);
-        let whole = decode(&written.bytes, &[]);
-        check(&whole, &written, "whole");
-        for indexes in &splits {
-            let cuts = cuts_from(indexes, written.bytes.len());
-            let split = decode(&written.bytes, &cuts);
-            check(&split, &written, &format!("cuts {cuts:?}"));
-            prop_assert!(split == whole, "cuts {:?} differ from whole", cuts);
+/// Decodes every written event's data in order through one decoder, as the stream's own
+/// decoder sees them, with `decode_traced`: whichever path takes a document, its payload must
+/// be the reference's. Counts the paths.
+fn trace(written: &Written, paths: &mut Paths) -> Result<(), TestCaseError> {
+    let mut decoder = ChunkDecoder::new();
+    for (n, (_, data, want)) in written.events.iter().enumerate() {
+        let (got, path) = chunk_reference::traced(&mut decoder, data);
+        prop_assert_eq!(
+            &got,
+            want,
+            "event {} on the {:?} path; data {:?}",
+            n,
+            path,
+            String::from_utf8_lossy(data)
+        );
+        paths.add(path);
+    }
+    Ok(())
+}
+
+/// Runs `test` on `cases` cases of `strategy` (failures are shrunk and persisted as with the
+/// `proptest!` macro), then checks the paths counted.
+fn run_property<S: Strategy>(
+    property: &str,
+    cases: u32,
+    strategy: S,
+    min_fast_percent: u64,
+    min_template: u64,
+    test: impl Fn(S::Value, &mut Paths) -> Result<(), TestCaseError>,
+) {
+    let config = ProptestConfig {
+        source_file: Some(file!()),
+        ..ProptestConfig::with_cases(cases)
+    };
+    let paths = RefCell::new(Paths::default());
+    let mut runner = TestRunner::new(config);
+    if let Err(e) = runner.run(&strategy, |value| test(value, &mut paths.borrow_mut())) {
+        panic!("{property}: {e}");
+    }
+    paths
+        .into_inner()
+        .check(property, min_fast_percent, min_template);
+}
+
+/// Runs `f` on a thread with a large stack: generating the nested strategies of a chunk
+/// makes deep frames in a debug build.
+fn on_big_stack(f: impl FnOnce() + Send) {
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn_scoped(scope, f)
+            .expect("a test thread");
+        if let Err(panic) = thread.join() {
+            std::panic::resume_unwind(panic);
         }
-    }
+    });
+}
 
-    /// Tool-call and multi-choice heavy streams: the same property, with every event a chunk,
-    /// so merging by index is exercised on long runs of fragments.
-    #[test]
-    fn chunk_only_streams_accumulate_like_the_reference(
-        chunks in prop::collection::vec(chunk(), 1..24),
-        seed in any::<u64>(),
-        indexes in prop::collection::vec(any::<Index>(), 0..32),
-    ) {
-        let events: Vec<Ev> = chunks
-            .into_iter()
-            .map(|c| Ev { event_type: None, data: Data::Json(c), keep_alive_before: false })
-            .collect();
-        let written = write_stream(&events, true, seed);
-        let cuts = cuts_from(&indexes, written.bytes.len());
-        let run = decode(&written.bytes, &cuts);
-        check(&run, &written, &format!("cuts {cuts:?}"));
+// ---------------------------------------------------------------------------------------------
+// The properties.
+
+#[test]
+fn streams_match_the_reference_at_any_split() {
+    on_big_stack(|| {
+        let strategy = (
+            prop::collection::vec(event(), 0..8),
+            prop::bool::weighted(0.8),
+            any::<u64>(),
+            prop::collection::vec(prop::collection::vec(any::<Index>(), 0..24), 1..4),
+        );
+        run_property(
+            "streams_match_the_reference_at_any_split",
+            256,
+            strategy,
+            FAST_PERCENT_STREAMS,
+            TEMPLATE_STREAMS,
+            |(events, done, seed, splits), paths| {
+                let written = write_stream(&events, done, seed);
+                trace(&written, paths)?;
+                let whole = decode(&written.bytes, &[]);
+                check(&whole, &written, "whole");
+                for indexes in &splits {
+                    let cuts = cuts_from(indexes, written.bytes.len());
+                    let split = decode(&written.bytes, &cuts);
+                    check(&split, &written, &format!("cuts {cuts:?}"));
+                    prop_assert!(split == whole, "cuts {:?} differ from whole", cuts);
+                }
+                Ok(())
+            },
+        );
+    });
+}
+
+/// Tool-call and multi-choice heavy streams: the same property, with every event a chunk,
+/// so merging by index is exercised on long runs of fragments.
+#[test]
+fn chunk_only_streams_accumulate_like_the_reference() {
+    on_big_stack(|| {
+        let chunk_run =
+            (prop_oneof![2 => chunk(), 1 => corpus_chunk()], run_length()).prop_map(|(c, run)| {
+                Ev {
+                    event_type: None,
+                    data: Data::Json(c),
+                    keep_alive_before: false,
+                    run,
+                }
+            });
+        let strategy = (
+            prop::collection::vec(chunk_run, 1..6),
+            any::<u64>(),
+            prop::collection::vec(any::<Index>(), 0..32),
+        );
+        run_property(
+            "chunk_only_streams_accumulate_like_the_reference",
+            256,
+            strategy,
+            FAST_PERCENT_STREAMS,
+            TEMPLATE_STREAMS,
+            |(events, seed, indexes), paths| {
+                let written = write_stream(&events, true, seed);
+                trace(&written, paths)?;
+                let cuts = cuts_from(&indexes, written.bytes.len());
+                let run = decode(&written.bytes, &cuts);
+                check(&run, &written, &format!("cuts {cuts:?}"));
+                Ok(())
+            },
+        );
+    });
+}
+
+/// The streams' floors: the share of decodes the fast path must take, and the template reuses
+/// that must happen, over the 256 cases of each stream property.
+const FAST_PERCENT_STREAMS: u64 = 40;
+const TEMPLATE_STREAMS: u64 = 2000;
+
+/// The byte ranges of the contents of the value strings (not the keys) of a JSON text; exact
+/// for valid JSON, and never out of bounds on anything else.
+fn value_strings(json: &[u8]) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < json.len() {
+        if json[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let start = i + 1;
+        let mut end = start;
+        while end < json.len() && json[end] != b'"' {
+            end += if json[end] == b'\\' { 2 } else { 1 };
+        }
+        if end >= json.len() {
+            break;
+        }
+        let after = json[end + 1..]
+            .iter()
+            .find(|b| !b" \t\r\n".contains(b))
+            .copied();
+        if after != Some(b':') {
+            found.push((start, end));
+        }
+        i = end + 1;
     }
+    found
+}
+
+/// `data` with the contents of some of its value strings replaced by new text, spelled by a
+/// [`Writer`] with `seed`; every other byte is the recorded one.
+fn respell(data: &[u8], rng: &mut Rng) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 64);
+    let mut at = 0;
+    for (start, end) in value_strings(data) {
+        if rng.below(3) != 0 {
+            continue;
+        }
+        out.extend_from_slice(&data[at..start]);
+        let mut w = Writer::new(rng.next_u64(), rng.next_u64());
+        w.string(&random_text(rng), false);
+        // The writer's string without its quotes.
+        out.extend_from_slice(&w.out[1..w.out.len() - 1]);
+        at = end;
+    }
+    out.extend_from_slice(&data[at..]);
+    out
+}
+
+/// The recorded streams' own chunks, in their order, with new strings in them: the real
+/// envelopes of 14 providers as templates, and what the fast path and its template reuse
+/// make of new content in them (escapes, every UTF-8 width, and now and then invalid UTF-8)
+/// must be the reference's.
+#[test]
+fn recorded_envelopes_with_new_strings_match_the_reference() {
+    on_big_stack(|| {
+        let streams = corpus_events();
+        if streams.is_empty() {
+            return;
+        }
+        // A window of one stream, from its first event half the time.
+        let start = prop_oneof![Just(None), any::<Index>().prop_map(Some)];
+        let strategy = (0..streams.len(), start, 1usize..64, any::<u64>());
+        run_property(
+            "recorded_envelopes_with_new_strings_match_the_reference",
+            512,
+            strategy,
+            70,
+            4000,
+            |(stream, start, len, seed), paths| {
+                let events = &streams[stream];
+                let start = start.map_or(0, |i| i.index(events.len()));
+                let mut rng = Rng::new(seed);
+                let mut decoder = ChunkDecoder::new();
+                for data in events.iter().skip(start).take(len) {
+                    let data = if data.as_slice() == b"[DONE]" {
+                        data.clone()
+                    } else {
+                        respell(data, &mut rng)
+                    };
+                    let want = reference(&data);
+                    let (got, path) = chunk_reference::traced(&mut decoder, &data);
+                    prop_assert_eq!(
+                        &got,
+                        &want,
+                        "{:?} path; data {:?}",
+                        path,
+                        String::from_utf8_lossy(&data)
+                    );
+                    paths.add(path);
+                }
+                Ok(())
+            },
+        );
+    });
 }
 
 /// A byte a mutation may write: JSON's structural characters, escapes, number parts, and
 /// bytes that are never valid where they land.
 const MUTANTS: &[u8] = b"\"\\{}[],:-+0159.eEu ntfl\x00\x1f\x7f\xff\xc3\xa9\xed";
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2048))]
+/// What a mutation may insert inside a value string: text that keeps the document valid
+/// (the template's case: only a string changed), and text that does not (a lone surrogate,
+/// a bad escape, invalid UTF-8, a quote or a backslash that moves the string's end).
+const STRING_MUTANTS: &[&[u8]] = &[
+    b"x",
+    b" more text",
+    "\u{e9}\u{1f600}".as_bytes(),
+    br"\n",
+    br#"\""#,
+    br"\\",
+    br"\u00e9",
+    br"\ud83d\ude00",
+    br"\ud800",
+    br"\x",
+    b"\t",
+    b"\"",
+    br"\",
+    b"\xff",
+    b"\xc3",
+];
 
-    /// Written chunks with a few bytes changed, inserted or deleted: mostly invalid JSON, or
-    /// valid JSON of another shape. Whatever the decoder makes of them (its fast path must give
-    /// up wherever it cannot prove validity) must be what the reference makes of them.
-    #[test]
-    fn mutated_chunks_match_the_reference(
-        value in chunk(),
-        seed in any::<u64>(),
-        edits in prop::collection::vec((any::<Index>(), 0usize..4, prop::sample::select(MUTANTS)), 1..4),
-    ) {
-        let mut w = Writer { rng: Rng::new(seed), out: Vec::new() };
-        w.value(&value);
-        let mut data = w.out;
-        for (at, kind, byte) in edits {
-            let i = at.index(data.len() + 1);
-            match kind {
-                0 if i < data.len() => data[i] = byte,
-                1 => data.insert(i, byte),
-                2 if i < data.len() => {
-                    data.remove(i);
+/// Written chunks (generated, or the corpus's) with a few bytes changed, inserted or deleted,
+/// or a piece of text inserted inside a string value: invalid JSON, valid JSON of another
+/// shape, or the same chunk with another string. Whatever the decoder makes of them (its fast path must give up wherever it
+/// cannot prove validity) must be what the reference makes of them. Each mutant is decoded by
+/// a decoder that has just read the chunk it came from (so that its template is tried on
+/// it), by a fresh one, and by simd-json alone.
+#[test]
+fn mutated_chunks_match_the_reference() {
+    on_big_stack(|| {
+        let strategy = (
+            prop_oneof![chunk(), corpus_chunk()],
+            any::<u64>(),
+            prop::collection::vec(
+                (
+                    any::<Index>(),
+                    any::<Index>(),
+                    0usize..10,
+                    prop::sample::select(MUTANTS),
+                    prop::sample::select(STRING_MUTANTS),
+                ),
+                1..4,
+            ),
+        );
+        run_property(
+            "mutated_chunks_match_the_reference",
+            2048,
+            strategy,
+            // Without the corpus, every original is a generated chunk, fewer of which the fast
+            // path takes.
+            if corpus_values().is_empty() { 30 } else { 40 },
+            if corpus_values().is_empty() { 100 } else { 150 },
+            |(value, seed, edits), paths| {
+                let original = Writer::new(seed, seed.rotate_left(17)).document(&value);
+                let mut data = original.clone();
+                for (at, within, kind, byte, piece) in edits {
+                    let i = at.index(data.len() + 1);
+                    let strings = value_strings(&data);
+                    match kind {
+                        4.. if !strings.is_empty() => {
+                            let (start, end) = strings[at.index(strings.len())];
+                            let i = start + within.index(end - start + 1);
+                            data.splice(i..i, piece.iter().copied());
+                        }
+                        0 if i < data.len() => data[i] = byte,
+                        1 => data.insert(i, byte),
+                        2 if i < data.len() => {
+                            data.remove(i);
+                        }
+                        _ => data.truncate(i),
+                    }
                 }
-                _ => data.truncate(i),
-            }
-        }
-        let want = reference(&data);
-        let mut decoder = ssechunk::ChunkDecoder::new();
-        let fresh = chunk_reference::from_payload(&decoder.decode(&data));
-        prop_assert_eq!(&fresh, &want, "data {:?}", String::from_utf8_lossy(&data));
-        let slow = chunk_reference::from_payload(&decoder.decode_with_simd_json(&data));
-        prop_assert_eq!(&slow, &want, "simd-json path; data {:?}", String::from_utf8_lossy(&data));
-    }
+                let want = reference(&data);
+                let mut decoder = ChunkDecoder::new();
+                let (payload, path) = chunk_reference::traced(&mut decoder, &original);
+                prop_assert_eq!(
+                    &payload,
+                    &reference(&original),
+                    "the original on the {:?} path; data {:?}",
+                    path,
+                    String::from_utf8_lossy(&original)
+                );
+                paths.add(path);
+                let (payload, path) = chunk_reference::traced(&mut decoder, &data);
+                prop_assert_eq!(
+                    &payload,
+                    &want,
+                    "after the original, on the {:?} path; data {:?}",
+                    path,
+                    String::from_utf8_lossy(&data)
+                );
+                paths.add(path);
+                let fresh = chunk_reference::from_payload(&ChunkDecoder::new().decode(&data));
+                prop_assert_eq!(&fresh, &want, "data {:?}", String::from_utf8_lossy(&data));
+                let slow = chunk_reference::from_payload(&decoder.decode_with_simd_json(&data));
+                prop_assert_eq!(
+                    &slow,
+                    &want,
+                    "simd-json path; data {:?}",
+                    String::from_utf8_lossy(&data)
+                );
+                Ok(())
+            },
+        );
+    });
 }

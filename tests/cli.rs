@@ -492,19 +492,24 @@ fn endless_line_keeps_memory_bounded() {
     }
 }
 
-/// Memory does not grow with the length of the stream: 128 MiB of ordinary events go
-/// through every reading path in a few MiB.
+/// 128 MiB of valid chat-completion events, in every reading path: they all decode (`stats`
+/// counts every one as a chunk, none as an error), framing and counting stay within a few
+/// MiB whatever the length of the stream, and `message`, which must keep the whole reply,
+/// stays within the reply's size (twice, for geometric growth) plus a constant.
 #[cfg(target_os = "linux")]
 #[test]
 fn long_streams_keep_memory_flat() {
-    let event = br#"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"token "x"
-"},"finish_reason":null}]}"#;
+    let event = br#"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"token \"x\"\n"},"finish_reason":null}]}"#;
+    // What each event adds to the reply: `token "x"` and a newline.
+    let content_per_event = "token \"x\"\n".len() as u64;
     let mut block = Vec::new();
     while block.len() < 1 << 20 {
         block.extend_from_slice(event);
         block.extend_from_slice(b"\n\n");
     }
-    let events_per_block = block.len() / (event.len() + 2);
+    let events = (block.len() / (event.len() + 2) * 128) as u64;
+    let content_kib = events * content_per_event / 1024;
+    let mut stats_peak = 0;
     for args in [&["stats", "--no-decode"][..], &["stats"], &["message"]] {
         let (peak, out) = peak_while_streaming(args, |w| {
             for _ in 0..128 {
@@ -513,11 +518,41 @@ fn long_streams_keep_memory_flat() {
         });
         assert!(out.status.success(), "{args:?}");
         let text = String::from_utf8_lossy(&out.stdout);
-        if args[0] == "stats" {
-            assert!(
-                text.starts_with(&format!("{{\"events\":{},", events_per_block * 128)),
-                "{text}"
-            );
+        match args {
+            ["stats", "--no-decode"] => {
+                assert!(
+                    text.starts_with(&format!("{{\"events\":{events},")),
+                    "{text}"
+                );
+            }
+            ["stats"] => {
+                let want = format!(
+                    "{{\"events\":{events},\"chunks\":{events},\"done\":0,\"errors\":0,\
+                     \"content_bytes\":{},",
+                    events * content_per_event
+                );
+                assert!(text.starts_with(&want), "{text}");
+                stats_peak = peak;
+            }
+            _ => {
+                // The whole reply is there: the content of every event.
+                assert!(
+                    text.contains(&"token \\\"x\\\"\\n".repeat(3)),
+                    "{}",
+                    &text[..text.len().min(300)]
+                );
+                let bound = stats_peak + 2 * content_kib + 8 * 1024;
+                eprintln!(
+                    "{args:?}: peak resident memory over 128 MiB of events: {peak} KiB for a \
+                     reply of {content_kib} KiB (bound: stats' peak {stats_peak} KiB + twice the \
+                     reply + 8 MiB = {bound} KiB)"
+                );
+                assert!(
+                    peak <= bound,
+                    "{args:?}: peak {peak} KiB, bound {bound} KiB"
+                );
+                continue;
+            }
         }
         eprintln!("{args:?}: peak resident memory over 128 MiB of events: {peak} KiB");
         assert!(peak < 32 * 1024, "{args:?}: peak {peak} KiB");

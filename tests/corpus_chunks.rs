@@ -13,6 +13,26 @@ use chunk_reference::{
 
 /// How many Chat Completions streams the corpus holds (its README says so too).
 const CHAT_STREAMS: usize = 152;
+/// The `.sse` streams of the other dialects: Anthropic Messages, OpenAI Responses, Gemini.
+const ANTHROPIC_STREAMS: usize = 28;
+const RESPONSES_STREAMS: usize = 39;
+const GEMINI_STREAMS: usize = 42;
+/// The AWS binary event-stream bodies (`.awseventstream.bin`).
+const BINARY_BODIES: usize = 10;
+
+/// Which dialect a non-Chat-Completions stream speaks, by the event types it carries.
+fn dialect(body: &[u8]) -> &'static str {
+    let has = |mark: &[u8]| body.windows(mark.len()).any(|w| w == mark);
+    if has(b"response.") {
+        "responses"
+    } else if has(b"message_start") {
+        "anthropic"
+    } else if has(b"candidates") {
+        "gemini"
+    } else {
+        "unknown"
+    }
+}
 
 /// Reads the size of a common client buffer, as the whole-stream baseline.
 const READ: usize = 64 * 1024;
@@ -138,7 +158,9 @@ fn other_dialects_decode_without_choices() {
     };
     let mut counts = Counts::default();
     let mut not_objects = Vec::new();
+    let mut dialects = std::collections::BTreeMap::new();
     for (i, (name, body)) in corpus.other.iter().enumerate() {
+        *dialects.entry(dialect(body)).or_insert(0usize) += 1;
         let decoded = check_file(name, body, 1000 + i as u64);
         counts.add(&decoded);
         for (data, payload) in decoded.events() {
@@ -156,18 +178,34 @@ fn other_dialects_decode_without_choices() {
             }
         }
     }
-    assert!(counts.files > 0, "no other dialect in the corpus");
     eprintln!(
-        "other dialects: {} files, {} events, {} chunks, {} done, {} api errors, {} invalid",
+        "other dialects: {} files {dialects:?}, {} events, {} chunks, {} done, {} api errors, \
+         {} invalid",
         counts.files, counts.events, counts.chunks, counts.done, counts.api_errors, counts.invalid,
+    );
+    let want = [
+        ("anthropic", ANTHROPIC_STREAMS),
+        ("gemini", GEMINI_STREAMS),
+        ("responses", RESPONSES_STREAMS),
+    ];
+    assert_eq!(
+        dialects.into_iter().collect::<Vec<_>>(),
+        want,
+        "the other dialects' streams"
+    );
+    assert_eq!(
+        counts.files,
+        ANTHROPIC_STREAMS + RESPONSES_STREAMS + GEMINI_STREAMS
     );
     for line in &not_objects {
         eprintln!("  invalid: {line}");
     }
 }
 
-/// Bytes that are not SSE at all (AWS binary event-stream bodies) go through without a panic,
-/// and whatever the rules make of them agrees with the reference.
+/// Bytes that are not SSE at all: the 10 AWS binary event-stream bodies. What this shows is
+/// that they go through framing and decoding, whole and at random splits, without a panic,
+/// and that the rules make no event of them (their bytes hold no line the rules dispatch as
+/// an event): there is no payload to compare with the reference.
 #[test]
 fn binary_bodies_do_not_panic() {
     let Some(dir) = chunk_reference::corpus_dir() else {
@@ -188,4 +226,10 @@ fn binary_bodies_do_not_panic() {
         "binary bodies: {} files, {events} events, {not_json} not JSON",
         files.len()
     );
+    assert_eq!(
+        files.len(),
+        BINARY_BODIES,
+        "AWS binary bodies in the corpus"
+    );
+    assert_eq!(events, 0, "an AWS binary body framed as SSE events");
 }

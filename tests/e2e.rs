@@ -343,6 +343,7 @@ async fn the_corpus_replayed_over_http_equals_the_one_shot_parse() {
     let Some(files) = corpus::corpus_files("sse") else {
         return;
     };
+    assert_eq!(files.len(), 261, ".sse streams in the corpus");
     let bodies: Vec<(String, Vec<u8>)> = files
         .iter()
         .map(|path| {

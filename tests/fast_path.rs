@@ -1,6 +1,11 @@
-//! The specialised fast path of `ChunkDecoder::decode` against simd-json alone
-//! (`decode_with_simd_json`): the two must give the same payload for every input. The fast
-//! path may only skip work, never change a result.
+//! The specialised fast path of `ChunkDecoder::decode` and its template reuse, held to an
+//! independent oracle: whenever the fast path accepts a document (`decode_fast_only`, or
+//! `decode_traced` saying it took it), its payload must be the serde_json reference's
+//! (`tests/common/chunk_reference.rs`). `decode` must also give what simd-json alone gives
+//! (`decode_with_simd_json`): the fast path may only skip work, never change a result. Each
+//! test prints how many documents the fast path and the template reuse took, and the
+//! property tests assert a floor for them, so that a comparison that only ever ran simd-json
+//! against itself would fail.
 //!
 //! Inputs are real chunks and hand-made edge cases, then the same with random edits drawn
 //! from the bytes that matter to JSON (quotes, escapes, digits, brackets, control and
@@ -9,9 +14,12 @@
 #[path = "common/chunk_reference.rs"]
 mod chunk_reference;
 
-use chunk_reference::{RefPayload, from_payload, reference};
+use std::cell::RefCell;
+
+use chunk_reference::{Paths, RefPayload, fast_only, from_payload, reference, traced};
 use proptest::prelude::*;
-use ssechunk::ChunkDecoder;
+use proptest::test_runner::{TestCaseError, TestRunner};
+use ssechunk::{ChunkDecoder, DecodePath};
 
 const BASES: &[&str] = &[
     r#"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1758884734,"model":"m","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"role":"assistant","content":"Ol\u00e1 \"x\"\n\ud83d\ude00"},"logprobs":null,"finish_reason":null}],"usage":null,"obfuscation":"ab"}"#,
@@ -33,17 +41,56 @@ const BASES: &[&str] = &[
 const ALPHABET: &[u8] =
     b"{}[]\":,\\u0123456789abcdefnrtlsE+-. \t\n\r\x00\x1f\x7f\x80\xc3\xa9\xed\xa0\xf0\x9f";
 
-fn same(data: &[u8]) {
-    let mut fast = ChunkDecoder::new();
-    let mut slow = ChunkDecoder::new();
-    let a = from_payload(&fast.decode(data));
-    let b = from_payload(&slow.decode_with_simd_json(data));
-    assert_eq!(
-        a,
-        b,
-        "fast path and simd-json disagree on {:?}",
-        String::from_utf8_lossy(data)
-    );
+/// Decodes `data` with `decode` on a fresh decoder, which must give the serde_json
+/// reference's payload and what simd-json alone gives; and with the fast path alone, which,
+/// when it accepts the data, must give the reference's payload too, and then be the path
+/// `decode` took. Returns that path.
+fn same(data: &[u8]) -> DecodePath {
+    let shown = || String::from_utf8_lossy(data).into_owned();
+    let want = reference(data);
+    let (got, path) = traced(&mut ChunkDecoder::new(), data);
+    assert_eq!(got, want, "{path:?} path vs the reference on {:?}", shown());
+    let slow = from_payload(&ChunkDecoder::new().decode_with_simd_json(data));
+    assert_eq!(got, slow, "decode vs simd-json alone on {:?}", shown());
+    match fast_only(&mut ChunkDecoder::new(), data) {
+        Some(fast) => {
+            assert_eq!(
+                fast,
+                want,
+                "fast path alone vs the reference on {:?}",
+                shown()
+            );
+            assert_eq!(path, DecodePath::Fast, "{:?}", shown());
+        }
+        None => assert!(
+            matches!(path, DecodePath::SimdJson | DecodePath::Done),
+            "the fast path declined, yet decode took the {path:?} path on {:?}",
+            shown()
+        ),
+    }
+    path
+}
+
+/// Runs `test` on `cases` cases of `strategy` (failures are shrunk and persisted as with the
+/// `proptest!` macro), then prints the paths counted and checks their floors (see
+/// [`Paths::check`]).
+fn run_property<S: Strategy>(
+    property: &str,
+    cases: u32,
+    strategy: S,
+    floors: (u64, u64),
+    test: impl Fn(S::Value, &mut Paths) -> Result<(), TestCaseError>,
+) {
+    let config = ProptestConfig {
+        source_file: Some(file!()),
+        ..ProptestConfig::with_cases(cases)
+    };
+    let paths = RefCell::new(Paths::default());
+    let mut runner = TestRunner::new(config);
+    if let Err(e) = runner.run(&strategy, |value| test(value, &mut paths.borrow_mut())) {
+        panic!("{property}: {e}");
+    }
+    paths.into_inner().check(property, floors.0, floors.1);
 }
 
 #[test]
@@ -56,13 +103,18 @@ fn bases_agree_and_match_the_reference() {
     }
 }
 
+/// Most prefixes are invalid JSON, which the fast path must decline; the whole bases are
+/// taken by it.
 #[test]
 fn every_prefix_agrees() {
+    let mut paths = Paths::default();
     for base in BASES {
         for end in 0..=base.len() {
-            same(&base.as_bytes()[..end]);
+            paths.add(same(&base.as_bytes()[..end]));
         }
     }
+    paths.check("every_prefix_agrees", 0, 0);
+    assert!(paths.fast >= 8, "{paths:?}");
 }
 
 #[test]
@@ -175,48 +227,107 @@ fn fill(shape: &str, c: &[u8], o: &[u8]) -> Vec<u8> {
 /// alone.
 #[test]
 fn chunks_that_differ_inside_strings_agree() {
+    let mut paths = Paths::default();
     for shape in SHAPES {
         let mut decoder = ChunkDecoder::new();
         let mut slow = ChunkDecoder::new();
         for c in CONTENTS {
             for o in CONTENTS {
                 let data = fill(shape, c, o);
-                let a = from_payload(&decoder.decode(&data));
+                let (a, path) = traced(&mut decoder, &data);
                 let b = from_payload(&slow.decode_with_simd_json(&data));
                 assert_eq!(a, b, "{:?}", String::from_utf8_lossy(&data));
-                assert_eq!(a, reference(&data), "{:?}", String::from_utf8_lossy(&data));
+                assert_eq!(
+                    a,
+                    reference(&data),
+                    "{path:?} path; {:?}",
+                    String::from_utf8_lossy(&data)
+                );
+                paths.add(path);
             }
         }
     }
+    // Half the contents are valid: a quarter of the pairs, less the first of each shape.
+    paths.check("chunks_that_differ_inside_strings_agree", 20, 250);
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
-
-    #[test]
-    fn mutants_agree(base in proptest::sample::select(BASES), edits in proptest::collection::vec(edit(), 1..4)) {
-        same(&apply(base, &edits));
-    }
-
-    /// One decoder takes a run of mutants of one base, so that most of them differ from the
-    /// document before in a few bytes: the case the decoder's template is for.
-    #[test]
-    fn runs_of_mutants_agree(
-        base in proptest::sample::select(BASES),
-        runs in proptest::collection::vec(proptest::collection::vec(edit(), 0..3), 1..8),
-    ) {
-        let mut decoder = ChunkDecoder::new();
-        let mut slow = ChunkDecoder::new();
-        for edits in runs {
-            let data = apply(base, &edits);
-            let a = from_payload(&decoder.decode(&data));
-            let b = from_payload(&slow.decode_with_simd_json(&data));
-            prop_assert_eq!(a, b, "after a run of mutants: {:?}", String::from_utf8_lossy(&data));
-        }
-    }
-
-    #[test]
-    fn arbitrary_bytes_agree(data in proptest::collection::vec(proptest::sample::select(ALPHABET), 0..64)) {
-        same(&data);
-    }
+#[test]
+fn mutants_agree() {
+    let strategy = (
+        proptest::sample::select(BASES),
+        proptest::collection::vec(edit(), 1..4),
+    );
+    run_property(
+        "mutants_agree",
+        3000,
+        strategy,
+        FLOORS_MUTANTS,
+        |(base, edits), paths| {
+            paths.add(same(&apply(base, &edits)));
+            Ok(())
+        },
+    );
 }
+
+/// One decoder takes a run of mutants of one base, so that most of them differ from the
+/// document before in a few bytes: the case the decoder's template is for. Whichever path
+/// takes a document, its payload must be the reference's and simd-json's.
+#[test]
+fn runs_of_mutants_agree() {
+    let strategy = (
+        proptest::sample::select(BASES),
+        proptest::collection::vec(proptest::collection::vec(edit(), 0..3), 1..8),
+    );
+    run_property(
+        "runs_of_mutants_agree",
+        3000,
+        strategy,
+        FLOORS_RUNS,
+        |(base, runs), paths| {
+            let mut decoder = ChunkDecoder::new();
+            let mut slow = ChunkDecoder::new();
+            for edits in runs {
+                let data = apply(base, &edits);
+                let (a, path) = traced(&mut decoder, &data);
+                let b = from_payload(&slow.decode_with_simd_json(&data));
+                prop_assert_eq!(
+                    &a,
+                    &b,
+                    "after a run of mutants: {:?}",
+                    String::from_utf8_lossy(&data)
+                );
+                prop_assert_eq!(
+                    &a,
+                    &reference(&data),
+                    "{:?} path vs the reference: {:?}",
+                    path,
+                    String::from_utf8_lossy(&data)
+                );
+                paths.add(path);
+            }
+            Ok(())
+        },
+    );
+}
+
+/// Short strings of the bytes that matter to JSON: nearly all invalid, so this is about the
+/// fast path declining (the figures say how rarely it accepts).
+#[test]
+fn arbitrary_bytes_agree() {
+    let strategy = proptest::collection::vec(proptest::sample::select(ALPHABET), 0..64);
+    run_property(
+        "arbitrary_bytes_agree",
+        3000,
+        strategy,
+        (0, 0),
+        |data, paths| {
+            paths.add(same(&data));
+            Ok(())
+        },
+    );
+}
+
+/// The floors of the mutant properties: the share of decodes the fast path takes (percent)
+/// and the template reuses, over 3,000 cases.
+const FLOORS_MUTANTS: (u64, u64) = (12, 0);
+const FLOORS_RUNS: (u64, u64) = (25, 400);

@@ -25,11 +25,12 @@ mod corpus;
 mod rng;
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use serde_json::{Map, Value};
 use ssechunk::{
-    Accumulator, ApiError, ChunkStream, ChunkView, Ending, Error, ErrorCode, InvalidData, Outcome,
-    OwnedErrorCode, Payload,
+    Accumulator, ApiError, ChunkDecoder, ChunkStream, ChunkView, DecodePath, Ending, Error,
+    ErrorCode, InvalidData, Outcome, OwnedErrorCode, Payload,
 };
 
 // Not every includer uses them (the fuzz targets and some test files do not).
@@ -490,6 +491,75 @@ pub fn from_error(e: &ApiError<'_>) -> RefError {
             ErrorCode::Int(i) => RefCode::Int(i),
         }),
         param: e.param().map(str::to_owned),
+    }
+}
+
+/// `decoder.decode_traced(data)`, owned: the payload and the path that decoded it.
+pub fn traced(decoder: &mut ChunkDecoder, data: &[u8]) -> (RefPayload, DecodePath) {
+    let (payload, path) = decoder.decode_traced(data);
+    (from_payload(&payload), path)
+}
+
+/// `decoder.decode_fast_only(data)`, owned: `None` when the fast path declines.
+pub fn fast_only(decoder: &mut ChunkDecoder, data: &[u8]) -> Option<RefPayload> {
+    decoder.decode_fast_only(data).map(|p| from_payload(&p))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Which path of the decoder decoded what.
+
+/// How many decodes each path of the decoder handled.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Paths {
+    pub decodes: u64,
+    pub fast: u64,
+    pub template: u64,
+    pub simd_json: u64,
+    pub done: u64,
+}
+
+impl Paths {
+    pub fn add(&mut self, path: DecodePath) {
+        self.decodes += 1;
+        match path {
+            DecodePath::Fast => self.fast += 1,
+            DecodePath::Template => self.template += 1,
+            DecodePath::SimdJson => self.simd_json += 1,
+            DecodePath::Done => self.done += 1,
+        }
+    }
+
+    /// Prints the figures, then asserts that the fast path (full parse and template reuse
+    /// together) took at least `min_fast_percent` of the decodes, the template reuse at
+    /// least `min_template` of them, and that simd-json was reached too.
+    pub fn check(&self, property: &str, min_fast_percent: u64, min_template: u64) {
+        let on_fast = self.fast + self.template;
+        let percent = |n: u64| n as f64 * 100.0 / self.decodes.max(1) as f64;
+        // Past the test harness's capture (it captures `eprintln!` only), so that a plain
+        // `cargo test` shows the figures.
+        let _ = writeln!(
+            std::io::stderr(),
+            "{property}: {} decodes; fast path {on_fast} ({:.1}%: {} full parses, {} template \
+             reuses), simd-json {} ({:.1}%), [DONE] {}",
+            self.decodes,
+            percent(on_fast),
+            self.fast,
+            self.template,
+            self.simd_json,
+            percent(self.simd_json),
+            self.done,
+        );
+        assert!(
+            on_fast * 100 >= min_fast_percent * self.decodes,
+            "{property}: the fast path took {on_fast} of {} decodes, under {min_fast_percent}%",
+            self.decodes
+        );
+        assert!(
+            self.template >= min_template,
+            "{property}: {} template reuses, under {min_template}",
+            self.template
+        );
+        assert!(self.simd_json > 0, "{property}: simd-json never ran");
     }
 }
 
