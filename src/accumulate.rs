@@ -131,7 +131,8 @@ pub struct ChoiceMessage {
 /// - `id` and `model`: the first non-empty values. Per choice: the first non-empty role;
 ///   content, reasoning and refusal concatenated in arrival order; the last non-empty finish
 ///   reason (raw, and normalised).
-/// - Tool-call fragments are merged by `index`. A fragment without one (absent or `null`, as
+/// - Tool-call fragments are merged by `index` (into the first call with that index). A
+///   fragment without one (absent or `null`, as
 ///   Gemini's OpenAI-compatible endpoint sends parallel calls) continues the choice's last
 ///   tool call, unless the choice has none yet, or the fragment carries an `id` that differs
 ///   from that call's non-empty id: then it starts a new call, whose index is the number of
@@ -205,17 +206,20 @@ fn last(target: &mut Option<String>, value: Option<&str>) {
     }
 }
 
-/// The position of the element with `index`: found where its index says, else in `at`.
+/// The position of the first element with `index`: where its index says, or where `at` says
+/// (which holds the elements that do not lie where their index says), whichever came first.
 fn position<T>(
     items: &[T],
     index: u64,
     index_of: impl Fn(&T) -> u64,
     at: Option<&usize>,
 ) -> Option<usize> {
-    let direct = usize::try_from(index).ok().filter(|&p| p < items.len());
-    match direct {
-        Some(p) if index_of(&items[p]) == index => Some(p),
-        _ => at.copied(),
+    let direct = usize::try_from(index)
+        .ok()
+        .filter(|&p| items.get(p).is_some_and(|item| index_of(item) == index));
+    match (direct, at.copied()) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -390,7 +394,9 @@ fn new_call(
 ) -> usize {
     let p = calls.len();
     if u64::try_from(p).ok() != Some(index) {
-        call_at.insert((choice, index), p);
+        // An index-less call may take an index that an earlier call already has: the first
+        // call with an index keeps it.
+        call_at.entry((choice, index)).or_insert(p);
     }
     calls.push(ToolCallMessage {
         index,

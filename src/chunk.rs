@@ -559,23 +559,37 @@ impl ChunkDecoder {
     /// An event of type `error` is an [`ApiError`] whatever its data: its message is the
     /// error object's, else the whole data text. Every other type is decoded by its data.
     pub fn decode_event<'a>(&'a mut self, event_type: &[u8], data: &'a [u8]) -> Payload<'a> {
+        self.decode_event_traced(event_type, data).0
+    }
+
+    /// [`ChunkDecoder::decode_event`], also saying which path decoded the data.
+    #[doc(hidden)]
+    pub fn decode_event_traced<'a>(
+        &'a mut self,
+        event_type: &[u8],
+        data: &'a [u8],
+    ) -> (Payload<'a>, DecodePath) {
         if event_type == b"error" {
-            return Payload::ApiError(
-                error_in(&mut self.slow, data, Rule::Event).unwrap_or_default(),
-            );
+            let error = error_in(&mut self.slow, data, Rule::Event).unwrap_or_default();
+            return (Payload::ApiError(error), DecodePath::SimdJson);
         }
         if data == b"[DONE]" {
-            return Payload::Done;
+            return (Payload::Done, DecodePath::Done);
         }
         let Self {
             fast,
             slow,
             storage,
         } = self;
-        if let Some((texts, spans)) = fast.decode(data) {
-            return Payload::Chunk(build(texts, spans, storage));
+        if let Some((texts, spans, reused)) = fast.decode_traced(data) {
+            let path = if reused {
+                DecodePath::Template
+            } else {
+                DecodePath::Fast
+            };
+            return (Payload::Chunk(build(texts, spans, storage)), path);
         }
-        slow_decode(slow, storage, data)
+        (slow_decode(slow, storage, data), DecodePath::SimdJson)
     }
 
     /// Decodes one event's data with simd-json alone, without the specialised fast path.
@@ -841,13 +855,15 @@ impl<'n, 'a> Walk<'n, 'a> {
             Some(at) => self.object(at, "usage")?.map(|n| read_usage(nodes, at, n)),
             None => None,
         };
-        if let (None, Some(at)) = (usage, x_groq) {
-            if let Node::Object { len, .. } = nodes[at] {
-                for (key, v) in fields(nodes, at, len) {
-                    if key == "usage" {
-                        usage = self.object(v, "usage")?.map(|n| read_usage(nodes, v, n));
-                    }
-                }
+        if let (None, Some(at)) = (usage, x_groq)
+            && let Node::Object { len, .. } = nodes[at]
+        {
+            // The last `usage` wins, so its shape is checked after the loop.
+            let inner = fields(nodes, at, len)
+                .filter(|(key, _)| *key == "usage")
+                .last();
+            if let Some((_, v)) = inner {
+                usage = self.object(v, "usage")?.map(|n| read_usage(nodes, v, n));
             }
         }
         let mut choices: Vec<RawChoice<'a>> = recycle(std::mem::take(&mut storage.choices));
@@ -1351,7 +1367,8 @@ pub enum DecodePath {
     Template,
     /// The fast path, parsing the document in full.
     Fast,
-    /// simd-json: the fast path declined.
+    /// simd-json: the fast path declined (or the event is an `error` event, which simd-json
+    /// always reads).
     SimdJson,
 }
 
@@ -1362,23 +1379,7 @@ impl ChunkDecoder {
     /// [`ChunkDecoder::decode`], also saying which path decoded the data.
     #[doc(hidden)]
     pub fn decode_traced<'a>(&'a mut self, data: &'a [u8]) -> (Payload<'a>, DecodePath) {
-        if data == b"[DONE]" {
-            return (Payload::Done, DecodePath::Done);
-        }
-        let Self {
-            fast,
-            slow,
-            storage,
-        } = self;
-        if let Some((texts, spans, reused)) = fast.decode_traced(data) {
-            let path = if reused {
-                DecodePath::Template
-            } else {
-                DecodePath::Fast
-            };
-            return (Payload::Chunk(build(texts, spans, storage)), path);
-        }
-        (slow_decode(slow, storage, data), DecodePath::SimdJson)
+        self.decode_event_traced(b"message", data)
     }
 
     /// The fast path alone (template reuse included): `None` when it declines, where

@@ -788,6 +788,8 @@ impl Cursor<'_> {
             b"x_groq" => TopKey::Groq,
             _ => TopKey::Other,
         };
+        // Groq's `x_groq.usage`, used when the chunk has no `usage` of its own.
+        let mut groq_usage = None;
         self.object(1, classify, |c, key| {
             match key {
                 TopKey::Id => spans.id = c.opt_string(1)?,
@@ -807,21 +809,38 @@ impl Cursor<'_> {
                         })?;
                     }
                 }
-                // An API error, and Groq's extras (which may hold the usage), are rare: the
-                // slow path reads them.
-                TopKey::Error | TopKey::Groq => {
-                    c.literal(b"null")?;
+                // An API error is rare: the slow path reads it.
+                TopKey::Error => c.literal(b"null")?,
+                TopKey::Groq => {
+                    groq_usage = None;
+                    if c.peek()? != b'{' {
+                        return c.skip(1);
+                    }
+                    c.object(
+                        2,
+                        |key| key == b"usage",
+                        |c, usage| {
+                            if usage {
+                                groq_usage = c.usage()?;
+                                Ok(())
+                            } else {
+                                c.skip(2)
+                            }
+                        },
+                    )?;
                 }
                 TopKey::Other => c.skip(1)?,
             }
             Ok(())
         })?;
         self.ws();
-        if self.pos == self.buf.len() {
-            Ok(())
-        } else {
-            Err(GiveUp)
+        if self.pos != self.buf.len() {
+            return Err(GiveUp);
         }
+        if spans.usage.is_none() {
+            spans.usage = groq_usage;
+        }
+        Ok(())
     }
 
     fn usage(&mut self) -> Fast<Option<Usage>> {

@@ -236,12 +236,11 @@ impl ChunkStream {
                 }
             }
             Ok(Frame::Ignored(line)) => {
-                if let Some((b"error", value)) = ignored_field(line) {
-                    if value.first() == Some(&b'{') {
-                        if let Some(error) = decoder.error_in(value, ErrorRule::AnyObject) {
-                            return Some(Ok(Outcome::Error(error)));
-                        }
-                    }
+                if let Some((b"error", value)) = ignored_field(line)
+                    && value.first() == Some(&b'{')
+                    && let Some(error) = decoder.error_in(value, ErrorRule::AnyObject)
+                {
+                    return Some(Ok(Outcome::Error(error)));
                 }
                 keep_body_line(body, body_over, line, limit);
                 Outcome::Ignored(line)

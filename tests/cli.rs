@@ -528,7 +528,7 @@ fn long_streams_keep_memory_flat() {
             ["stats"] => {
                 let want = format!(
                     "{{\"events\":{events},\"chunks\":{events},\"done\":0,\"errors\":0,\
-                     \"content_bytes\":{},",
+                     \"invalid\":0,\"content_bytes\":{},",
                     events * content_per_event
                 );
                 assert!(text.starts_with(&want), "{text}");

@@ -302,10 +302,10 @@ type Shape<T> = Result<T, &'static str>;
 
 fn chunk(top: &Map<String, Value>) -> Shape<RefChunk> {
     let mut usage = usage(top.get("usage"))?;
-    if usage.is_none() {
-        if let Some(groq) = object(top, "x_groq") {
-            usage = self::usage(groq.get("usage"))?;
-        }
+    if usage.is_none()
+        && let Some(groq) = object(top, "x_groq")
+    {
+        usage = self::usage(groq.get("usage"))?;
     }
     let mut choices = Vec::new();
     for c in elements(top.get("choices"), "choices")? {
@@ -496,7 +496,16 @@ pub fn from_error(e: &ApiError<'_>) -> RefError {
 
 /// `decoder.decode_traced(data)`, owned: the payload and the path that decoded it.
 pub fn traced(decoder: &mut ChunkDecoder, data: &[u8]) -> (RefPayload, DecodePath) {
-    let (payload, path) = decoder.decode_traced(data);
+    traced_event(decoder, b"message", data)
+}
+
+/// `decoder.decode_event_traced(event_type, data)`, owned.
+pub fn traced_event(
+    decoder: &mut ChunkDecoder,
+    event_type: &[u8],
+    data: &[u8],
+) -> (RefPayload, DecodePath) {
+    let (payload, path) = decoder.decode_event_traced(event_type, data);
     (from_payload(&payload), path)
 }
 
