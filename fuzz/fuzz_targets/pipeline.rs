@@ -14,14 +14,23 @@ use ssechunk::{Accumulator, ChunkDecoder, ChunkStream, Config, Outcome};
 mod chunk_reference;
 mod common;
 
-use chunk_reference::{RefAccumulator, RefPayload, from_accumulator, from_payload};
+use chunk_reference::{
+    RefAccumulator, RefError, RefPayload, from_accumulator, from_error, from_payload,
+};
 use common::{Feed, Rng, feed_piece, hash, reads};
+
+/// What the accumulator is given, in order: event payloads and errors found outside events.
+#[derive(Debug, PartialEq)]
+enum Pushed {
+    Payload(RefPayload),
+    Error(RefError),
+}
 
 /// Every outcome (as its `Debug` text: payload kind and content) and the assembled message.
 #[derive(Debug, PartialEq)]
 struct Run {
     outcomes: Vec<String>,
-    payloads: Vec<RefPayload>,
+    pushed: Vec<Pushed>,
     message: Accumulator,
 }
 
@@ -30,13 +39,20 @@ fn drain(stream: &mut ChunkStream, run: &mut Run, check_decoder: bool) {
         let text = match outcome {
             Ok(Outcome::Event { event, payload }) => {
                 run.message.push_payload(&payload);
-                run.payloads.push(from_payload(&payload));
+                run.pushed.push(Pushed::Payload(from_payload(&payload)));
                 let text = format!("{:?}", (event, &payload));
                 if check_decoder {
-                    let fresh = format!("{:?}", (event, ChunkDecoder::new().decode(event.data())));
+                    let mut decoder = ChunkDecoder::new();
+                    let fresh = decoder.decode_event(event.event_type(), event.data());
+                    let fresh = format!("{:?}", (event, fresh));
                     assert_eq!(text, fresh, "the reused decoder differs from a fresh one");
                 }
                 text
+            }
+            Ok(Outcome::Error(e)) => {
+                run.message.push_error(&e);
+                run.pushed.push(Pushed::Error(from_error(&e)));
+                format!("{e:?}")
             }
             Ok(other) => format!("{other:?}"),
             Err(e) => format!("Err({e})"),
@@ -51,7 +67,7 @@ fn run(config: &Config, input: &[u8], ends: &[usize], mut rng: Option<Rng>) -> R
     let mut stream = ChunkStream::with_config(config.clone());
     let mut run = Run {
         outcomes: Vec::new(),
-        payloads: Vec::new(),
+        pushed: Vec::new(),
         message: Accumulator::new(),
     };
     let whole = rng.is_none() && ends.len() == 1;
@@ -78,7 +94,12 @@ fuzz_target!(|input: &[u8]| {
     let len = input.len();
     let whole = run(&config, input, &[len], None);
     let mut reference = RefAccumulator::new();
-    whole.payloads.iter().for_each(|p| reference.push(p));
+    for pushed in &whole.pushed {
+        match pushed {
+            Pushed::Payload(p) => reference.push(p),
+            Pushed::Error(e) => reference.push_error(e),
+        }
+    }
     assert_eq!(
         from_accumulator(&whole.message),
         reference.message(),
