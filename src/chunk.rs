@@ -325,6 +325,43 @@ pub enum ErrorCode<'a> {
 /// | an `event: error` with a flat body | `event: error` + `data: {"code":400,"details":"m"}` |
 /// | an `error:` line (llama.cpp) | `error: {"code":400,"message":"m","type":"t"}` |
 /// | a plain JSON body, no SSE framing | `{"error":{"code":400,"message":"m"}}` |
+///
+/// # Example
+/// Each shape, through a [`crate::ChunkStream`]:
+/// ```
+/// use ssechunk::{ChunkStream, ErrorCode, Outcome, Payload};
+///
+/// let shapes: [(&[u8], &str, Option<&str>, Option<ErrorCode<'_>>); 6] = [
+///     (b"data: {\"error\":{\"message\":\"Rate limit\",\"type\":\"requests\",\"code\":429}}\n\n",
+///      "Rate limit", Some("requests"), Some(ErrorCode::Int(429))),
+///     (b"data: {\"error\":\"prompt too long\",\"error_type\":\"validation\"}\n\n",
+///      "prompt too long", Some("validation"), None),
+///     (b"event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n",
+///      "Overloaded", Some("overloaded_error"), None),
+///     (b"event: error\ndata: {\"code\":400,\"details\":\"bad request\"}\n\n",
+///      "bad request", None, Some(ErrorCode::Int(400))),
+///     (b"error: {\"code\":400,\"message\":\"too long\",\"type\":\"invalid_request_error\"}\n\n",
+///      "too long", Some("invalid_request_error"), Some(ErrorCode::Int(400))),
+///     (b"{\n  \"error\": {\"message\": \"context too long\", \"code\": \"context_length_exceeded\"}\n}\n",
+///      "context too long", None, Some(ErrorCode::Str("context_length_exceeded"))),
+/// ];
+/// for (body, message, kind, code) in shapes {
+///     let mut stream = ChunkStream::new();
+///     stream.feed(body);
+///     stream.finish();
+///     let mut found = 0;
+///     while let Some(outcome) = stream.next_outcome() {
+///         let error = match outcome? {
+///             Outcome::Event { payload: Payload::ApiError(e), .. } | Outcome::Error(e) => e,
+///             _ => continue,
+///         };
+///         assert_eq!((error.message(), error.kind(), error.code()), (Some(message), kind, code));
+///         found += 1;
+///     }
+///     assert_eq!(found, 1);
+/// }
+/// # Ok::<(), ssechunk::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ApiError<'a> {
     message: Option<&'a str>,

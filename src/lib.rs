@@ -8,9 +8,14 @@
 //!   multi-line `data`) across arbitrary buffer boundaries;
 //! - [`ChunkDecoder`]: decodes an event's data as an OpenAI-compatible chat-completion chunk
 //!   into a [`ChunkView`] that borrows every string (content, reasoning, tool-call fragments,
-//!   finish reason, usage), or reports `[DONE]`, an [`ApiError`] or [`InvalidData`];
+//!   finish reason, usage), or reports `[DONE]`, an [`ApiError`] (in any of the shapes
+//!   providers send: see its docs for an example of each) or [`InvalidData`]: nothing the
+//!   decoder reads is dropped without a trace;
 //! - [`ChunkStream`]: the two joined: feed bytes, pull [`Outcome`]s;
-//! - [`Accumulator`]: assembles the final message.
+//! - [`Accumulator`]: assembles the final message (choices, tool calls, normalised [`Usage`]
+//!   and [`Finish`], the API errors, the invalid events, how the stream ended), in time linear
+//!   in the input whatever order indexes arrive in. The README states the message contract
+//!   that `ssechunk message` prints.
 //!
 //! # Example
 //! ```
@@ -27,17 +32,14 @@
 //! for read in reads {
 //!     stream.feed(read);
 //!     while let Some(outcome) = stream.next_outcome() {
-//!         match outcome? {
-//!             Outcome::Event { payload, .. } => {
-//!                 if let Payload::Chunk(chunk) = &payload {
-//!                     if let Some(text) = chunk.choice().and_then(|c| c.content()) {
-//!                         print!("{text}"); // "Olá", as it arrives
-//!                     }
-//!                 }
-//!                 message.push_payload(&payload);
+//!         let outcome = outcome?;
+//!         if let Outcome::Event { payload: Payload::Chunk(chunk), .. } = &outcome {
+//!             if let Some(text) = chunk.choice().and_then(|c| c.content()) {
+//!                 print!("{text}"); // "Olá", as it arrives
 //!             }
-//!             Outcome::Comment(_) | Outcome::Incomplete(_) => {}
 //!         }
+//!         // Chunks, `[DONE]`, API errors in every shape, invalid events.
+//!         message.push_outcome(&outcome);
 //!     }
 //! }
 //! stream.finish();
