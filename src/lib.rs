@@ -96,6 +96,9 @@ mod stream;
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 mod async_stream;
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+mod http;
 
 pub use accumulate::{
     Accumulator, ChoiceMessage, Ending, ErrorMessage, OwnedErrorCode, ToolCallMessage,
@@ -116,4 +119,10 @@ pub use stream::{ChunkStream, Outcome};
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use async_stream::{
     AsyncChunkStream, AsyncSource, BytesSource, Delta, DeltaStream, ReaderSource,
+};
+
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub use http::{
+    ERROR_BODY_START_BYTES, ErrorResponse, HttpError, MAX_ERROR_BODY_BYTES, ResponseBody,
 };
