@@ -566,6 +566,10 @@ async fn the_example_chat_client_streams_a_reply() {
         let error = chat::run(&base, Some("wrong"), "m", "hi", &mut out)
             .await
             .expect_err("a 401 fails");
+        let http = error
+            .downcast_ref::<ssechunk::HttpError>()
+            .expect("an HttpError");
+        assert_eq!(http.status().map(|s| s.as_u16()), Some(401));
         let error = error.to_string();
         assert!(error.contains("401"), "{error}");
         assert!(error.contains("Incorrect API key provided"), "{error}");
