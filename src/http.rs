@@ -291,9 +291,10 @@ impl AsyncChunkStream<ResponseBody> {
     ///
     /// # Example
     /// ```no_run
-    /// use ssechunk::{AsyncChunkStream, HttpError, Outcome, Payload};
+    /// use ssechunk::{AsyncChunkStream, Outcome, Payload};
     ///
-    /// # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     /// let response = reqwest::Client::new()
     ///     .post("http://127.0.0.1:8080/v1/chat/completions")
     ///     .header("content-type", "application/json")

@@ -646,11 +646,12 @@ mod from_response {
     }
 
     fn api_error(message: &str, kind: Option<&str>, code: Option<OwnedErrorCode>) -> ErrorMessage {
-        let mut error = ErrorMessage::default();
-        error.message = Some(message.to_owned());
-        error.kind = kind.map(str::to_owned);
-        error.code = code;
-        error
+        ErrorMessage {
+            message: Some(message.to_owned()),
+            kind: kind.map(str::to_owned),
+            code,
+            ..ErrorMessage::default()
+        }
     }
 
     #[tokio::test]
