@@ -2,7 +2,7 @@
 //! arrives, then the token usage.
 //!
 //! ```text
-//! OPENAI_API_KEY=... cargo run --example chat --features async -- "Say hi in Portuguese"
+//! OPENAI_API_KEY=... cargo run --example chat --features reqwest -- "Say hi in Portuguese"
 //! ```
 //!
 //! - `OPENAI_BASE_URL`: the API's base URL (default `https://api.openai.com/v1`); the request
@@ -22,7 +22,8 @@ use futures::StreamExt;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use ssechunk::{Accumulator, AsyncChunkStream, Delta};
 
-/// The errors of [`run`]: HTTP, the stream's, an API error event, writing the output.
+/// The errors of [`run`]: the request's, the response's (`ssechunk::HttpError`), the
+/// stream's, an API error event, writing the output.
 pub type BoxError = Box<dyn Error + Send + Sync>;
 
 /// POSTs a streaming chat completion of `prompt` to `{base_url}/chat/completions`, writes the
@@ -30,8 +31,10 @@ pub type BoxError = Box<dyn Error + Send + Sync>;
 /// and returns the assembled message.
 ///
 /// # Errors
-/// A failed request, a non-success status (with the response body), a transport error in
-/// the middle of the stream, an `{"error": ...}` event, or a failed write.
+/// A failed request; a response that is not an event stream (`ssechunk::HttpError`: a
+/// non-success status or another content type, with the API's error message or the start of
+/// the body); a transport error in the middle of the stream; an `{"error": ...}` event; or a
+/// failed write.
 pub async fn run(
     base_url: &str,
     api_key: Option<&str>,
@@ -55,13 +58,11 @@ pub async fn run(
         request = request.bearer_auth(key);
     }
     let response = request.send().await?;
-    let status = response.status();
-    if !status.is_success() {
-        let text = response.text().await.unwrap_or_default();
-        return Err(format!("{status}: {text}").into());
-    }
-
-    let mut deltas = AsyncChunkStream::from_bytes_stream(response.bytes_stream()).into_deltas();
+    // Checks the status and the content type: a 429 or a 401 comes back as an `HttpError`
+    // whose message is the API's ("HTTP status 401 Unauthorized: Incorrect API key ...").
+    let mut deltas = AsyncChunkStream::from_response(response)
+        .await?
+        .into_deltas();
     while let Some(delta) = deltas.next().await {
         match delta? {
             Delta::Text { text, .. } => {

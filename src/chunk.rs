@@ -641,6 +641,49 @@ impl ChunkDecoder {
         slow_decode(&mut self.slow, &mut self.storage, data)
     }
 
+    /// The API error that an HTTP response's body holds, when the body is a JSON error in
+    /// one of the shapes [`ApiError`] lists:
+    ///
+    /// - a JSON object whose `error` member is an object (OpenAI, pretty-printed or not;
+    ///   Gemini's `{"error":{"code":429,"message":"m","status":"RESOURCE_EXHAUSTED"}}`) or a
+    ///   non-empty string (`{"error":"m","error_type":"validation"}`);
+    /// - a flat JSON object with a string `message`, `detail` or `details`
+    ///   (`{"detail":"Not Found"}`, `{"object":"error","message":"m","code":400}`): the object
+    ///   itself is the error object;
+    /// - a JSON array whose first element is one of those objects (Gemini sometimes answers
+    ///   `[{"error":{...}}]`).
+    ///
+    /// Anything else, such as an HTML page, plain text or a chat completion sent without
+    /// streaming, is `None`. Leading and trailing whitespace is allowed; invalid UTF-8 is
+    /// replaced by U+FFFD first. The body is not read as SSE: an error sent as an event comes
+    /// out of [`crate::ChunkStream`] instead.
+    ///
+    /// # Example
+    /// ```
+    /// use ssechunk::{ChunkDecoder, ErrorCode};
+    ///
+    /// let mut decoder = ChunkDecoder::new();
+    /// let body = b"{\n  \"error\": {\n    \"message\": \"Rate limit reached\",\n    \"type\": \"requests\",\n    \"code\": \"rate_limit_exceeded\"\n  }\n}\n";
+    /// let error = decoder.decode_error_body(body).expect("an error");
+    /// assert_eq!(error.message(), Some("Rate limit reached"));
+    /// assert_eq!(error.kind(), Some("requests"));
+    /// assert_eq!(error.code(), Some(ErrorCode::Str("rate_limit_exceeded")));
+    ///
+    /// let gemini = br#"[{"error":{"code":429,"message":"Quota","status":"RESOURCE_EXHAUSTED"}}]"#;
+    /// let error = decoder.decode_error_body(gemini).expect("an error");
+    /// assert_eq!((error.message(), error.kind()), (Some("Quota"), Some("RESOURCE_EXHAUSTED")));
+    /// assert_eq!(error.code(), Some(ErrorCode::Int(429)));
+    ///
+    /// let error = decoder.decode_error_body(br#"{"detail":"Not Found"}"#).expect("an error");
+    /// assert_eq!(error.message(), Some("Not Found"));
+    ///
+    /// assert!(decoder.decode_error_body(b"<html>502 Bad Gateway</html>").is_none());
+    /// assert!(decoder.decode_error_body(br#"{"id":"c1","choices":[]}"#).is_none());
+    /// ```
+    pub fn decode_error_body<'a>(&'a mut self, body: &'a [u8]) -> Option<ApiError<'a>> {
+        error_in(&mut self.slow, body, Rule::Body)
+    }
+
     /// The API error that `text`, found outside any event, holds under `rule`.
     pub(crate) fn error_in<'a>(
         &'a mut self,
@@ -664,6 +707,8 @@ enum Rule {
     AnyObject,
     /// A JSON object whose `error` is an object or a non-empty string.
     ErrorMember,
+    /// An HTTP error body: see [`ChunkDecoder::decode_error_body`].
+    Body,
 }
 
 /// `data` as text: itself when it is UTF-8, else decoded with U+FFFD into `lossy` (a rare
@@ -706,6 +751,13 @@ fn error_in<'a>(slow: &'a mut Slow, data: &'a [u8], rule: Rule) -> Option<ApiErr
     } = slow;
     let text = text_of(data, lossy);
     with_tape(scratch, buffers, tape, text, |nodes| {
+        let nodes = match nodes {
+            // The first element of an array body (all offsets in the tape are relative).
+            Some(n) if rule == Rule::Body && matches!(n[0], Node::Array { len: 1.., .. }) => {
+                Some(&n[1..])
+            }
+            n => n,
+        };
         let object = nodes.and_then(|n| object_len(n, 0).map(|len| (n, len)));
         let Some((nodes, len)) = object else {
             return (rule == Rule::Event).then_some(ApiError {
@@ -716,6 +768,10 @@ fn error_in<'a>(slow: &'a mut Slow, data: &'a [u8], rule: Rule) -> Option<ApiErr
         let error = read_error(nodes, len, text);
         match rule {
             Rule::ErrorMember => error.ok(),
+            Rule::Body => match error {
+                Ok(error) => Some(error),
+                Err(flat) => flat_error(nodes, len).then_some(flat),
+            },
             Rule::Event | Rule::AnyObject => Some(error.unwrap_or_else(|e| e)),
         }
     })
@@ -1309,6 +1365,14 @@ fn read_error<'a>(
         }),
         _ => Err(error_object(nodes, 0, len, text, true)),
     }
+}
+
+/// Whether the object at 0 is an error object by itself: it has a string `message`, `detail`
+/// or `details`.
+fn flat_error(nodes: &[Node<'_>], len: usize) -> bool {
+    fields(nodes, 0, len).any(|(key, v)| {
+        matches!(key, "message" | "detail" | "details") && as_str(&nodes[v]).is_some()
+    })
 }
 
 /// Reads an error object. At the top level of a body, a `type` of `"error"` names the

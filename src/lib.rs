@@ -17,7 +17,66 @@
 //!   in the input whatever order indexes arrive in. The README states the message contract
 //!   that `ssechunk message` prints.
 //!
-//! # Example
+//! # Example: a chat completion over reqwest
+//! In `Cargo.toml` (`default-features = false` leaves out the command-line tool):
+//!
+//! ```toml
+//! ssechunk = { version = "0.1", default-features = false, features = ["reqwest"] }
+//! reqwest = "0.13"  # your own client, with the features you need (TLS by default)
+//! tokio = { version = "1", features = ["macros", "rt"] }
+//! ```
+//!
+//! `AsyncChunkStream::from_response` checks the status and the content type: a 429, an
+//! HTML 502 page or a JSON reply is an `HttpError` with the status and the API's error
+//! message, not an empty stream. The text is printed as it arrives, the usage at the end.
+//!
+#![cfg_attr(feature = "reqwest", doc = "```no_run")]
+#![cfg_attr(not(feature = "reqwest"), doc = "```ignore")]
+//! use std::io::Write;
+//!
+//! use ssechunk::{AsyncChunkStream, Outcome, Payload};
+//!
+//! #[tokio::main(flavor = "current_thread")]
+//! async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//!     let response = reqwest::Client::new()
+//!         .post("https://api.openai.com/v1/chat/completions")
+//!         .bearer_auth(std::env::var("OPENAI_API_KEY")?)
+//!         .header("content-type", "application/json")
+//!         .body(r#"{"model": "gpt-4o-mini", "stream": true, "stream_options": {"include_usage": true},
+//!                   "messages": [{"role": "user", "content": "Say hi"}]}"#)
+//!         .send()
+//!         .await?;
+//!     // Not a 2xx `text/event-stream`: an `HttpError` ("HTTP status 429 ...: Rate limit reached").
+//!     let mut stream = AsyncChunkStream::from_response(response).await?;
+//!     let mut usage = None;
+//!     while let Some(outcome) = stream.next_outcome().await {
+//!         match outcome? {
+//!             Outcome::Event { payload: Payload::Chunk(chunk), .. } => {
+//!                 if let Some(text) = chunk.choice().and_then(|c| c.content()) {
+//!                     print!("{text}");
+//!                     std::io::stdout().flush()?;
+//!                 }
+//!                 usage = chunk.usage().or(usage);
+//!             }
+//!             Outcome::Event { payload: Payload::ApiError(e), .. } | Outcome::Error(e) => {
+//!                 return Err(format!("the API failed: {}", e.message().unwrap_or("?")).into());
+//!             }
+//!             _ => {}
+//!         }
+//!     }
+//!     if let Some(usage) = usage {
+//!         println!("\n[{} input + {} output tokens]", usage.input_tokens, usage.output_tokens);
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! `stream.into_deltas()` turns it into a `Stream` of owned `Delta`s that also assembles the
+//! message ([`Accumulator`]: text, reasoning, tool calls, usage, how the stream ended).
+//!
+//! # Example: bytes in, outcomes out
+//! The sans-IO core, under any source: feed the bytes as they arrive, cut anywhere, and pull
+//! what is complete. No feature needed.
 //! ```
 //! use ssechunk::{Accumulator, ChunkStream, Ending, Outcome, Payload};
 //!
@@ -65,7 +124,8 @@
 //! # Crate features
 //! The library needs no feature: the core has no I/O, no async and no proc-macro dependency.
 //! In `Cargo.toml`: `ssechunk = { version = "0.1", default-features = false }`, plus
-//! `features = ["async"]` for the async adapters.
+//! `features = ["reqwest"]` for the reqwest route, or `features = ["async"]` for the async
+//! adapters alone.
 //!
 //! - `cli` (on by default): builds the `ssechunk` command-line tool and adds `clap` for it; the
 //!   library does not use it, so a library user turns the default features off.
@@ -74,6 +134,12 @@
 //!   `futures_core::Stream` of byte chunks (an HTTP body) or a `tokio::io::AsyncRead`. Adds
 //!   `futures-core` and `tokio` without any of tokio's features (only its I/O traits). The
 //!   blocking [`ChunkReader`] over `std::io::Read` needs no feature.
+//! - `reqwest` (implies `async`): `AsyncChunkStream::from_response`, which checks a
+//!   `reqwest::Response` (a 2xx status, `Content-Type: text/event-stream`) and streams its body,
+//!   or reads at most `MAX_ERROR_BODY_BYTES` of it into an `HttpError` (status, content type,
+//!   the API's error decoded from a JSON body, the body's first bytes). Adds reqwest without
+//!   its default features (no TLS: the application's own reqwest dependency picks those) and
+//!   `http-body`, which reqwest already depends on.
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 #![doc(test(attr(deny(warnings))))]
@@ -82,9 +148,10 @@
 // then say which feature they need.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// The README's examples are compiled and run as doctests.
+// The README's examples are compiled and run as doctests (with the `reqwest` feature, which
+// the first one needs; CI tests with every feature).
 #[doc = include_str!("../README.md")]
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "reqwest"))]
 pub struct ReadmeDoctests;
 
 mod accumulate;
@@ -98,6 +165,9 @@ mod stream;
 #[cfg(feature = "async")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 mod async_stream;
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+mod http;
 
 pub use accumulate::{
     Accumulator, ChoiceMessage, Ending, ErrorMessage, OwnedErrorCode, ToolCallMessage,
@@ -118,4 +188,10 @@ pub use stream::{ChunkStream, Outcome};
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub use async_stream::{
     AsyncChunkStream, AsyncSource, BytesSource, Delta, DeltaStream, ReaderSource,
+};
+
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub use http::{
+    ERROR_BODY_START_BYTES, ErrorResponse, HttpError, MAX_ERROR_BODY_BYTES, ResponseBody,
 };

@@ -3,13 +3,16 @@
 //! assembles must equal what a `ChunkStream` makes of the whole body at once; an event must
 //! reach the client while the server still holds the rest; a cut connection must surface as
 //! a transport error with the partial message intact. The example client (`examples/chat.rs`)
-//! runs against the same server.
+//! runs against the same server. With the `reqwest` feature, `AsyncChunkStream::from_response`
+//! meets what servers answer instead of a stream: error statuses with JSON or HTML bodies, the
+//! wrong content type, endless error bodies.
 //!
 //! The recorded corpus is read from `$SSECHUNK_CORPUS` or `../shared/corpus` (its `fantasy`
 //! folder when it has one); without it those tests say so on stderr and pass, unless
 //! `SSECHUNK_REQUIRE_CORPUS=1`.
 #![cfg(feature = "async")]
 
+#[cfg(feature = "reqwest")]
 #[allow(dead_code)]
 #[path = "../examples/chat.rs"]
 mod chat;
@@ -64,12 +67,16 @@ enum Step {
     Hold(oneshot::Receiver<()>, Duration),
     /// Drops the connection without finishing the body.
     Cut,
+    /// Writes the bytes again and again until the client hangs up, then reports how many
+    /// bytes it handed to the connection.
+    Endless(Bytes, oneshot::Sender<usize>),
 }
 
 /// The response to one request.
 struct Plan {
     status: u16,
-    content_type: &'static str,
+    /// `None` sends no `Content-Type`.
+    content_type: Option<&'static str>,
     steps: Vec<Step>,
 }
 
@@ -151,12 +158,22 @@ async fn respond(
                         .await;
                     return;
                 }
+                Step::Endless(bytes, sent) => {
+                    let mut total = 0;
+                    while tx.send(Ok(Frame::data(bytes.clone()))).await.is_ok() {
+                        total += bytes.len();
+                    }
+                    let _ = sent.send(total);
+                    return;
+                }
             }
         }
     });
-    let response = Response::builder()
-        .status(plan.status)
-        .header("content-type", plan.content_type)
+    let mut response = Response::builder().status(plan.status);
+    if let Some(content_type) = plan.content_type {
+        response = response.header("content-type", content_type);
+    }
+    let response = response
         .header("cache-control", "no-cache")
         .body(StreamBody::new(rx))
         .expect("a response");
@@ -183,7 +200,7 @@ fn replay(body: &[u8], seed: u64, max_write: usize, pause_every: usize) -> Vec<S
 fn sse(steps: Vec<Step>) -> Plan {
     Plan {
         status: 200,
-        content_type: "text/event-stream",
+        content_type: Some("text/event-stream"),
         steps,
     }
 }
@@ -490,6 +507,7 @@ async fn a_connection_cut_mid_event_is_a_transport_error_with_the_partial_messag
 }
 
 /// The example client against the local server: the request it sends, and what it prints.
+#[cfg(feature = "reqwest")]
 #[tokio::test]
 async fn the_example_chat_client_streams_a_reply() {
     let body = cassette_body(CASSETTES[0]);
@@ -501,7 +519,7 @@ async fn the_example_chat_client_streams_a_reply() {
             if request.authorization.as_deref() != Some("Bearer test-key") {
                 return Plan {
                     status: 401,
-                    content_type: "application/json",
+                    content_type: Some("application/json"),
                     steps: vec![Step::Write(Bytes::from_static(
                         b"{\"error\":{\"message\":\"Incorrect API key provided\"}}",
                     ))],
@@ -548,6 +566,10 @@ async fn the_example_chat_client_streams_a_reply() {
         let error = chat::run(&base, Some("wrong"), "m", "hi", &mut out)
             .await
             .expect_err("a 401 fails");
+        let http = error
+            .downcast_ref::<ssechunk::HttpError>()
+            .expect("an HttpError");
+        assert_eq!(http.status().map(|s| s.as_u16()), Some(401));
         let error = error.to_string();
         assert!(error.contains("401"), "{error}");
         assert!(error.contains("Incorrect API key provided"), "{error}");
@@ -561,4 +583,446 @@ async fn the_example_chat_client_streams_a_reply() {
 #[allow(dead_code)]
 fn spawnable<S: AsyncSource + Send + 'static>(mut stream: AsyncChunkStream<S>) {
     tokio::spawn(async move { while let Some(Ok(_)) = stream.next_outcome().await {} });
+}
+
+/// `AsyncChunkStream::from_response` against the real server: what it streams, and what it
+/// reports instead.
+#[cfg(feature = "reqwest")]
+mod from_response {
+    use super::*;
+    use ssechunk::{
+        ERROR_BODY_START_BYTES, ErrorMessage, ErrorResponse, HttpError, MAX_ERROR_BODY_BYTES,
+        Outcome, OwnedErrorCode, ResponseBody,
+    };
+
+    /// OpenAI's 429, as it sends it: pretty-printed, `param` null.
+    const OPENAI_429: &str = r#"{
+    "error": {
+        "message": "Rate limit reached for gpt-4o-mini in organization org-test on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 20s.",
+        "type": "requests",
+        "param": null,
+        "code": "rate_limit_exceeded"
+    }
+}
+"#;
+
+    const NGINX_502: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+                             <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n\
+                             </body>\r\n</html>\r\n";
+
+    /// A server that answers every request with `status`, `content_type` and `body`, sent in
+    /// pieces of up to 7 bytes.
+    async fn answering(status: u16, content_type: Option<&'static str>, body: &str) -> String {
+        let body = body.as_bytes().to_vec();
+        let handler: Handler = Arc::new(move |_: &Received| Plan {
+            status,
+            content_type,
+            steps: replay(&body, 11, 7, 4),
+        });
+        format!("http://{}", serve(handler).await)
+    }
+
+    async fn send(url: &str) -> reqwest::Response {
+        timeout(READ_LIMIT, client().post(url).body("{}").send())
+            .await
+            .expect("response headers in time")
+            .expect("a response")
+    }
+
+    /// What `from_response` makes of the first response of `url`, which must be an error.
+    async fn refused(url: &str) -> HttpError {
+        let response = send(url).await;
+        match timeout(READ_LIMIT, AsyncChunkStream::from_response(response))
+            .await
+            .expect("the check in time")
+        {
+            Ok(stream) => panic!("{url} streamed: {stream:?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn parts(error: &HttpError) -> &ErrorResponse {
+        error.response().expect("a response")
+    }
+
+    fn api_error(message: &str, kind: Option<&str>, code: Option<OwnedErrorCode>) -> ErrorMessage {
+        ErrorMessage {
+            message: Some(message.to_owned()),
+            kind: kind.map(str::to_owned),
+            code,
+            ..ErrorMessage::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_429_with_openais_pretty_printed_json_error_is_a_status_error_with_the_api_error() {
+        let base = answering(429, Some("application/json; charset=utf-8"), OPENAI_429).await;
+        let error = timeout(TEST_LIMIT, refused(&base)).await.expect("in time");
+        assert!(matches!(error, HttpError::Status(_)), "{error:?}");
+        assert_eq!(error.status(), Some(reqwest::StatusCode::TOO_MANY_REQUESTS));
+        let response = parts(&error);
+        assert_eq!(response.status, 429);
+        assert_eq!(
+            response.content_type.as_deref(),
+            Some("application/json; charset=utf-8")
+        );
+        let expected = api_error(
+            "Rate limit reached for gpt-4o-mini in organization org-test on requests per min \
+             (RPM): Limit 3, Used 3, Requested 1. Please try again in 20s.",
+            Some("requests"),
+            Some(OwnedErrorCode::Str("rate_limit_exceeded".into())),
+        );
+        assert_eq!(response.api_error.as_ref(), Some(&expected));
+        assert_eq!(error.api_error(), Some(&expected));
+        // The whole body was read, and is short enough to be kept whole as text.
+        assert_eq!(response.body_start, OPENAI_429);
+        assert_eq!(response.body_len, OPENAI_429.len());
+        assert!(!response.body_truncated);
+        assert!(response.body_error.is_none());
+        let text = error.to_string();
+        assert!(
+            text.starts_with("HTTP status 429 Too Many Requests: Rate limit reached"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("(type requests, code rate_limit_exceeded)"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_502_html_page_is_a_status_error_with_the_body_start() {
+        let base = answering(502, Some("text/html"), NGINX_502).await;
+        let error = timeout(TEST_LIMIT, refused(&base)).await.expect("in time");
+        assert!(matches!(error, HttpError::Status(_)), "{error:?}");
+        let response = parts(&error);
+        assert_eq!(response.status, 502);
+        assert_eq!(response.content_type.as_deref(), Some("text/html"));
+        assert_eq!(response.api_error, None);
+        assert_eq!(response.body_start, NGINX_502);
+        assert!(!response.body_truncated);
+        assert_eq!(
+            error.to_string(),
+            "HTTP status 502 Bad Gateway (text/html): <html> <head><title>502 Bad Gateway</title></head> \
+             <body> <center><h1>502 Bad Gateway</h1></center> <hr><center>nginx</center> </body> </html>"
+        );
+        assert!(std::error::Error::source(&error).is_none());
+    }
+
+    /// Every shape the crate reads an error in, as the body of an error status.
+    #[tokio::test]
+    async fn every_json_error_shape_in_an_error_body_is_decoded() {
+        let gemini = r#"{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}}"#;
+        let cases: Vec<(u16, String, ErrorMessage)> = vec![
+            (
+                429,
+                OPENAI_429.to_owned(),
+                api_error(
+                    "Rate limit reached for gpt-4o-mini in organization org-test on requests \
+                     per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 20s.",
+                    Some("requests"),
+                    Some(OwnedErrorCode::Str("rate_limit_exceeded".into())),
+                ),
+            ),
+            (
+                429,
+                gemini.to_owned(),
+                api_error(
+                    "Resource has been exhausted (e.g. check quota).",
+                    Some("RESOURCE_EXHAUSTED"),
+                    Some(OwnedErrorCode::Int(429)),
+                ),
+            ),
+            // Gemini sometimes wraps the body in an array, pretty-printed.
+            (
+                429,
+                format!("[\n  {gemini}\n]\n"),
+                api_error(
+                    "Resource has been exhausted (e.g. check quota).",
+                    Some("RESOURCE_EXHAUSTED"),
+                    Some(OwnedErrorCode::Int(429)),
+                ),
+            ),
+            // text-generation-inference.
+            (
+                422,
+                r#"{"error":"Input validation error: `inputs` must have less than 4096 tokens","error_type":"validation"}"#.to_owned(),
+                api_error(
+                    "Input validation error: `inputs` must have less than 4096 tokens",
+                    Some("validation"),
+                    None,
+                ),
+            ),
+            // vLLM's flat error object.
+            (
+                400,
+                r#"{"object":"error","message":"max_tokens is too large","type":"BadRequestError","param":null,"code":400}"#.to_owned(),
+                api_error(
+                    "max_tokens is too large",
+                    Some("BadRequestError"),
+                    Some(OwnedErrorCode::Int(400)),
+                ),
+            ),
+            // FastAPI's.
+            (
+                404,
+                r#"{"detail":"Not Found"}"#.to_owned(),
+                api_error("Not Found", None, None),
+            ),
+            // Anthropic's.
+            (
+                529,
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#
+                    .to_owned(),
+                api_error("Overloaded", Some("overloaded_error"), None),
+            ),
+        ];
+        timeout(TEST_LIMIT, async {
+            for (status, body, expected) in cases {
+                let leaked: &'static str = Box::leak(body.into_boxed_str());
+                let base = answering(status, Some("application/json"), leaked).await;
+                let error = refused(&base).await;
+                assert_eq!(error.status().map(|s| s.as_u16()), Some(status), "{leaked}");
+                assert_eq!(error.api_error(), Some(&expected), "{leaked}");
+                assert_eq!(parts(&error).body_len, leaked.len());
+            }
+        })
+        .await
+        .expect("in time");
+    }
+
+    #[tokio::test]
+    async fn a_success_that_is_not_an_event_stream_is_a_content_type_error() {
+        timeout(TEST_LIMIT, async {
+            // A proxy's JSON error with a 200.
+            let body = r#"{"error":{"message":"upstream timed out","type":"proxy_error"}}"#;
+            let base = answering(200, Some("application/json"), body).await;
+            let error = refused(&base).await;
+            assert!(matches!(error, HttpError::ContentType(_)), "{error:?}");
+            assert_eq!(error.status(), Some(reqwest::StatusCode::OK));
+            assert_eq!(
+                error.api_error(),
+                Some(&api_error("upstream timed out", Some("proxy_error"), None))
+            );
+            assert_eq!(
+                error.to_string(),
+                "expected text/event-stream, got application/json (HTTP status 200 OK): \
+                 upstream timed out (type proxy_error)"
+            );
+
+            // A reply sent without streaming: not an error body, kept as text.
+            let body = r#"{"id":"c1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Oi!"}}]}"#;
+            let base = answering(200, Some("application/json"), body).await;
+            let error = refused(&base).await;
+            assert!(matches!(error, HttpError::ContentType(_)), "{error:?}");
+            assert_eq!(error.api_error(), None);
+            assert_eq!(parts(&error).body_start, body);
+
+            // An HTML page.
+            let base = answering(200, Some("text/html; charset=utf-8"), NGINX_502).await;
+            let error = refused(&base).await;
+            assert!(matches!(error, HttpError::ContentType(_)), "{error:?}");
+            let response = parts(&error);
+            assert_eq!(
+                response.content_type.as_deref(),
+                Some("text/html; charset=utf-8")
+            );
+            assert_eq!(response.api_error, None);
+            assert_eq!(response.body_start, NGINX_502);
+
+            // No content type at all, even with SSE in the body: refused, and `ResponseBody`
+            // is the way around the check.
+            let body = "data: {\"choices\":[{\"delta\":{\"content\":\"Oi\"}}]}\n\ndata: [DONE]\n\n";
+            let base = answering(200, None, body).await;
+            let error = refused(&base).await;
+            assert!(matches!(error, HttpError::ContentType(_)), "{error:?}");
+            assert_eq!(parts(&error).content_type, None);
+            assert!(
+                error.to_string().starts_with(
+                    "expected text/event-stream, got no content type (HTTP status 200 OK): data: "
+                ),
+                "{error}"
+            );
+            let mut deltas = AsyncChunkStream::new(ResponseBody::new(send(&base).await)).into_deltas();
+            while let Some(delta) = deltas.next().await {
+                delta.expect("no error");
+            }
+            assert_eq!(deltas.message().choices()[0].content.as_deref(), Some("Oi"));
+            assert_eq!(deltas.message().ending(), Ending::Done);
+        })
+        .await
+        .expect("in time");
+    }
+
+    /// A good stream, with the content type in another case and a parameter: the message
+    /// assembles, equal to the one-shot parse, through both adapters.
+    #[tokio::test]
+    async fn an_event_stream_streams_and_the_message_assembles() {
+        let body = cassette_body(CASSETTES[0]);
+        let handler: Handler = Arc::new({
+            let body = body.clone();
+            move |_: &Received| Plan {
+                status: 200,
+                content_type: Some("Text/Event-Stream; charset=utf-8"),
+                steps: replay(&body, 5, 9, 2),
+            }
+        });
+        let base = format!("http://{}", serve(handler).await);
+        let expected = one_shot(&Config::new(), &body);
+        timeout(TEST_LIMIT, async {
+            let mut stream = AsyncChunkStream::from_response(send(&base).await)
+                .await
+                .expect("an event stream");
+            let mut seen = Seen::default();
+            while let Some(outcome) = timeout(READ_LIMIT, stream.next_outcome())
+                .await
+                .expect("in time")
+            {
+                seen.push_outcome(outcome.expect("no error"));
+            }
+            assert_eq!(seen, expected);
+
+            let response = send(&base).await;
+            let mut deltas = AsyncChunkStream::from_response(response)
+                .await
+                .expect("an event stream")
+                .into_deltas();
+            let mut text = String::new();
+            while let Some(delta) = timeout(READ_LIMIT, deltas.next()).await.expect("in time") {
+                if let Delta::Text { text: piece, .. } = delta.expect("no error") {
+                    text.push_str(&piece);
+                }
+            }
+            assert_eq!(text, "Oi!");
+            assert_eq!(deltas.message(), &expected.message);
+            assert_eq!(deltas.message().ending(), Ending::Done);
+            assert_eq!(deltas.message().usage().map(|u| u.total_tokens), Some(23));
+        })
+        .await
+        .expect("in time");
+    }
+
+    /// The server drops the connection inside an event: a transport error (reqwest's), then
+    /// the cut event as incomplete, then the end; the message keeps what came before.
+    #[tokio::test]
+    async fn a_body_cut_mid_event_is_a_transport_error_then_incomplete_then_truncated() {
+        let body = cassette_body(CASSETTES[0]);
+        let cut = event_ends(&body)[1] + 40;
+        let prefix = body[..cut].to_vec();
+        let handler: Handler = Arc::new({
+            let prefix = prefix.clone();
+            move |_: &Received| {
+                let mut steps = replay(&prefix, 7, 30, 2);
+                steps.push(Step::Sleep(Duration::from_millis(50)));
+                steps.push(Step::Cut);
+                sse(steps)
+            }
+        });
+        let base = format!("http://{}", serve(handler).await);
+        let expected = one_shot(&Config::new(), &prefix);
+        timeout(TEST_LIMIT, async {
+            let mut stream = AsyncChunkStream::from_response(send(&base).await)
+                .await
+                .expect("an event stream");
+            let mut message = Accumulator::new();
+            let mut kinds = Vec::new();
+            while let Some(outcome) = timeout(READ_LIMIT, stream.next_outcome())
+                .await
+                .expect("in time")
+            {
+                match outcome {
+                    Ok(outcome) => {
+                        kinds.push(match &outcome {
+                            Outcome::Event { .. } => "event",
+                            Outcome::Incomplete(_) => "incomplete",
+                            _ => "other",
+                        });
+                        message.push_outcome(&outcome);
+                    }
+                    Err(Error::Transport(e)) => {
+                        assert!(e.downcast_ref::<reqwest::Error>().is_some(), "{e:?}");
+                        kinds.push("transport error");
+                    }
+                    Err(e) => panic!("{e:?}"),
+                }
+            }
+            assert_eq!(
+                kinds,
+                ["event", "event", "transport error", "incomplete"],
+                "two whole events, then the cut"
+            );
+            assert_eq!(message, expected.message);
+            assert_eq!(message.ending(), Ending::Truncated);
+            assert_eq!(message.choices()[0].content.as_deref(), Some("Oi"));
+        })
+        .await
+        .expect("in time");
+    }
+
+    /// An error body that never ends is read up to the bound, and the connection is dropped:
+    /// the server sees the client hang up.
+    #[tokio::test]
+    async fn an_endless_error_body_is_read_only_up_to_the_bound() {
+        let (sent, stopped) = oneshot::channel();
+        let sent = Mutex::new(Some(sent));
+        let handler: Handler = Arc::new(move |_: &Received| Plan {
+            status: 500,
+            content_type: Some("text/plain"),
+            steps: vec![
+                // One byte, so that the 1 KiB bound falls inside a two-byte character.
+                Step::Write(Bytes::from_static(b"x")),
+                Step::Endless(
+                    Bytes::from("é".repeat(8192)),
+                    sent.lock().unwrap().take().expect("one request"),
+                ),
+            ],
+        });
+        let base = format!("http://{}", serve(handler).await);
+        timeout(TEST_LIMIT, async {
+            let error = refused(&base).await;
+            let response = parts(&error);
+            assert_eq!(response.status, 500);
+            assert!(response.body_truncated);
+            assert_eq!(response.body_len, MAX_ERROR_BODY_BYTES);
+            assert!(response.body_error.is_none());
+            assert_eq!(response.api_error, None);
+            // "x" and 511 whole characters: the one the bound cuts is left out.
+            assert_eq!(response.body_start.len(), ERROR_BODY_START_BYTES - 1);
+            assert_eq!(response.body_start, format!("x{}", "é".repeat(511)));
+            drop(error);
+            let total = timeout(READ_LIMIT, stopped)
+                .await
+                .expect("the server sees the client hang up")
+                .expect("a count");
+            eprintln!("the server handed {total} bytes to the connection before the hang-up");
+        })
+        .await
+        .expect("in time");
+    }
+
+    /// A body of exactly the bound is whole, not truncated.
+    #[tokio::test]
+    async fn an_error_body_of_exactly_the_bound_is_complete() {
+        let body: &'static str = Box::leak("y".repeat(MAX_ERROR_BODY_BYTES).into_boxed_str());
+        let base = answering(503, Some("text/plain"), body).await;
+        let error = timeout(TEST_LIMIT, refused(&base)).await.expect("in time");
+        let response = parts(&error);
+        assert_eq!(response.body_len, MAX_ERROR_BODY_BYTES);
+        assert!(!response.body_truncated);
+        assert_eq!(response.body_start.len(), ERROR_BODY_START_BYTES);
+    }
+
+    /// A compile-time check: the check's future, the stream and the error move across
+    /// threads.
+    #[allow(dead_code)]
+    fn sendable(response: reqwest::Response) {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<HttpError>();
+        send_sync::<ResponseBody>();
+        tokio::spawn(async move {
+            if let Ok(mut stream) = AsyncChunkStream::from_response(response).await {
+                while let Some(Ok(_)) = stream.next_outcome().await {}
+            }
+        });
+    }
 }
