@@ -427,6 +427,7 @@ const DELTA_KEYS: &[&[u8]] = &[
     b"reasoning_content",
     b"reasoning",
     b"tool_calls",
+    b"reasoning_details",
 ];
 const TOOL_KEYS: &[&[u8]] = &[b"index", b"id", b"type", b"function"];
 const FUNCTION_KEYS: &[&[u8]] = &[b"name", b"arguments"];
@@ -914,6 +915,9 @@ impl Cursor<'_> {
                             b"refusal" => choice.refusal = c.text()?,
                             b"reasoning_content" => reasoning_content = c.text()?,
                             b"reasoning" => reasoning = c.text()?,
+                            // Opaque reasoning is given as JSON text written from simd-json's
+                            // tape: only `null` (absent) is taken here.
+                            b"reasoning_details" => c.literal(b"null")?,
                             b"tool_calls" => {
                                 tools.truncate(tools_start);
                                 if c.null_or(b'[')? {

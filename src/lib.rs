@@ -90,6 +90,8 @@ mod chunk;
 mod error;
 mod fast;
 mod framing;
+#[cfg(feature = "serde")]
+mod json;
 mod read;
 mod stream;
 
@@ -98,7 +100,8 @@ mod stream;
 mod async_stream;
 
 pub use accumulate::{
-    Accumulator, ChoiceMessage, Ending, ErrorMessage, OwnedErrorCode, ToolCallMessage,
+    Accumulator, ChoiceMessage, Dialect, Ending, ErrorMessage, Message, OwnedErrorCode,
+    ToolCallMessage,
 };
 pub use chunk::{
     ApiError, Choice, ChunkDecoder, ChunkView, ErrorCode, Finish, InvalidData, Payload, ToolCall,
