@@ -233,8 +233,22 @@ pub struct Accumulator {
     /// received a fragment, until another call, a finish reason or `[DONE]` closes it).
     open_call: Vec<Option<usize>>,
     /// The calls (by choice and call position) that the last push closed.
-    completed: Vec<(usize, usize)>,
+    completed: Completed,
 }
+
+/// The calls that the last push completed: a report about that push, not part of the
+/// message, so two accumulators that hold the same message compare equal whatever they were
+/// pushed last.
+#[derive(Debug, Clone, Default)]
+struct Completed(Vec<(usize, usize)>);
+
+impl PartialEq for Completed {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Completed {}
 
 /// Appends `piece` to `target`, creating it on the first piece.
 fn append(target: &mut Option<String>, piece: Option<&str>) {
@@ -285,7 +299,7 @@ impl Accumulator {
     /// Adds one outcome of a [`crate::ChunkStream`]: an event's payload, or an API error found
     /// outside an event. Comments, ignored lines and incomplete events change nothing.
     pub fn push_outcome(&mut self, outcome: &Outcome<'_>) {
-        self.completed.clear();
+        self.completed.0.clear();
         match outcome {
             Outcome::Event { payload, .. } => self.push_payload(payload),
             Outcome::Error(error) => self.push_error(error),
@@ -296,7 +310,7 @@ impl Accumulator {
     /// Adds one decoded event: chunks are merged, `[DONE]` is recorded, API errors are kept,
     /// invalid events counted.
     pub fn push_payload(&mut self, payload: &Payload<'_>) {
-        self.completed.clear();
+        self.completed.0.clear();
         match payload {
             Payload::Chunk(chunk) => self.push(chunk),
             Payload::Done => self.mark_done(),
@@ -307,13 +321,13 @@ impl Accumulator {
 
     /// Records an API error.
     pub fn push_error(&mut self, error: &ApiError<'_>) {
-        self.completed.clear();
+        self.completed.0.clear();
         self.errors.push(error.to_owned_error());
     }
 
     /// Merges one chunk.
     pub fn push(&mut self, chunk: &ChunkView<'_>) {
-        self.completed.clear();
+        self.completed.0.clear();
         self.chunks += 1;
         first(&mut self.id, chunk.id());
         first(&mut self.model, chunk.model());
@@ -363,7 +377,7 @@ impl Accumulator {
                 if let Some(p) = *open
                     && p != call_at
                 {
-                    self.completed.push((at, p));
+                    self.completed.0.push((at, p));
                 }
                 *open = Some(call_at);
             }
@@ -373,7 +387,7 @@ impl Accumulator {
                 last(&mut choice.finish_reason, delta.finish_reason());
                 choice.finish = Some(finish);
                 if let Some(p) = self.open_call[at].take() {
-                    self.completed.push((at, p));
+                    self.completed.0.push((at, p));
                 }
             }
         }
@@ -382,11 +396,11 @@ impl Accumulator {
     /// Records the terminal marker (for callers that handle payloads themselves); it
     /// completes every open tool call.
     pub fn mark_done(&mut self) {
-        self.completed.clear();
+        self.completed.0.clear();
         self.done = true;
         for (at, open) in self.open_call.iter_mut().enumerate() {
             if let Some(p) = open.take() {
-                self.completed.push((at, p));
+                self.completed.0.push((at, p));
             }
         }
     }
@@ -425,7 +439,7 @@ impl Accumulator {
     /// # Ok::<(), ssechunk::Error>(())
     /// ```
     pub fn completed_calls(&self) -> impl ExactSizeIterator<Item = (u64, &ToolCallMessage)> + '_ {
-        self.completed.iter().map(|&(choice, call)| {
+        self.completed.0.iter().map(|&(choice, call)| {
             let choice = &self.choices[choice];
             (choice.index, &choice.tool_calls[call])
         })

@@ -191,8 +191,8 @@ impl<'v, 'a> Choice<'v, 'a> {
     /// `[{"type":"reasoning.encrypted","data":"...","index":0}]`. `None` when absent or `null`.
     ///
     /// The text is written from the parsed array (no whitespace, the same escapes for every
-    /// provider), so it always starts with `[` and ends with `]`. A chunk that carries it is
-    /// decoded by simd-json rather than the fast path.
+    /// provider), so it always starts with `[` and ends with `]`. When the array was sent in
+    /// that form already (as OpenRouter sends it), it is a slice of the event's data.
     pub fn reasoning_details(&self) -> Option<&'a str> {
         self.raw.reasoning_details
     }
@@ -772,8 +772,7 @@ fn build<'a>(texts: Texts<'a>, spans: &Spans, storage: &'a mut Storage) -> Chunk
         content: text(c.content),
         reasoning: text(c.reasoning),
         refusal: text(c.refusal),
-        // The fast path gives up on chunks that carry it.
-        reasoning_details: None,
+        reasoning_details: text(c.reasoning_details),
         finish_reason: text(c.finish_reason),
         tools_start: c.tools.0,
         tools_end: c.tools.1,
@@ -970,21 +969,6 @@ impl<'n, 'a> Walk<'n, 'a> {
                 _ => {}
             }
         }
-        if let Some(v) = details {
-            match nodes[v] {
-                Node::Array { .. } => {
-                    let start = self.joined.len();
-                    write_json(nodes, v, self.joined);
-                    self.pending.push(Pending {
-                        slot: Slot::ReasoningDetails(number),
-                        start,
-                        end: self.joined.len(),
-                    });
-                }
-                Node::Static(StaticNode::Null) => {}
-                _ => return Err("reasoning_details"),
-            }
-        }
         choice.role = role.and_then(|v| as_str(&nodes[v]));
         choice.refusal = self.optional(refusal, |w, v| w.text(v, "refusal"))?;
         // `reasoning_content` wins over `reasoning` whenever it is a string, whatever the order.
@@ -1005,6 +989,22 @@ impl<'n, 'a> Walk<'n, 'a> {
                 };
                 let call = self.tool_call(t, len, tools.len())?;
                 tools.push(call);
+            }
+        }
+        // Checked last, as the other fields' shapes are checked first.
+        if let Some(v) = details {
+            match nodes[v] {
+                Node::Array { .. } => {
+                    let start = self.joined.len();
+                    write_json(nodes, v, self.joined);
+                    self.pending.push(Pending {
+                        slot: Slot::ReasoningDetails(number),
+                        start,
+                        end: self.joined.len(),
+                    });
+                }
+                Node::Static(StaticNode::Null) => {}
+                _ => return Err("reasoning_details"),
             }
         }
         choice.tools_end = tools.len();

@@ -385,11 +385,6 @@ fn choice(c: &Map<String, Value>) -> Shape<RefChoice> {
     };
     out.role = string(delta, "role");
     out.refusal = text(delta, "refusal")?;
-    out.reasoning_details = match delta.get("reasoning_details") {
-        None | Some(Value::Null) => None,
-        Some(v @ Value::Array(_)) => Some(v.clone()),
-        Some(_) => return Err("reasoning_details"),
-    };
     let reasoning_content = text(delta, "reasoning_content")?;
     let reasoning = text(delta, "reasoning")?;
     out.reasoning = reasoning_content.or(reasoning);
@@ -455,6 +450,11 @@ fn choice(c: &Map<String, Value>) -> Shape<RefChoice> {
         }
         out.tool_calls.push(call);
     }
+    out.reasoning_details = match delta.get("reasoning_details") {
+        None | Some(Value::Null) => None,
+        Some(v @ Value::Array(_)) => Some(v.clone()),
+        Some(_) => return Err("reasoning_details"),
+    };
     Ok(out)
 }
 
