@@ -1003,9 +1003,7 @@ impl Cursor<'_> {
                             b"refusal" => choice.refusal = c.text()?,
                             b"reasoning_content" => reasoning_content = c.text()?,
                             b"reasoning" => reasoning = c.text()?,
-                            b"reasoning_details" => {
-                                choice.reasoning_details = c.raw_array()?
-                            }
+                            b"reasoning_details" => choice.reasoning_details = c.raw_array()?,
                             b"tool_calls" => {
                                 tools.truncate(tools_start);
                                 if c.null_or(b'[')? {
