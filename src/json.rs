@@ -30,6 +30,7 @@ impl Serialize for ToolCallMessage {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl ToolCallMessage {
     /// Parses the arguments once into the caller's own type (feature `serde`).
     ///
@@ -56,6 +57,7 @@ impl ToolCallMessage {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 impl ChoiceMessage {
     /// This choice as the assistant turn of the next chat-completion request (feature
     /// `serde`), in OpenAI's documented request shape, so that an agent loop can append it to

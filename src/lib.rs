@@ -10,7 +10,8 @@
 //!   into a [`ChunkView`] that borrows every string (content, reasoning, tool-call fragments,
 //!   finish reason, usage), or reports `[DONE]`, an [`ApiError`] or [`InvalidData`];
 //! - [`ChunkStream`]: the two joined: feed bytes, pull [`Outcome`]s;
-//! - [`Accumulator`]: assembles the final message.
+//! - [`Accumulator`]: assembles the final message, and reports each tool call as soon as its
+//!   arguments are whole ([`Accumulator::completed_calls`]).
 //!
 //! # Example
 //! ```
@@ -65,8 +66,17 @@
 //! In `Cargo.toml`: `ssechunk = { version = "0.1", default-features = false }`, plus
 //! `features = ["async"]` for the async adapters.
 //!
-//! - `cli` (on by default): builds the `ssechunk` command-line tool and adds `clap` for it; the
-//!   library does not use it, so a library user turns the default features off.
+//! - `cli` (on by default): builds the `ssechunk` command-line tool and adds `clap` and the
+//!   `serde` feature for it; the library does not need it, so a library user turns the default
+//!   features off.
+//! - `serde`: `Serialize`/`Deserialize` on the owned types ([`Message`], from
+//!   [`Accumulator::message`], serialises to exactly the `ssechunk message` line;
+//!   [`ChoiceMessage`], [`ToolCallMessage`], [`ErrorMessage`], [`Usage`], [`Finish`],
+//!   [`Ending`], `Delta`), `Serialize` on the borrowed views ([`ChunkView`], [`Choice`],
+//!   [`ToolCall`], [`ApiError`]: strings borrowed, not copied), `ChoiceMessage::to_assistant_turn`
+//!   (the next request's assistant turn, for an agent loop) and
+//!   `ToolCallMessage::parse_arguments` (arguments parsed once into the caller's type). Adds
+//!   `serde` with its derive, and `serde_json`.
 //! - `async`: `AsyncChunkStream` (borrowed outcomes from a lending `next_outcome`) and
 //!   `DeltaStream` (a `Stream` of owned `Delta`s and the assembled message) over a
 //!   `futures_core::Stream` of byte chunks (an HTTP body) or a `tokio::io::AsyncRead`. Adds
