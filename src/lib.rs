@@ -37,7 +37,7 @@
 //!                 }
 //!                 message.push_payload(&payload);
 //!             }
-//!             Outcome::Comment(_) | Outcome::Incomplete(_) => {}
+//!             _ => {} // comments, ignored lines, an incomplete event
 //!         }
 //!     }
 //! }
