@@ -5,7 +5,11 @@ use std::collections::HashMap;
 use crate::{ApiError, ChunkView, ErrorCode, Finish, Outcome, Payload, Usage};
 
 /// How a stream ended, as far as its events tell.
+///
+/// With the `serde` feature it is written as its [`Ending::as_str`] name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Ending {
     /// The terminal marker was seen (`data: [DONE]`).
     Done,
@@ -30,7 +34,11 @@ impl Ending {
 }
 
 /// The `code` of an [`ErrorMessage`]: the owned twin of [`ErrorCode`].
+///
+/// With the `serde` feature it is written as the string or the integer itself.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(untagged))]
 pub enum OwnedErrorCode {
     /// A string code, such as `"rate_limit_exceeded"`.
     Str(String),
@@ -39,15 +47,21 @@ pub enum OwnedErrorCode {
 }
 
 /// An API error, owned: the twin of [`ApiError`] kept by the [`Accumulator`].
+///
+/// With the `serde` feature it is written in the message contract's shape,
+/// `{"message", "type", "code"}`; `param` is read when present but not written.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ErrorMessage {
     /// See [`ApiError::message`].
     pub message: Option<String>,
     /// See [`ApiError::kind`].
+    #[cfg_attr(feature = "serde", serde(rename = "type"))]
     pub kind: Option<String>,
     /// See [`ApiError::code`].
     pub code: Option<OwnedErrorCode>,
     /// See [`ApiError::param`].
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing))]
     pub param: Option<String>,
 }
 
@@ -67,7 +81,13 @@ impl ApiError<'_> {
 }
 
 /// One assembled tool call.
+///
+/// With the `serde` feature it is written in the message contract's shape,
+/// `{"index", "id", "name", "arguments", "complete"}`, where `complete` is
+/// [`ToolCallMessage::arguments_complete`]; `kind` is not written (it is `function` for every
+/// chat call) and `complete` is not read.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
 pub struct ToolCallMessage {
     /// The `index` its fragments carried; for fragments without one, the number of calls the
     /// choice had before this one.
@@ -75,6 +95,7 @@ pub struct ToolCallMessage {
     /// The first non-empty `id`.
     pub id: Option<String>,
     /// The first non-empty `type`.
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub kind: Option<String>,
     /// The first non-empty `function.name`.
     pub name: Option<String>,
@@ -86,8 +107,14 @@ impl ToolCallMessage {
     /// Whether the concatenated arguments form one complete JSON value.
     ///
     /// `false` when the stream was cut in the middle of the arguments (or no fragment came):
-    /// what was received is still in [`ToolCallMessage::arguments`]. Parses a copy, so call it
-    /// once the stream has ended, not per chunk.
+    /// what was received is still in [`ToolCallMessage::arguments`].
+    ///
+    /// # Cost
+    /// Each call copies the arguments and parses the copy with simd-json (allocating the
+    /// parsed value), then drops it: call it once per call (when it completes, see
+    /// [`Accumulator::completed_calls`], or once the stream has ended), not per chunk. To get
+    /// the arguments as a value, parse them once with `parse_arguments` (feature `serde`),
+    /// whose error also says whether they were whole.
     ///
     /// # Example
     /// ```
@@ -105,7 +132,12 @@ impl ToolCallMessage {
 }
 
 /// One assembled choice.
+///
+/// With the `serde` feature it is written in the message contract's shape (its fields by
+/// name, `finish` as its [`Finish::as_str`] name), plus `reasoning_details` as a string of
+/// JSON text when some came (the contract's extension for opaque reasoning).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ChoiceMessage {
     /// The choice's `index`.
     pub index: u64,
@@ -117,6 +149,18 @@ pub struct ChoiceMessage {
     pub reasoning: Option<String>,
     /// The concatenated refusal text; `None` until a delta carries some.
     pub refusal: Option<String>,
+    /// Opaque reasoning to send back with the next request (OpenRouter's
+    /// `delta.reasoning_details`): the elements of every array received, in arrival order,
+    /// as one JSON array text (`[{...},{...}]`, compact). `None` until a non-empty array came.
+    ///
+    /// Elements are kept as sent, not merged: OpenRouter streams a `reasoning.text` element
+    /// per chunk, each with the `index` of the block it extends.
+    /// [`ChoiceMessage::to_assistant_turn`] (feature `serde`) sends them back as an array.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub reasoning_details: Option<String>,
     /// The tool calls, in the order they started.
     pub tool_calls: Vec<ToolCallMessage>,
     /// The last non-empty finish reason, raw (as the provider sent it).
@@ -137,6 +181,10 @@ pub struct ChoiceMessage {
 ///   tool call, unless the choice has none yet, or the fragment carries an `id` that differs
 ///   from that call's non-empty id: then it starts a new call, whose index is the number of
 ///   calls the choice had before it.
+/// - `reasoning_details` arrays: their elements are concatenated into one array text.
+/// - A tool call is complete as soon as its arguments are known to be whole: when a fragment
+///   of another call of the same choice arrives, when the choice gets a finish reason, or at
+///   `[DONE]`. [`Accumulator::completed_calls`] lists the calls each push completed.
 /// - `usage`: the last one seen. Errors, in order, and the number of invalid events are kept.
 /// - [`Accumulator::ending`]: the terminal marker, else a finish reason, else an error, else
 ///   truncated.
@@ -181,7 +229,26 @@ pub struct Accumulator {
     done: bool,
     finished: bool,
     chunks: u64,
+    /// Per choice position: the position of its call that is still open (the last one that
+    /// received a fragment, until another call, a finish reason or `[DONE]` closes it).
+    open_call: Vec<Option<usize>>,
+    /// The calls (by choice and call position) that the last push closed.
+    completed: Completed,
 }
+
+/// The calls that the last push completed: a report about that push, not part of the
+/// message, so two accumulators that hold the same message compare equal whatever they were
+/// pushed last.
+#[derive(Debug, Clone, Default)]
+struct Completed(Vec<(usize, usize)>);
+
+impl PartialEq for Completed {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Completed {}
 
 /// Appends `piece` to `target`, creating it on the first piece.
 fn append(target: &mut Option<String>, piece: Option<&str>) {
@@ -232,6 +299,7 @@ impl Accumulator {
     /// Adds one outcome of a [`crate::ChunkStream`]: an event's payload, or an API error found
     /// outside an event. Comments, ignored lines and incomplete events change nothing.
     pub fn push_outcome(&mut self, outcome: &Outcome<'_>) {
+        self.completed.0.clear();
         match outcome {
             Outcome::Event { payload, .. } => self.push_payload(payload),
             Outcome::Error(error) => self.push_error(error),
@@ -242,9 +310,10 @@ impl Accumulator {
     /// Adds one decoded event: chunks are merged, `[DONE]` is recorded, API errors are kept,
     /// invalid events counted.
     pub fn push_payload(&mut self, payload: &Payload<'_>) {
+        self.completed.0.clear();
         match payload {
             Payload::Chunk(chunk) => self.push(chunk),
-            Payload::Done => self.done = true,
+            Payload::Done => self.mark_done(),
             Payload::ApiError(error) => self.push_error(error),
             Payload::Invalid(_) => self.invalid += 1,
         }
@@ -252,11 +321,13 @@ impl Accumulator {
 
     /// Records an API error.
     pub fn push_error(&mut self, error: &ApiError<'_>) {
+        self.completed.0.clear();
         self.errors.push(error.to_owned_error());
     }
 
     /// Merges one chunk.
     pub fn push(&mut self, chunk: &ChunkView<'_>) {
+        self.completed.0.clear();
         self.chunks += 1;
         first(&mut self.id, chunk.id());
         first(&mut self.model, chunk.model());
@@ -270,10 +341,8 @@ impl Accumulator {
             append(&mut choice.content, delta.content());
             append(&mut choice.reasoning, delta.reasoning());
             append(&mut choice.refusal, delta.refusal());
-            if let Some(finish) = delta.finish() {
-                self.finished = true;
-                last(&mut choice.finish_reason, delta.finish_reason());
-                choice.finish = Some(finish);
+            if let Some(details) = delta.reasoning_details() {
+                append_elements(&mut choice.reasoning_details, details);
             }
             for fragment in delta.tool_calls() {
                 let calls = &mut self.choices[at].tool_calls;
@@ -303,13 +372,101 @@ impl Accumulator {
                 first(&mut call.kind, fragment.kind());
                 first(&mut call.name, fragment.name());
                 call.arguments.push_str(fragment.arguments().unwrap_or(""));
+                // A fragment of another call closes the one that was open.
+                let open = &mut self.open_call[at];
+                if let Some(p) = *open
+                    && p != call_at
+                {
+                    self.completed.0.push((at, p));
+                }
+                *open = Some(call_at);
+            }
+            let choice = &mut self.choices[at];
+            if let Some(finish) = delta.finish() {
+                self.finished = true;
+                last(&mut choice.finish_reason, delta.finish_reason());
+                choice.finish = Some(finish);
+                if let Some(p) = self.open_call[at].take() {
+                    self.completed.0.push((at, p));
+                }
             }
         }
     }
 
-    /// Records the terminal marker (for callers that handle payloads themselves).
+    /// Records the terminal marker (for callers that handle payloads themselves); it
+    /// completes every open tool call.
     pub fn mark_done(&mut self) {
+        self.completed.0.clear();
         self.done = true;
+        for (at, open) in self.open_call.iter_mut().enumerate() {
+            if let Some(p) = open.take() {
+                self.completed.0.push((at, p));
+            }
+        }
+    }
+
+    /// The tool calls that the last push (of an outcome, payload, chunk or `[DONE]`)
+    /// completed, with their choice's index, in the order they completed.
+    ///
+    /// A call is complete as soon as its arguments are known to be whole: a fragment of
+    /// another call of the same choice arrived, the choice got a finish reason, or `[DONE]`
+    /// came. A call is listed once, at that push; a stream that went back to a call after
+    /// another began (none is known to) would list it again when it closes again, with the
+    /// longer arguments. Calls still open when the input ends without `[DONE]` or a finish
+    /// reason are never listed: their arguments may have been cut.
+    ///
+    /// Allocates nothing: the list is kept between pushes and reused.
+    ///
+    /// # Example
+    /// ```
+    /// use ssechunk::{Accumulator, ChunkStream};
+    ///
+    /// let mut stream = ChunkStream::new();
+    /// stream.feed(br#"data: {"choices":[{"delta":{"tool_calls":[{"index":0,"id":"a","function":{"name":"f","arguments":"{}"}}]}}]}"#);
+    /// stream.feed(b"\n\n");
+    /// stream.feed(br#"data: {"choices":[{"delta":{"tool_calls":[{"index":1,"id":"b","function":{"name":"g","arguments":"{"}}]}}]}"#);
+    /// stream.feed(b"\n\n");
+    /// let mut message = Accumulator::new();
+    /// let mut done = Vec::new();
+    /// while let Some(outcome) = stream.next_outcome() {
+    ///     message.push_outcome(&outcome?);
+    ///     for (choice, call) in message.completed_calls() {
+    ///         done.push((choice, call.name.clone(), call.arguments.clone()));
+    ///     }
+    /// }
+    /// // Call 0 is complete once call 1 begins; call 1 waits for more.
+    /// assert_eq!(done, [(0, Some("f".to_owned()), "{}".to_owned())]);
+    /// # Ok::<(), ssechunk::Error>(())
+    /// ```
+    pub fn completed_calls(&self) -> impl ExactSizeIterator<Item = (u64, &ToolCallMessage)> + '_ {
+        self.completed.0.iter().map(|&(choice, call)| {
+            let choice = &self.choices[choice];
+            (choice.index, &choice.tool_calls[call])
+        })
+    }
+
+    /// A snapshot of the assembled message, in the message contract's order: choices sorted
+    /// by index, and each choice's tool calls sorted by index. Copies every string; for
+    /// reading, [`Accumulator::choices`] and the other accessors borrow.
+    ///
+    /// With the `serde` feature, [`Message`] serialises to exactly the line that
+    /// `ssechunk message` prints.
+    pub fn message(&self) -> Message {
+        let mut choices = self.choices.clone();
+        choices.sort_by_key(|c| c.index);
+        for choice in &mut choices {
+            choice.tool_calls.sort_by_key(|c| c.index);
+        }
+        Message {
+            dialect: Dialect::Chat,
+            id: self.id.clone(),
+            model: self.model.clone(),
+            choices,
+            usage: self.usage,
+            errors: self.errors.clone(),
+            invalid: self.invalid,
+            ending: self.ending(),
+        }
     }
 
     /// The position of the choice with `index`, created on first sight.
@@ -326,6 +483,7 @@ impl Accumulator {
         if u64::try_from(p).ok() != Some(index) {
             self.choice_at.insert(index, p);
         }
+        self.open_call.push(None);
         self.choices.push(ChoiceMessage {
             index,
             ..ChoiceMessage::default()
@@ -382,6 +540,83 @@ impl Accumulator {
             Ending::Truncated
         }
     }
+}
+
+/// Appends the elements of the JSON array text `array` (compact, as the decoder writes it) to
+/// the array text in `target`.
+fn append_elements(target: &mut Option<String>, array: &str) {
+    let inner = array
+        .strip_prefix('[')
+        .and_then(|a| a.strip_suffix(']'))
+        .unwrap_or("");
+    if inner.is_empty() {
+        return;
+    }
+    let all = target.get_or_insert_with(|| String::from("[]"));
+    all.pop();
+    if all.len() > 1 {
+        all.push(',');
+    }
+    all.push_str(inner);
+    all.push(']');
+}
+
+/// Which wire dialect a message was streamed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum Dialect {
+    /// OpenAI-compatible chat completions (`chat`).
+    Chat,
+}
+
+impl Dialect {
+    /// The dialect's name in the message contract: `chat`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Chat => "chat",
+        }
+    }
+}
+
+/// An owned snapshot of an assembled message ([`Accumulator::message`]).
+///
+/// With the `serde` feature it serialises to the message contract, the line that
+/// `ssechunk message` prints (every key always present, in this order):
+///
+/// ```text
+/// {"dialect":"chat","id":S|null,"model":S|null,
+///  "choices":[{"index":N,"role":S|null,"content":S|null,"reasoning":S|null,"refusal":S|null,
+///              "tool_calls":[{"index":N,"id":S|null,"name":S|null,"arguments":S,"complete":B}],
+///              "finish_reason":S|null,"finish":S|null}],
+///  "usage":{"input_tokens":N,"output_tokens":N,"total_tokens":N,
+///           "cached_input_tokens":N|null,"reasoning_tokens":N|null}|null,
+///  "errors":[{"message":S|null,"type":S|null,"code":S|N|null}],
+///  "invalid":N,"ending":"done"|"finished"|"error"|"truncated"}
+/// ```
+///
+/// A choice that received `reasoning_details` also has that key (see
+/// [`ChoiceMessage::reasoning_details`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Message {
+    /// The wire dialect.
+    pub dialect: Dialect,
+    /// See [`Accumulator::id`].
+    pub id: Option<String>,
+    /// See [`Accumulator::model`].
+    pub model: Option<String>,
+    /// The choices, sorted by index, each with its tool calls sorted by index.
+    pub choices: Vec<ChoiceMessage>,
+    /// See [`Accumulator::usage`].
+    pub usage: Option<Usage>,
+    /// See [`Accumulator::errors`].
+    pub errors: Vec<ErrorMessage>,
+    /// See [`Accumulator::invalid`].
+    pub invalid: u64,
+    /// See [`Accumulator::ending`].
+    pub ending: Ending,
 }
 
 /// Appends a tool call with `index` to the choice at position `choice`, and returns its

@@ -8,9 +8,10 @@
 //!
 //! Both are runtime-agnostic: they only poll their source.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
@@ -315,6 +316,12 @@ impl<S> AsyncChunkStream<S> {
         DeltaStream::new(self)
     }
 
+    /// [`AsyncChunkStream::into_deltas`], also keeping each event's raw data for
+    /// [`DeltaStream::raw`] (see [`DeltaStream::with_raw`]).
+    pub fn into_deltas_with_raw(self) -> DeltaStream<S> {
+        DeltaStream::new(self).with_raw(true)
+    }
+
     fn end(&mut self) {
         self.stream.finish();
         self.ended = true;
@@ -360,14 +367,21 @@ impl<S: AsyncSource> AsyncChunkStream<S> {
 
 /// One owned piece of a streamed reply, as yielded by [`DeltaStream`].
 ///
-/// An event yields as many deltas as it carries: for each choice in order its role, reasoning,
-/// text, refusal, tool-call fragments and finish reason, then the chunk's usage. Empty strings
-/// (such as the `"content":""` many providers send with the role) yield nothing.
+/// An event yields as many deltas as it carries: for each choice in order its role (when it
+/// changed), reasoning, text, refusal, tool-call fragments and finish reason; then the tool
+/// calls the event completed; then the chunk's usage, or `Done`. Empty strings (such as the
+/// `"content":""` many providers send with the role) yield nothing.
+///
+/// With the `serde` feature it is written externally tagged, by variant name in snake case:
+/// `{"text":{"choice":0,"text":"Hi"}}`, `"done"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Delta {
-    /// `delta.role` of a choice.
+    /// `delta.role` of a choice, when it differs from the last role that choice had (some
+    /// providers, such as Kimi, repeat `"role":"assistant"` in every chunk).
     Role {
         /// The choice's index.
         choice: u64,
@@ -409,6 +423,22 @@ pub enum Delta {
         /// The function's name, when this fragment carries one.
         name: Option<String>,
         /// A fragment of the arguments' JSON text (`""` when none came).
+        arguments: String,
+    },
+    /// A tool call whose arguments are known to be whole: another call of the same choice
+    /// began, the choice got a finish reason, or `[DONE]` came (see
+    /// [`Accumulator::completed_calls`]). Carries the whole call, so a loop can run the tool
+    /// before the stream ends.
+    ToolCallComplete {
+        /// The choice's index.
+        choice: u64,
+        /// The call's index in the message (see [`crate::ToolCallMessage::index`]).
+        index: u64,
+        /// The call's id.
+        id: Option<String>,
+        /// The function's name.
+        name: Option<String>,
+        /// The arguments' whole JSON text.
         arguments: String,
     },
     /// A choice's `finish_reason` (`stop`, `length`, `tool_calls`, ...).
@@ -455,9 +485,36 @@ fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The roles last seen, per choice index, so that a role is yielded only when it changes.
+#[derive(Debug, Default)]
+struct Roles(HashMap<u64, String>);
+
+impl Roles {
+    /// Whether `role` differs from `choice`'s last one (and records it).
+    fn changed(&mut self, choice: u64, role: &str) -> bool {
+        match self.0.get_mut(&choice) {
+            Some(last) if last == role => false,
+            Some(last) => {
+                last.clear();
+                last.push_str(role);
+                true
+            }
+            None => {
+                self.0.insert(choice, role.to_owned());
+                true
+            }
+        }
+    }
+}
+
 impl Delta {
-    /// Appends the deltas of one outcome to `out`.
-    fn extend_from(out: &mut VecDeque<Delta>, outcome: &Outcome<'_>) {
+    /// Appends the deltas of one outcome to `out`; `message` has merged it already.
+    fn extend_from(
+        out: &mut VecDeque<Delta>,
+        outcome: &Outcome<'_>,
+        message: &Accumulator,
+        roles: &mut Roles,
+    ) {
         let payload = match outcome {
             Outcome::Event { payload, event } => {
                 if let Payload::Invalid(reason) = payload {
@@ -482,8 +539,13 @@ impl Delta {
             Payload::Chunk(chunk) => {
                 for c in chunk.choices() {
                     let choice = c.index();
-                    if let Some(role) = owned(c.role()) {
-                        out.push_back(Delta::Role { choice, role });
+                    if let Some(role) = c.role().filter(|r| !r.is_empty())
+                        && roles.changed(choice, role)
+                    {
+                        out.push_back(Delta::Role {
+                            choice,
+                            role: role.to_owned(),
+                        });
                     }
                     if let Some(text) = owned(c.reasoning()) {
                         out.push_back(Delta::Reasoning { choice, text });
@@ -511,14 +573,33 @@ impl Delta {
                         });
                     }
                 }
+                Self::completed(out, message);
                 if let Some(usage) = chunk.usage() {
                     out.push_back(Delta::Usage(usage));
                 }
             }
-            Payload::Done => out.push_back(Delta::Done),
+            Payload::Done => {
+                Self::completed(out, message);
+                out.push_back(Delta::Done);
+            }
             Payload::ApiError(e) => out.push_back(Delta::ApiError(e.to_owned_error())),
             Payload::Invalid(_) => {}
         }
+    }
+
+    /// The calls that the last event completed.
+    fn completed(out: &mut VecDeque<Delta>, message: &Accumulator) {
+        out.extend(
+            message
+                .completed_calls()
+                .map(|(choice, call)| Delta::ToolCallComplete {
+                    choice,
+                    index: call.index,
+                    id: call.id.clone(),
+                    name: call.name.clone(),
+                    arguments: call.arguments.clone(),
+                }),
+        );
     }
 }
 
@@ -533,6 +614,12 @@ impl Delta {
 /// - No batching delay: a delta is yielded as soon as its event's blank line is in.
 /// - After an error from the source, the stream yields a [`Delta::Incomplete`] if the failure
 ///   cut an event short, then ends.
+///
+/// - A [`Delta::ToolCallComplete`] comes as soon as a tool call's arguments are known to be
+///   whole, before the stream ends.
+/// - Opt-in ([`DeltaStream::with_raw`]): [`DeltaStream::raw`] gives the raw data of the event
+///   that the last delta came from, for the fields no delta carries (`logprobs`,
+///   `system_fingerprint`, a provider's extras).
 ///
 /// Allocates the strings it hands over; use [`AsyncChunkStream::next_outcome`] where every
 /// allocation counts.
@@ -567,7 +654,14 @@ impl Delta {
 pub struct DeltaStream<S> {
     inner: AsyncChunkStream<S>,
     message: Accumulator,
-    pending: VecDeque<Delta>,
+    /// Each delta with the raw data of its event (when asked for).
+    pending: VecDeque<(Delta, Option<Arc<str>>)>,
+    /// Deltas of the event being read, before they are paired with its raw data.
+    scratch: VecDeque<Delta>,
+    roles: Roles,
+    keep_raw: bool,
+    /// The raw data of the event that the last yielded delta came from.
+    raw: Option<Arc<str>>,
     terminated: bool,
 }
 
@@ -576,6 +670,7 @@ impl<S: fmt::Debug> fmt::Debug for DeltaStream<S> {
         f.debug_struct("DeltaStream")
             .field("inner", &self.inner)
             .field("pending", &self.pending.len())
+            .field("keep_raw", &self.keep_raw)
             .field("terminated", &self.terminated)
             .finish_non_exhaustive()
     }
@@ -588,8 +683,52 @@ impl<S> DeltaStream<S> {
             inner,
             message: Accumulator::new(),
             pending: VecDeque::new(),
+            scratch: VecDeque::new(),
+            roles: Roles::default(),
+            keep_raw: false,
+            raw: None,
             terminated: false,
         }
+    }
+
+    /// Whether to keep each event's raw data for [`DeltaStream::raw`] (off by default: it
+    /// costs one copy of the data per event that yields a delta).
+    pub fn with_raw(mut self, keep: bool) -> Self {
+        self.keep_raw = keep;
+        self
+    }
+
+    /// The data of the event that the last yielded delta came from, as text (U+FFFD for
+    /// invalid UTF-8), when [`DeltaStream::with_raw`] is on. `None` when it is off, before the
+    /// first delta, and for deltas that come from no event (comments, ignored lines, an
+    /// incomplete event, an error found outside an event).
+    ///
+    /// The deltas of one event share it: clone the `Arc` to keep it.
+    ///
+    /// # Example
+    /// ```
+    /// use bytes::Bytes;
+    /// use futures::StreamExt;
+    /// use ssechunk::{AsyncChunkStream, Delta};
+    ///
+    /// let body = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(
+    ///     b"data: {\"system_fingerprint\":\"fp_1\",\"choices\":[{\"delta\":{\"content\":\"Hi\"},\"logprobs\":{\"content\":[]}}]}\n\n",
+    /// ))]);
+    /// let mut deltas = AsyncChunkStream::from_bytes_stream(body).into_deltas_with_raw();
+    /// futures::executor::block_on(async {
+    ///     while let Some(delta) = deltas.next().await {
+    ///         if let Delta::Text { .. } = delta? {
+    ///             let raw = deltas.raw().expect("kept");
+    ///             let extras: serde_json::Value = serde_json::from_str(raw).unwrap();
+    ///             assert_eq!(extras["system_fingerprint"], "fp_1");
+    ///         }
+    ///     }
+    ///     Ok::<(), ssechunk::Error>(())
+    /// })?;
+    /// # Ok::<(), ssechunk::Error>(())
+    /// ```
+    pub fn raw(&self) -> Option<&Arc<str>> {
+        self.raw.as_ref()
     }
 
     /// The message assembled so far (the whole message once the stream has ended), also
@@ -618,7 +757,8 @@ impl<S: AsyncSource> Stream for DeltaStream<S> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            if let Some(delta) = this.pending.pop_front() {
+            if let Some((delta, raw)) = this.pending.pop_front() {
+                this.raw = raw;
                 return Poll::Ready(Some(Ok(delta)));
             }
             if this.terminated {
@@ -632,7 +772,16 @@ impl<S: AsyncSource> Stream for DeltaStream<S> {
                 Some(Err(e)) => return Poll::Ready(Some(Err(e))),
                 Some(Ok(outcome)) => {
                     this.message.push_outcome(&outcome);
-                    Delta::extend_from(&mut this.pending, &outcome);
+                    let scratch = &mut this.scratch;
+                    Delta::extend_from(scratch, &outcome, &this.message, &mut this.roles);
+                    let raw = match &outcome {
+                        Outcome::Event { event, .. } if this.keep_raw && !scratch.is_empty() => {
+                            Some(Arc::<str>::from(event.data_lossy()))
+                        }
+                        _ => None,
+                    };
+                    this.pending
+                        .extend(scratch.drain(..).map(|delta| (delta, raw.clone())));
                 }
             }
         }

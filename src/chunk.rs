@@ -21,7 +21,10 @@ use crate::fast::{self, Span, Spans, Texts};
 /// For chat-completion chunks, from `usage` (or, when a chunk has no `usage`, from Groq's
 /// `x_groq.usage`): `input_tokens` is `prompt_tokens`, `output_tokens` is
 /// `completion_tokens`. A count that is absent, or not a non-negative integer, is 0.
+///
+/// With the `serde` feature it is written with these field names (the message contract's).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Usage {
     /// Tokens of the prompt, cached ones included (`prompt_tokens`).
     pub input_tokens: u64,
@@ -39,9 +42,12 @@ pub struct Usage {
 
 /// Why a choice stopped, normalised across providers.
 ///
-/// The raw reason is always kept beside it ([`Choice::finish_reason`]).
+/// The raw reason is always kept beside it ([`Choice::finish_reason`]). With the `serde`
+/// feature it is written as its [`Finish::as_str`] name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Finish {
     /// The model finished its reply (chat: `stop`).
     Stop,
@@ -143,6 +149,7 @@ struct RawChoice<'a> {
     content: Option<&'a str>,
     reasoning: Option<&'a str>,
     refusal: Option<&'a str>,
+    reasoning_details: Option<&'a str>,
     finish_reason: Option<&'a str>,
     tools_start: usize,
     tools_end: usize,
@@ -179,6 +186,16 @@ impl<'v, 'a> Choice<'v, 'a> {
     pub fn refusal(&self) -> Option<&'a str> {
         self.raw.refusal
     }
+    /// `delta.reasoning_details` (OpenRouter's opaque reasoning, which must be sent back with
+    /// the next request for some models): the array as compact JSON text, such as
+    /// `[{"type":"reasoning.encrypted","data":"...","index":0}]`. `None` when absent or `null`.
+    ///
+    /// The text is written from the parsed array (no whitespace, the same escapes for every
+    /// provider), so it always starts with `[` and ends with `]`. When the array was sent in
+    /// that form already (as OpenRouter sends it), it is a slice of the event's data.
+    pub fn reasoning_details(&self) -> Option<&'a str> {
+        self.raw.reasoning_details
+    }
     /// `finish_reason`, raw: unknown values and `""` are kept.
     pub fn finish_reason(&self) -> Option<&'a str> {
         self.raw.finish_reason
@@ -204,6 +221,7 @@ impl fmt::Debug for Choice<'_, '_> {
             .field("content", &self.content())
             .field("reasoning", &self.reasoning())
             .field("refusal", &self.refusal())
+            .field("reasoning_details", &self.reasoning_details())
             .field("finish_reason", &self.finish_reason())
             .field("tool_calls", &self.tool_calls())
             .finish()
@@ -456,7 +474,7 @@ pub enum Payload<'a> {
 ///   and `refusal` strings; `tool_calls` an array of objects, whose `index` is a
 ///   non-negative integer or absent, `id` a string, `function` an object with a string
 ///   `name` and `arguments` a string (or a JSON object or array, given as its JSON text);
-///   `usage` an object. A field of another shape makes the event
+///   `reasoning_details` an array (given as its JSON text); `usage` an object. A field of another shape makes the event
 ///   [`InvalidData::UnexpectedShape`]: nothing the decoder reads is dropped without a trace.
 ///   The envelope's `id`, `model`, `system_fingerprint`, `created`, `delta.role`, a tool
 ///   call's `type` and the token counts are read when of their type and absent otherwise.
@@ -533,6 +551,7 @@ struct Pending {
 enum Slot {
     Content(usize),
     Reasoning(usize),
+    ReasoningDetails(usize),
     Arguments(usize),
 }
 
@@ -819,6 +838,7 @@ fn slow_decode<'a>(slow: &'a mut Slow, storage: &'a mut Storage, data: &'a [u8])
                 match p.slot {
                     Slot::Content(c) => chunk.choices[c].content = text,
                     Slot::Reasoning(c) => chunk.choices[c].reasoning = text,
+                    Slot::ReasoningDetails(c) => chunk.choices[c].reasoning_details = text,
                     Slot::Arguments(t) => chunk.tools[t].arguments = text,
                 }
             }
@@ -845,6 +865,7 @@ fn build<'a>(texts: Texts<'a>, spans: &Spans, storage: &'a mut Storage) -> Chunk
         content: text(c.content),
         reasoning: text(c.reasoning),
         refusal: text(c.refusal),
+        reasoning_details: text(c.reasoning_details),
         finish_reason: text(c.finish_reason),
         tools_start: c.tools.0,
         tools_end: c.tools.1,
@@ -1028,6 +1049,7 @@ impl<'n, 'a> Walk<'n, 'a> {
         };
         let (mut role, mut content, mut refusal, mut reasoning_content, mut reasoning, mut calls) =
             (None, None, None, None, None, None);
+        let mut details = None;
         for (key, v) in fields(nodes, d, dlen) {
             match key {
                 "role" => role = Some(v),
@@ -1036,6 +1058,7 @@ impl<'n, 'a> Walk<'n, 'a> {
                 "reasoning_content" => reasoning_content = Some(v),
                 "reasoning" => reasoning = Some(v),
                 "tool_calls" => calls = Some(v),
+                "reasoning_details" => details = Some(v),
                 _ => {}
             }
         }
@@ -1059,6 +1082,22 @@ impl<'n, 'a> Walk<'n, 'a> {
                 };
                 let call = self.tool_call(t, len, tools.len())?;
                 tools.push(call);
+            }
+        }
+        // Checked last, as the other fields' shapes are checked first.
+        if let Some(v) = details {
+            match nodes[v] {
+                Node::Array { .. } => {
+                    let start = self.joined.len();
+                    write_json(nodes, v, self.joined);
+                    self.pending.push(Pending {
+                        slot: Slot::ReasoningDetails(number),
+                        start,
+                        end: self.joined.len(),
+                    });
+                }
+                Node::Static(StaticNode::Null) => {}
+                _ => return Err("reasoning_details"),
             }
         }
         choice.tools_end = tools.len();

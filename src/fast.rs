@@ -35,6 +35,9 @@ pub(crate) struct ChoiceSpans {
     pub(crate) content: Option<Span>,
     pub(crate) reasoning: Option<Span>,
     pub(crate) refusal: Option<Span>,
+    /// `reasoning_details`: the array's own bytes, when they are already the compact text
+    /// that the simd-json path writes (see [`canonical`]).
+    pub(crate) reasoning_details: Option<Span>,
     pub(crate) finish_reason: Option<Span>,
     pub(crate) tools: (usize, usize),
 }
@@ -196,11 +199,12 @@ impl Decoder {
             out: &mut self.unescaped,
             strings: &mut self.strings,
             record: keep,
+            spans_values: false,
         };
         if c.top(spans).is_err() {
             return false;
         }
-        if keep {
+        if keep && !c.spans_values {
             self.template.clear();
             self.template.extend_from_slice(input);
             self.template_unescaped = self.unescaped.len();
@@ -336,6 +340,7 @@ impl Spans {
                 &mut c.content,
                 &mut c.reasoning,
                 &mut c.refusal,
+                &mut c.reasoning_details,
                 &mut c.finish_reason,
             ] {
                 each(s);
@@ -352,9 +357,16 @@ impl Spans {
     fn all(&self, mut f: impl FnMut(&Option<Span>) -> bool) -> bool {
         [self.id, self.model, self.fingerprint].iter().all(&mut f)
             && self.choices.iter().all(|c| {
-                [c.role, c.content, c.reasoning, c.refusal, c.finish_reason]
-                    .iter()
-                    .all(&mut f)
+                [
+                    c.role,
+                    c.content,
+                    c.reasoning,
+                    c.refusal,
+                    c.reasoning_details,
+                    c.finish_reason,
+                ]
+                .iter()
+                .all(&mut f)
             })
             && self
                 .tools
@@ -427,9 +439,61 @@ const DELTA_KEYS: &[&[u8]] = &[
     b"reasoning_content",
     b"reasoning",
     b"tool_calls",
+    b"reasoning_details",
 ];
 const TOOL_KEYS: &[&[u8]] = &[b"index", b"id", b"type", b"function"];
 const FUNCTION_KEYS: &[&[u8]] = &[b"name", b"arguments"];
+
+/// Whether `json`, a valid JSON value, is already the text that `chunk::write_json` writes
+/// from simd-json's tape of it: no whitespace between tokens; only the escapes it writes
+/// (`\"`, `\\`, `\n`, `\r`, `\t`, and `\u00xx` in lower case for the other control
+/// characters); integers only, of at most 18 digits (simd-json reads longer ones or `-0`
+/// otherwise), no fraction or exponent (floats are written in their shortest form).
+fn canonical(json: &[u8]) -> bool {
+    let (mut i, mut in_string, mut digits) = (0, false, 0);
+    while let Some(&b) = json.get(i) {
+        if in_string {
+            match b {
+                b'"' => in_string = false,
+                b'\\' => match json.get(i + 1) {
+                    Some(b'"' | b'\\' | b'n' | b'r' | b't') => i += 1,
+                    Some(b'u') => {
+                        let Some(&[b'0', b'0', high, low]) = json.get(i + 2..i + 6) else {
+                            return false;
+                        };
+                        let control = matches!(high, b'0' | b'1')
+                            && matches!(low, b'0'..=b'9' | b'a'..=b'f')
+                            && !(high == b'0' && matches!(low, b'9' | b'a' | b'd'));
+                        if !control {
+                            return false;
+                        }
+                        i += 5;
+                    }
+                    _ => return false,
+                },
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'0'..=b'9' => {
+                    digits += 1;
+                    if digits > 18 {
+                        return false;
+                    }
+                }
+                b'-' if json.get(i + 1) == Some(&b'0') => return false,
+                b' ' | b'\t' | b'\n' | b'\r' | b'.' | b'e' | b'E' => return false,
+                _ => {}
+            }
+            if !b.is_ascii_digit() {
+                digits = 0;
+            }
+        }
+        i += 1;
+    }
+    true
+}
 
 /// Validates the string whose opening quote is at `buf[open]`. A string without escapes is
 /// returned where it is; one with escapes is unescaped onto the end of `out`. Also returns
@@ -533,6 +597,9 @@ struct Cursor<'b> {
     /// Where value strings are recorded, when `record` is set.
     strings: &'b mut Vec<RawString>,
     record: bool,
+    /// Whether a span covers more than one string (a raw `reasoning_details` array): such a
+    /// document cannot be a template, whose reuse re-reads single strings only.
+    spans_values: bool,
 }
 
 impl Cursor<'_> {
@@ -755,6 +822,27 @@ impl Cursor<'_> {
         }
     }
 
+    /// An array given as its JSON text (`None` for `null`): its own bytes, when they are
+    /// exactly what the simd-json path writes from its tape ([`canonical`]); anything else
+    /// goes the slow way.
+    fn raw_array(&mut self) -> Fast<Option<Span>> {
+        if self.null_or(b'[')? {
+            return Ok(None);
+        }
+        let start = self.pos;
+        self.skip(4)?;
+        if !canonical(&self.buf[start..self.pos]) || self.pos > u32::MAX as usize {
+            return Err(GiveUp);
+        }
+        self.spans_values = true;
+        Ok(Some(Span {
+            start: start as u32,
+            end: self.pos as u32,
+            unescaped: false,
+            raw: 0,
+        }))
+    }
+
     /// Validates the value string at the cursor and records where it is.
     #[inline]
     fn string(&mut self) -> Fast<Span> {
@@ -900,6 +988,7 @@ impl Cursor<'_> {
                     choice.role = None;
                     choice.content = None;
                     choice.refusal = None;
+                    choice.reasoning_details = None;
                     reasoning_content = None;
                     reasoning = None;
                     tools.truncate(tools_start);
@@ -914,6 +1003,7 @@ impl Cursor<'_> {
                             b"refusal" => choice.refusal = c.text()?,
                             b"reasoning_content" => reasoning_content = c.text()?,
                             b"reasoning" => reasoning = c.text()?,
+                            b"reasoning_details" => choice.reasoning_details = c.raw_array()?,
                             b"tool_calls" => {
                                 tools.truncate(tools_start);
                                 if c.null_or(b'[')? {

@@ -14,8 +14,9 @@
 //! - [`ChunkStream`]: the two joined: feed bytes, pull [`Outcome`]s;
 //! - [`Accumulator`]: assembles the final message (choices, tool calls, normalised [`Usage`]
 //!   and [`Finish`], the API errors, the invalid events, how the stream ended), in time linear
-//!   in the input whatever order indexes arrive in. The README states the message contract
-//!   that `ssechunk message` prints.
+//!   in the input whatever order indexes arrive in, and reports each tool call as soon as its
+//!   arguments are whole ([`Accumulator::completed_calls`]). The README states the message
+//!   contract that `ssechunk message` prints.
 //!
 //! # Example: a chat completion over reqwest
 //! In `Cargo.toml` (`default-features = false` leaves out the command-line tool):
@@ -127,8 +128,17 @@
 //! `features = ["reqwest"]` for the reqwest route, or `features = ["async"]` for the async
 //! adapters alone.
 //!
-//! - `cli` (on by default): builds the `ssechunk` command-line tool and adds `clap` for it; the
-//!   library does not use it, so a library user turns the default features off.
+//! - `cli` (on by default): builds the `ssechunk` command-line tool and adds `clap` and the
+//!   `serde` feature for it; the library does not need it, so a library user turns the default
+//!   features off.
+//! - `serde`: `Serialize`/`Deserialize` on the owned types ([`Message`], from
+//!   [`Accumulator::message`], serialises to exactly the `ssechunk message` line;
+//!   [`ChoiceMessage`], [`ToolCallMessage`], [`ErrorMessage`], [`Usage`], [`Finish`],
+//!   [`Ending`], `Delta`), `Serialize` on the borrowed views ([`ChunkView`], [`Choice`],
+//!   [`ToolCall`], [`ApiError`]: strings borrowed, not copied), `ChoiceMessage::to_assistant_turn`
+//!   (the next request's assistant turn, for an agent loop) and
+//!   `ToolCallMessage::parse_arguments` (arguments parsed once into the caller's type). Adds
+//!   `serde` with its derive, and `serde_json`.
 //! - `async`: `AsyncChunkStream` (borrowed outcomes from a lending `next_outcome`) and
 //!   `DeltaStream` (a `Stream` of owned `Delta`s and the assembled message) over a
 //!   `futures_core::Stream` of byte chunks (an HTTP body) or a `tokio::io::AsyncRead`. Adds
@@ -159,6 +169,8 @@ mod chunk;
 mod error;
 mod fast;
 mod framing;
+#[cfg(feature = "serde")]
+mod json;
 mod read;
 mod stream;
 
@@ -170,7 +182,8 @@ mod async_stream;
 mod http;
 
 pub use accumulate::{
-    Accumulator, ChoiceMessage, Ending, ErrorMessage, OwnedErrorCode, ToolCallMessage,
+    Accumulator, ChoiceMessage, Dialect, Ending, ErrorMessage, Message, OwnedErrorCode,
+    ToolCallMessage,
 };
 pub use chunk::{
     ApiError, Choice, ChunkDecoder, ChunkView, ErrorCode, Finish, InvalidData, Payload, ToolCall,

@@ -344,3 +344,259 @@ fn push_and_push_payload_agree() {
     assert_eq!(by_payload, by_chunk);
     assert_eq!(from_accumulator(&Accumulator::new()), RefMessage::default());
 }
+
+/// Two parallel calls of choice 0, each in two fragments, then a call of choice 1, the finish
+/// reasons and `[DONE]`.
+const PARALLEL: [&str; 8] = [
+    r#"{"choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"a","type":"function","function":{"name":"get_weather","arguments":"{\"city\":"}}]}}]}"#,
+    r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"Paris\"}"}}]}}]}"#,
+    r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"b","type":"function","function":{"name":"get_time","arguments":"{\"tz\":"}}]}}]}"#,
+    r#"{"choices":[{"index":1,"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"noop","arguments":"{}"}}]}}]}"#,
+    r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"\"CET\"}"}}]}}]}"#,
+    r#"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+    r#"{"choices":[{"index":1,"delta":{"content":"late"}}]}"#,
+    "[DONE]",
+];
+
+/// The accumulator of a whole stream.
+fn acc_of(input: &[u8]) -> Accumulator {
+    let mut stream = ssechunk::ChunkStream::new();
+    let mut acc = Accumulator::new();
+    stream.feed(input);
+    stream.finish();
+    while let Some(outcome) = stream.next_outcome() {
+        acc.push_outcome(&outcome.unwrap());
+    }
+    acc
+}
+
+/// For each event, the calls it completed: `(choice, name, arguments)`.
+fn completions(input: &[u8], cuts: &[usize]) -> Vec<Vec<(u64, String, String)>> {
+    let mut stream = ssechunk::ChunkStream::new();
+    let mut acc = Accumulator::new();
+    let mut per_event = Vec::new();
+    let mut pull = |stream: &mut ssechunk::ChunkStream, acc: &mut Accumulator| {
+        while let Some(outcome) = stream.next_outcome() {
+            acc.push_outcome(&outcome.unwrap());
+            per_event.push(
+                acc.completed_calls()
+                    .map(|(choice, call)| {
+                        let name = call.name.clone().unwrap_or_default();
+                        (choice, name, call.arguments.clone())
+                    })
+                    .collect::<Vec<_>>(),
+            );
+        }
+    };
+    let mut at = 0;
+    for &cut in cuts.iter().chain([&input.len()]) {
+        stream.feed(&input[at..cut]);
+        at = cut;
+        pull(&mut stream, &mut acc);
+    }
+    stream.finish();
+    pull(&mut stream, &mut acc);
+    per_event
+}
+
+#[test]
+fn a_tool_call_completes_when_the_next_begins_at_its_finish_or_at_done() {
+    let input = stream_of(&PARALLEL);
+    let call = |choice, name: &str, args: &str| (choice, name.to_owned(), args.to_owned());
+    let want = vec![
+        vec![],
+        vec![],
+        // Call 1 of choice 0 began: call 0 is whole.
+        vec![call(0, "get_weather", r#"{"city":"Paris"}"#)],
+        // Another choice's call does not close choice 0's.
+        vec![],
+        vec![],
+        // The finish reason closes choice 0's open call.
+        vec![call(0, "get_time", r#"{"tz":"CET"}"#)],
+        vec![],
+        // `[DONE]` closes what is still open.
+        vec![call(1, "noop", "{}")],
+    ];
+    assert_eq!(completions(&input, &[]), want);
+    assert_eq!(
+        completions(&input, &(1..input.len()).collect::<Vec<_>>()),
+        want,
+        "one byte at a time"
+    );
+    // Cut before `[DONE]`: choice 1's call is never reported complete.
+    let cut = stream_of(&PARALLEL[..7]);
+    let got: Vec<_> = completions(&cut, &[]).into_iter().flatten().collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+}
+
+#[test]
+fn index_less_calls_complete_when_a_new_id_begins() {
+    let input = stream_of(&[
+        r#"{"choices":[{"delta":{"tool_calls":[{"id":"a","function":{"name":"f","arguments":"{}"}}]}}]}"#,
+        r#"{"choices":[{"delta":{"tool_calls":[{"id":"b","function":{"name":"g","arguments":"{"}}]}}]}"#,
+        r#"{"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"}"}}]}}]}"#,
+    ]);
+    let got = completions(&input, &[]);
+    assert_eq!(got[1], [(0, "f".to_owned(), "{}".to_owned())]);
+    assert!(got[2].is_empty());
+}
+
+#[test]
+fn reasoning_details_are_kept_as_one_json_array() {
+    let input = stream_of(&[
+        r#"{"choices":[{"delta":{"reasoning":"Hm","reasoning_details":[{"type":"reasoning.text","text":"Hm","index":0}]}}]}"#,
+        r#"{"choices":[{"delta":{"reasoning_details":[]}}]}"#,
+        r#"{"choices":[{"delta":{"reasoning_details": [ {"type":"reasoning.encrypted", "data":"e\u00e9\n", "n":[1,-2,true,null]} ] }}]}"#,
+        r#"{"choices":[{"delta":{"content":"ok","reasoning_details":null}}]}"#,
+    ]);
+    let message = assemble(&input);
+    assert_eq!(
+        message.choices[0].reasoning_details.as_ref().map(Vec::len),
+        Some(2)
+    );
+    let acc = acc_of(&input);
+    let text = acc.choices()[0].reasoning_details.as_deref().unwrap();
+    assert_eq!(
+        text,
+        r#"[{"type":"reasoning.text","text":"Hm","index":0},{"type":"reasoning.encrypted","data":"eé\n","n":[1,-2,true,null]}]"#
+    );
+    // Of another shape, the event is reported rather than decoded without it.
+    let mut decoder = ChunkDecoder::new();
+    let odd = br#"{"choices":[{"delta":{"content":"x","reasoning_details":"opaque"}}]}"#;
+    assert!(matches!(
+        decoder.decode(odd),
+        Payload::Invalid(ssechunk::InvalidData::UnexpectedShape {
+            field: "reasoning_details"
+        })
+    ));
+}
+
+#[test]
+fn the_message_snapshot_sorts_by_index() {
+    let input = stream_of(&[
+        r#"{"id":"c","choices":[{"index":1,"delta":{"content":"b"}},{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"1"}},{"index":0,"function":{"arguments":"0"}}]}}]}"#,
+        "[DONE]",
+    ]);
+    let message = acc_of(&input).message();
+    assert_eq!(message.dialect, ssechunk::Dialect::Chat);
+    assert_eq!(message.id.as_deref(), Some("c"));
+    assert_eq!(
+        message.choices.iter().map(|c| c.index).collect::<Vec<_>>(),
+        [0, 1]
+    );
+    let calls = &message.choices[0].tool_calls;
+    assert_eq!(calls.iter().map(|c| c.index).collect::<Vec<_>>(), [0, 1]);
+    assert_eq!(message.ending, Ending::Done);
+}
+
+#[cfg(feature = "serde")]
+mod serde_forms {
+    use super::*;
+    use serde_json::{Value, json};
+
+    #[test]
+    fn the_message_serialises_to_the_contract() {
+        let input = stream_of(&[
+            r#"{"id":"c1","model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi","reasoning":"r"}}]}"#,
+            r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"t","type":"function","function":{"name":"f","arguments":"{\"a\":1}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"#,
+            r#"{"error":{"message":"slow","type":"rate","code":429,"param":"p"}}"#,
+            "[DONE]",
+        ]);
+        let message = acc_of(&input).message();
+        let line = serde_json::to_string(&message).unwrap();
+        assert_eq!(
+            line,
+            r#"{"dialect":"chat","id":"c1","model":"m","choices":[{"index":0,"role":"assistant","content":"Hi","reasoning":"r","refusal":null,"tool_calls":[{"index":0,"id":"t","name":"f","arguments":"{\"a\":1}","complete":true}],"finish_reason":"tool_calls","finish":"tool_calls"}],"usage":{"input_tokens":3,"output_tokens":2,"total_tokens":5,"cached_input_tokens":null,"reasoning_tokens":null},"errors":[{"message":"slow","type":"rate","code":429}],"invalid":0,"ending":"done"}"#
+        );
+        // It reads back, but for what the contract does not write (a call's type, `param`).
+        let back: ssechunk::Message = serde_json::from_str(&line).unwrap();
+        let mut want = message.clone();
+        want.choices[0].tool_calls[0].kind = None;
+        want.errors[0].param = None;
+        assert_eq!(back, want);
+    }
+
+    #[test]
+    fn the_assistant_turn_is_the_chat_request_shape() {
+        let input = stream_of(&PARALLEL);
+        let message = acc_of(&input).message();
+        assert_eq!(
+            message.choices[0].to_assistant_turn(),
+            json!({
+                "role": "assistant",
+                "content": null,
+                "tool_calls": [
+                    {"id": "a", "type": "function",
+                     "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}},
+                    {"id": "b", "type": "function",
+                     "function": {"name": "get_time", "arguments": "{\"tz\":\"CET\"}"}},
+                ],
+            })
+        );
+        assert_eq!(
+            message.choices[1].to_assistant_turn()["content"],
+            json!("late")
+        );
+        let plain = ssechunk::ChoiceMessage {
+            reasoning: Some("hidden".into()),
+            reasoning_details: Some(r#"[{"type":"reasoning.text","text":"t"}]"#.into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            plain.to_assistant_turn(),
+            json!({"role": "assistant", "content": "",
+                   "reasoning_details": [{"type": "reasoning.text", "text": "t"}]})
+        );
+    }
+
+    #[test]
+    fn arguments_parse_into_the_callers_type() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Weather {
+            city: String,
+        }
+        let input = stream_of(&PARALLEL);
+        let acc = acc_of(&input);
+        let call = &acc.choices()[0].tool_calls[0];
+        assert_eq!(
+            call.parse_arguments::<Weather>().unwrap(),
+            Weather {
+                city: "Paris".into()
+            }
+        );
+        let cut = ssechunk::ToolCallMessage {
+            arguments: r#"{"city":"Par"#.into(),
+            ..Default::default()
+        };
+        assert!(cut.parse_arguments::<Weather>().unwrap_err().is_eof());
+    }
+
+    #[test]
+    fn views_serialise_borrowed() {
+        let mut decoder = ChunkDecoder::new();
+        let data = br#"{"id":"c","created":1,"choices":[{"index":0,"delta":{"content":"a\"b","tool_calls":[{"index":0,"id":"t","function":{"name":"f","arguments":"{"}}]},"finish_reason":null}],"usage":{"prompt_tokens":1}}"#;
+        let Payload::Chunk(chunk) = decoder.decode(data) else {
+            panic!("a chunk")
+        };
+        let value: Value = serde_json::to_value(&chunk).unwrap();
+        assert_eq!(
+            value,
+            json!({"id": "c", "model": null, "created": 1, "system_fingerprint": null,
+                   "choices": [{"index": 0, "role": null, "content": "a\"b", "reasoning": null,
+                                "refusal": null,
+                                "tool_calls": [{"index": 0, "id": "t", "name": "f", "arguments": "{"}],
+                                "finish_reason": null}],
+                   "usage": {"input_tokens": 1, "output_tokens": 0, "total_tokens": 0,
+                             "cached_input_tokens": null, "reasoning_tokens": null}})
+        );
+        drop(chunk);
+        let Payload::ApiError(error) = decoder.decode(br#"{"error":"bad","error_type":"v"}"#)
+        else {
+            panic!("an error")
+        };
+        assert_eq!(
+            serde_json::to_string(&error).unwrap(),
+            r#"{"message":"bad","type":"v","code":null}"#
+        );
+    }
+}

@@ -699,4 +699,110 @@ mod async_adapters {
         );
         assert_eq!(deltas.message().ending(), Ending::Truncated);
     }
+
+    /// Kimi's shape: the role in every chunk; two parallel calls; extras beside the deltas.
+    const KIMI: &[u8] = b"data: {\"system_fingerprint\":\"fp_k\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hi\"},\"logprobs\":{\"content\":[{\"token\":\"Hi\"}]}}]}\n\n\
+data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"tool_calls\":[{\"index\":0,\"id\":\"a\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"x\\\":\"}}]}}]}\n\n\
+data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"1}\"}}]}}]}\n\n\
+data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"tool_calls\":[{\"index\":1,\"id\":\"b\",\"function\":{\"name\":\"g\",\"arguments\":\"{}\"}}]}}]}\n\n\
+data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"tool\"}}]}\n\n\
+data: [DONE]\n\n";
+
+    fn kimi_deltas(raw: bool) -> (Vec<(Delta, Option<String>)>, DeltaStream<impl AsyncSource>) {
+        let body = futures::stream::iter([Ok::<_, io::Error>(Bytes::from_static(KIMI))]);
+        let mut deltas = AsyncChunkStream::from_bytes_stream(body).into_deltas();
+        if raw {
+            deltas = deltas.with_raw(true);
+        }
+        let seen = block_on(async {
+            let mut seen = Vec::new();
+            while let Some(delta) = deltas.next().await {
+                seen.push((delta.unwrap(), deltas.raw().map(|r| r.to_string())));
+            }
+            seen
+        });
+        (seen, deltas)
+    }
+
+    #[test]
+    fn roles_only_when_they_change_and_calls_when_complete() {
+        let (seen, deltas) = kimi_deltas(false);
+        let seen: Vec<Delta> = seen
+            .into_iter()
+            .map(|(d, raw)| {
+                assert_eq!(raw, None, "raw data only when asked for");
+                d
+            })
+            .collect();
+        let roles: Vec<&str> = seen
+            .iter()
+            .filter_map(|d| match d {
+                Delta::Role { role, .. } => Some(role.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(roles, ["assistant", "tool"]);
+        let complete =
+            |index: u64, id: &str, name: &str, arguments: &str| Delta::ToolCallComplete {
+                choice: 0,
+                index,
+                id: Some(id.into()),
+                name: Some(name.into()),
+                arguments: arguments.into(),
+            };
+        let at = |want: &Delta| seen.iter().position(|d| d == want).expect("yielded");
+        let first = at(&complete(0, "a", "f", "{\"x\":1}"));
+        let second = at(&complete(1, "b", "g", "{}"));
+        // Call 0 completes with the event that starts call 1, after its fragment; call 1 at
+        // `[DONE]`, before `Done`.
+        assert!(matches!(
+            &seen[first - 1],
+            Delta::ToolCall { index: Some(1), .. }
+        ));
+        assert_eq!(seen[second + 1], Delta::Done);
+        assert_eq!(second + 2, seen.len());
+        assert_eq!(deltas.message().choices()[0].tool_calls.len(), 2);
+    }
+
+    #[test]
+    fn raw_event_data_on_request() {
+        let (seen, _) = kimi_deltas(true);
+        let (delta, raw) = &seen[1];
+        assert_eq!(
+            delta,
+            &Delta::Text {
+                choice: 0,
+                text: "Hi".into()
+            }
+        );
+        let raw: serde_json::Value = serde_json::from_str(raw.as_deref().unwrap()).unwrap();
+        assert_eq!(raw["system_fingerprint"], "fp_k");
+        assert_eq!(raw["choices"][0]["logprobs"]["content"][0]["token"], "Hi");
+        // The deltas of one event share its data; `[DONE]`'s is its own.
+        assert_eq!(seen[0].1, seen[1].1);
+        assert_eq!(seen.last().unwrap().1.as_deref(), Some("[DONE]"));
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deltas_serialise_and_read_back() {
+        let (seen, _) = kimi_deltas(false);
+        for (delta, _) in seen {
+            let text = serde_json::to_string(&delta).unwrap();
+            let back: Delta = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, delta, "{text}");
+        }
+        let text = serde_json::to_string(&Delta::Text {
+            choice: 0,
+            text: "Hi".into(),
+        })
+        .unwrap();
+        assert_eq!(text, r#"{"text":{"choice":0,"text":"Hi"}}"#);
+        let invalid = Delta::Invalid {
+            reason: ssechunk::InvalidData::UnexpectedShape { field: "content" },
+            data: "{}".into(),
+        };
+        let text = serde_json::to_string(&invalid).unwrap();
+        assert_eq!(serde_json::from_str::<Delta>(&text).unwrap(), invalid);
+    }
 }

@@ -487,7 +487,11 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
                 r#"{"obfuscation":"xyz","x_groq":{"id":"r","usage":{"prompt_tokens":9},"choices":[{"delta":{"content":"nested, not ours"}}]},"choices":[{"logprobs":{"content":[{"token":"a"}]},"index":0,"extra":[{"delta":{"content":"no"}}],"delta":{"reasoning_details":[{"type":"r","text":"no"}],"content":"yes","annotations":[]}}],"service_tier":"on_demand"}"#,
             ),
             chunk(|c| {
-                c.choices = vec![choice(0, |c| c.content = s("yes"))];
+                c.choices = vec![choice(0, |c| {
+                    c.content = s("yes");
+                    // Opaque reasoning is kept, as its JSON.
+                    c.reasoning_details = Some(serde_json::json!([{"type": "r", "text": "no"}]));
+                })];
                 // Groq's extras hold the usage when the chunk has none.
                 c.usage = Some(usage(9, 0, 0));
             }),

@@ -142,7 +142,11 @@ fn problems_are_reported_on_stderr_only() {
 fn text_and_demo() {
     let out = run(&["text"], STREAM);
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "Olá\n");
+    // The finish reason completes the call, with what it had then.
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Olá\n[tool call f {\"a\"]\n"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("slow down"), "{err}");
     assert!(err.contains("ended: done"), "{err}");
@@ -557,4 +561,49 @@ fn long_streams_keep_memory_flat() {
         eprintln!("{args:?}: peak resident memory over 128 MiB of events: {peak} KiB");
         assert!(peak < 32 * 1024, "{args:?}: peak {peak} KiB");
     }
+}
+
+/// Two parallel tool calls, each with its arguments in two fragments, then the finish reason.
+const TWO_CALLS: &[u8] = b"data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"reasoning\":\"need \"}}]}\n\n\
+data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning\":\"weather\",\"content\":\"Checking.\"}}]}\n\n\
+data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"a\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\"}}]}}]}\n\n\
+data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"Paris\\\"}\"}}]}}]}\n\n\
+data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":1,\"id\":\"b\",\"type\":\"function\",\"function\":{\"name\":\"get_time\",\"arguments\":\"{\\\"tz\\\":\"}}]}}]}\n\n\
+data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":1,\"function\":{\"arguments\":\"\\\"CET\\\"}\"}}]}}]}\n\n\
+data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n\
+data: [DONE]\n\n";
+
+/// `text` prints each tool call once it is complete, on a line of its own; `--reasoning`
+/// adds the reasoning on stderr.
+#[test]
+fn text_shows_tool_calls_and_reasoning() {
+    for read in ["1", "65536"] {
+        let out = run(&["text", "--read-size", read], TWO_CALLS);
+        assert!(out.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "Checking.\n[tool call get_weather {\"city\":\"Paris\"}]\n[tool call get_time {\"tz\":\"CET\"}]\n"
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("need weather"), "{err}");
+        let out = run(&["text", "--reasoning", "--read-size", read], TWO_CALLS);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("need weather"), "{err}");
+    }
+}
+
+/// The first call is printed as soon as the second begins, while the stream goes on.
+#[test]
+fn a_tool_call_is_printed_once_the_next_begins() {
+    let cut = TWO_CALLS
+        .windows(8)
+        .position(|w| w == b"\"CET\\\"}\"")
+        .expect("the last fragment");
+    let cut = TWO_CALLS[..cut].iter().rposition(|&b| b == b'\n').unwrap() + 1;
+    let (first, rest) = TWO_CALLS.split_at(cut);
+    let out = printed_before_the_next_event(&["text"], first, "Paris\"}]\n", rest);
+    assert!(
+        out.ends_with("[tool call get_time {\"tz\":\"CET\"}]\n"),
+        "{out}"
+    );
 }

@@ -83,6 +83,8 @@ pub struct RefChoice {
     pub content: Option<String>,
     pub reasoning: Option<String>,
     pub refusal: Option<String>,
+    /// `delta.reasoning_details`: the array (compared as JSON).
+    pub reasoning_details: Option<Value>,
     pub finish_reason: Option<String>,
     pub tool_calls: Vec<RefToolCall>,
 }
@@ -448,6 +450,11 @@ fn choice(c: &Map<String, Value>) -> Shape<RefChoice> {
         }
         out.tool_calls.push(call);
     }
+    out.reasoning_details = match delta.get("reasoning_details") {
+        None | Some(Value::Null) => None,
+        Some(v @ Value::Array(_)) => Some(v.clone()),
+        Some(_) => return Err("reasoning_details"),
+    };
     Ok(out)
 }
 
@@ -582,6 +589,13 @@ pub fn from_chunk(chunk: &ChunkView<'_>) -> RefChunk {
             content: c.content().map(str::to_owned),
             reasoning: c.reasoning().map(str::to_owned),
             refusal: c.refusal().map(str::to_owned),
+            reasoning_details: c.reasoning_details().map(|text| {
+                assert!(
+                    text.starts_with('[') && text.ends_with(']'),
+                    "reasoning_details is an array's text: {text}"
+                );
+                parse_json(text).expect("reasoning_details is JSON text")
+            }),
             finish_reason: c.finish_reason().map(str::to_owned),
             tool_calls: c
                 .tool_calls()
@@ -657,6 +671,8 @@ pub struct RefChoiceMessage {
     pub content: Option<String>,
     pub reasoning: Option<String>,
     pub refusal: Option<String>,
+    /// The elements of every `reasoning_details` array, in order.
+    pub reasoning_details: Option<Vec<Value>>,
     pub tool_calls: Vec<RefToolCallMessage>,
     pub finish_reason: Option<String>,
     /// The normalised finish reason's name.
@@ -804,6 +820,12 @@ impl RefAccumulator {
             concat(&mut acc.message.content, &delta.content);
             concat(&mut acc.message.reasoning, &delta.reasoning);
             concat(&mut acc.message.refusal, &delta.refusal);
+            if let Some(Value::Array(details)) = &delta.reasoning_details
+                && !details.is_empty()
+            {
+                let all = acc.message.reasoning_details.get_or_insert_with(Vec::new);
+                all.extend(details.iter().cloned());
+            }
             if let Some(reason) = delta.finish_reason.as_ref().filter(|r| !r.is_empty()) {
                 acc.message.finish_reason = Some(reason.clone());
                 acc.message.finish = Some(chat_finish(reason));
@@ -909,6 +931,12 @@ pub fn from_accumulator(acc: &Accumulator) -> RefMessage {
                 content: c.content.clone(),
                 reasoning: c.reasoning.clone(),
                 refusal: c.refusal.clone(),
+                reasoning_details: c.reasoning_details.as_deref().map(|text| {
+                    match parse_json(text).expect("reasoning_details is JSON text") {
+                        Value::Array(details) => details,
+                        other => panic!("reasoning_details is not an array: {other}"),
+                    }
+                }),
                 tool_calls,
                 finish_reason: c.finish_reason.clone(),
                 finish: c.finish.map(|f| f.as_str()),

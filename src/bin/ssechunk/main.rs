@@ -2,7 +2,6 @@
 
 mod bench;
 mod demo;
-mod json;
 mod modes;
 
 use std::io::{self, Read, Write};
@@ -57,6 +56,9 @@ pub(crate) struct Args {
     /// `stats`: frame the events without decoding them
     #[arg(long)]
     pub(crate) no_decode: bool,
+    /// `text`: also print the reasoning as it streams, on stderr
+    #[arg(long)]
+    pub(crate) reasoning: bool,
     /// `demo`: milliseconds between events (for tests; default: about 30)
     #[arg(long, value_name = "MS", hide = true)]
     pub(crate) pace_ms: Option<u64>,

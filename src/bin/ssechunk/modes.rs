@@ -4,12 +4,15 @@ use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::time::Instant;
 
+use std::borrow::Cow;
+
+use serde::Serialize;
 use ssechunk::{
-    Accumulator, ApiError, ChoiceMessage, ChunkStream, ChunkView, Config, ErrorCode, ErrorMessage,
-    Event, InvalidData, Outcome, OwnedErrorCode, Payload, Usage,
+    Accumulator, ApiError, ChunkStream, ChunkView, Config, ErrorCode, Event, InvalidData, Outcome,
+    Payload, Usage,
 };
 
-use crate::{Args, json, report_incomplete};
+use crate::{Args, report_incomplete};
 
 /// How many problems of one kind are written out in full; the rest are counted.
 const SHOWN: u64 = 10;
@@ -150,215 +153,123 @@ pub(crate) fn drive<W: Write>(
     Ok(())
 }
 
+/// Appends `value` to `line` as one JSON line (the CLI's lines go through serde_json over
+/// the library's `serde` impls, which borrow every string).
+fn json_line(line: &mut Vec<u8>, value: &impl Serialize) -> io::Result<()> {
+    line.clear();
+    serde_json::to_writer(&mut *line, value)?;
+    line.push(b'\n');
+    Ok(())
+}
+
+/// A line of `ssechunk events`.
+#[derive(Serialize)]
+struct EventLine<'a> {
+    event: Cow<'a, str>,
+    data: Cow<'a, str>,
+    id: Cow<'a, str>,
+}
+
 /// `ssechunk events`: one JSON line per dispatched event.
 pub fn events(args: &Args, input: impl Read, out: impl Write) -> io::Result<()> {
     let mut out = io::BufWriter::new(out);
-    let mut line = String::new();
+    let mut line = Vec::new();
     drive(args, input, &mut out, |out, outcome| {
         if let Outcome::Event { event, .. } = outcome {
-            line.clear();
-            line.push_str("{\"event\":");
-            json::string(&mut line, &event.event_type_lossy());
-            line.push_str(",\"data\":");
-            json::string(&mut line, &event.data_lossy());
-            line.push_str(",\"id\":");
-            json::string(&mut line, &event.id_lossy());
-            line.push_str("}\n");
-            out.write_all(line.as_bytes())?;
+            let value = EventLine {
+                event: event.event_type_lossy(),
+                data: event.data_lossy(),
+                id: event.id_lossy(),
+            };
+            json_line(&mut line, &value)?;
+            out.write_all(&line)?;
         }
         Ok(())
     })
 }
 
 /// The wire's usage names, as the `chunks` mode mirrors them.
-fn wire_usage_json(out: &mut String, usage: Option<Usage>) {
-    match usage {
-        Some(u) => {
-            let _ = write!(
-                out,
-                "{{\"prompt_tokens\":{},\"completion_tokens\":{},\"total_tokens\":{}}}",
-                u.input_tokens, u.output_tokens, u.total_tokens
-            );
-        }
-        None => out.push_str("null"),
+#[derive(Serialize)]
+struct WireUsage {
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    total_tokens: u64,
+}
+
+/// A chunk's choices, serialised one by one (the library's `Choice` impl).
+struct Choices<'c, 'a>(&'c ChunkView<'a>);
+
+impl Serialize for Choices<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.choices())
     }
 }
 
-/// The normalised usage of the message contract.
-fn usage_json(out: &mut String, usage: Option<Usage>) {
-    match usage {
-        Some(u) => {
-            let _ = write!(
-                out,
-                "{{\"input_tokens\":{},\"output_tokens\":{},\"total_tokens\":{},\"cached_input_tokens\":",
-                u.input_tokens, u.output_tokens, u.total_tokens
-            );
-            json::opt_num(out, u.cached_input_tokens);
-            out.push_str(",\"reasoning_tokens\":");
-            json::opt_num(out, u.reasoning_tokens);
-            out.push('}');
+/// A chunk line of `ssechunk chunks`: the raw chat-chunk view, usage under the wire's names.
+#[derive(Serialize)]
+struct ChunkLine<'c, 'a> {
+    id: Option<&'a str>,
+    model: Option<&'a str>,
+    created: Option<u64>,
+    choices: Choices<'c, 'a>,
+    usage: Option<WireUsage>,
+}
+
+impl<'c, 'a> ChunkLine<'c, 'a> {
+    fn new(chunk: &'c ChunkView<'a>) -> Self {
+        ChunkLine {
+            id: chunk.id(),
+            model: chunk.model(),
+            created: chunk.created(),
+            choices: Choices(chunk),
+            usage: chunk.usage().map(|u| WireUsage {
+                prompt_tokens: u.input_tokens,
+                completion_tokens: u.output_tokens,
+                total_tokens: u.total_tokens,
+            }),
         }
-        None => out.push_str("null"),
     }
 }
 
-fn chunk_json(out: &mut String, chunk: &ChunkView<'_>) {
-    out.push_str("{\"id\":");
-    json::opt_string(out, chunk.id());
-    out.push_str(",\"model\":");
-    json::opt_string(out, chunk.model());
-    out.push_str(",\"created\":");
-    json::opt_num(out, chunk.created());
-    out.push_str(",\"choices\":[");
-    for (i, choice) in chunk.choices().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let _ = write!(out, "{{\"index\":{},\"role\":", choice.index());
-        json::opt_string(out, choice.role());
-        out.push_str(",\"content\":");
-        json::opt_string(out, choice.content());
-        out.push_str(",\"reasoning\":");
-        json::opt_string(out, choice.reasoning());
-        out.push_str(",\"refusal\":");
-        json::opt_string(out, choice.refusal());
-        out.push_str(",\"tool_calls\":[");
-        for (j, call) in choice.tool_calls().iter().enumerate() {
-            if j > 0 {
-                out.push(',');
-            }
-            out.push_str("{\"index\":");
-            json::opt_num(out, call.index());
-            out.push_str(",\"id\":");
-            json::opt_string(out, call.id());
-            out.push_str(",\"name\":");
-            json::opt_string(out, call.name());
-            out.push_str(",\"arguments\":");
-            json::opt_string(out, call.arguments());
-            out.push('}');
-        }
-        out.push_str("],\"finish_reason\":");
-        json::opt_string(out, choice.finish_reason());
-        out.push('}');
-    }
-    out.push_str("],\"usage\":");
-    wire_usage_json(out, chunk.usage());
-    out.push('}');
-}
-
-/// An error as the contract writes it: `{"message", "type", "code"}`.
-fn error_json(out: &mut String, error: &ErrorMessage) {
-    out.push_str("{\"message\":");
-    json::opt_string(out, error.message.as_deref());
-    out.push_str(",\"type\":");
-    json::opt_string(out, error.kind.as_deref());
-    out.push_str(",\"code\":");
-    match &error.code {
-        None => out.push_str("null"),
-        Some(OwnedErrorCode::Str(s)) => json::string(out, s),
-        Some(OwnedErrorCode::Int(n)) => {
-            let _ = write!(out, "{n}");
-        }
-    }
-    out.push('}');
+/// The other lines of `ssechunk chunks`.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum OtherLine<'e, 'a> {
+    Done { done: bool },
+    Invalid { invalid: bool },
+    Error { error: &'e ApiError<'a> },
 }
 
 /// `ssechunk chunks`: one JSON line per dispatched event, and per error found outside one.
 pub fn chunks(args: &Args, input: impl Read, out: impl Write) -> io::Result<()> {
     let mut out = io::BufWriter::new(out);
-    let mut line = String::new();
+    let mut line = Vec::new();
     drive(args, input, &mut out, |out, outcome| {
-        line.clear();
         match outcome {
             Outcome::Event { payload, .. } => match payload {
-                Payload::Done => line.push_str("{\"done\":true}"),
-                Payload::Invalid(_) => line.push_str("{\"invalid\":true}"),
-                Payload::ApiError(e) => {
-                    line.push_str("{\"error\":");
-                    error_json(&mut line, &e.to_owned_error());
-                    line.push('}');
-                }
-                Payload::Chunk(chunk) => chunk_json(&mut line, chunk),
+                Payload::Done => json_line(&mut line, &OtherLine::Done { done: true }),
+                Payload::Invalid(_) => json_line(&mut line, &OtherLine::Invalid { invalid: true }),
+                Payload::ApiError(error) => json_line(&mut line, &OtherLine::Error { error }),
+                Payload::Chunk(chunk) => json_line(&mut line, &ChunkLine::new(chunk)),
             },
-            Outcome::Error(e) => {
-                line.push_str("{\"error\":");
-                error_json(&mut line, &e.to_owned_error());
-                line.push('}');
-            }
+            Outcome::Error(error) => json_line(&mut line, &OtherLine::Error { error }),
             _ => return Ok(()),
-        }
-        line.push('\n');
-        out.write_all(line.as_bytes())
+        }?;
+        out.write_all(&line)
     })
 }
 
-fn choice_json(line: &mut String, choice: &ChoiceMessage) {
-    let _ = write!(line, "{{\"index\":{},\"role\":", choice.index);
-    json::opt_string(line, choice.role.as_deref());
-    line.push_str(",\"content\":");
-    json::opt_string(line, choice.content.as_deref());
-    line.push_str(",\"reasoning\":");
-    json::opt_string(line, choice.reasoning.as_deref());
-    line.push_str(",\"refusal\":");
-    json::opt_string(line, choice.refusal.as_deref());
-    line.push_str(",\"tool_calls\":[");
-    let mut calls: Vec<_> = choice.tool_calls.iter().collect();
-    calls.sort_by_key(|c| c.index);
-    for (j, call) in calls.into_iter().enumerate() {
-        if j > 0 {
-            line.push(',');
-        }
-        let _ = write!(line, "{{\"index\":{},\"id\":", call.index);
-        json::opt_string(line, call.id.as_deref());
-        line.push_str(",\"name\":");
-        json::opt_string(line, call.name.as_deref());
-        line.push_str(",\"arguments\":");
-        json::string(line, &call.arguments);
-        let _ = write!(line, ",\"complete\":{}}}", call.arguments_complete());
-    }
-    line.push_str("],\"finish_reason\":");
-    json::opt_string(line, choice.finish_reason.as_deref());
-    line.push_str(",\"finish\":");
-    json::opt_string(line, choice.finish.map(|f| f.as_str()));
-    line.push('}');
-}
-
-/// `ssechunk message`: the assembled message as one JSON line.
+/// `ssechunk message`: the assembled message as one JSON line, the library's
+/// `Accumulator::message` as serde writes it.
 pub fn message(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<()> {
     let mut acc = Accumulator::new();
     drive(args, input, &mut io::sink(), |_, outcome| {
         acc.push_outcome(outcome);
         Ok(())
     })?;
-    let mut line = String::from("{\"dialect\":\"chat\",\"id\":");
-    json::opt_string(&mut line, acc.id());
-    line.push_str(",\"model\":");
-    json::opt_string(&mut line, acc.model());
-    line.push_str(",\"choices\":[");
-    let mut choices: Vec<_> = acc.choices().iter().collect();
-    choices.sort_by_key(|c| c.index);
-    for (i, choice) in choices.into_iter().enumerate() {
-        if i > 0 {
-            line.push(',');
-        }
-        choice_json(&mut line, choice);
-    }
-    line.push_str("],\"usage\":");
-    usage_json(&mut line, acc.usage());
-    line.push_str(",\"errors\":[");
-    for (i, error) in acc.errors().iter().enumerate() {
-        if i > 0 {
-            line.push(',');
-        }
-        error_json(&mut line, error);
-    }
-    let _ = write!(
-        line,
-        "],\"invalid\":{},\"ending\":\"{}\"}}",
-        acc.invalid(),
-        acc.ending().as_str()
-    );
-    writeln!(out, "{line}")
+    let mut line = Vec::new();
+    json_line(&mut line, &acc.message())?;
+    out.write_all(&line)
 }
 
 /// Counters of `ssechunk stats`.
@@ -457,10 +368,14 @@ pub fn stats(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<(
     )
 }
 
-/// `ssechunk text`: choice 0's reply as it streams, flushed per event, and a summary on
-/// stderr.
+/// `ssechunk text`: choice 0's reply as it streams, each of its tool calls as soon as it is
+/// complete (`[tool call NAME ARGUMENTS]` on a line of its own), with `--reasoning` its
+/// reasoning on stderr as it streams, and a summary on stderr. Flushed per read.
 pub fn text(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<()> {
     let mut acc = Accumulator::new();
+    let mut err = io::stderr();
+    // Whether stdout is at the start of a line, and whether a tool call was printed last.
+    let (mut line_start, mut call_last) = (true, false);
     drive(args, input, &mut out, |out, outcome| {
         if let Outcome::Event {
             payload: Payload::Chunk(chunk),
@@ -470,15 +385,35 @@ pub fn text(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<()
             // Choices interleave when `n` > 1: only choice 0 is printed, so that the text is
             // one the model wrote.
             for choice in chunk.choices().filter(|c| c.index() == 0) {
-                if let Some(text) = choice.content() {
+                if args.reasoning
+                    && let Some(text) = choice.reasoning()
+                {
+                    err.write_all(text.as_bytes())?;
+                }
+                if let Some(text) = choice.content().filter(|t| !t.is_empty()) {
                     out.write_all(text.as_bytes())?;
+                    (line_start, call_last) = (text.ends_with('\n'), false);
                 }
             }
         }
         acc.push_outcome(outcome);
+        for (_, call) in acc.completed_calls().filter(|(choice, _)| *choice == 0) {
+            if !line_start {
+                writeln!(out)?;
+            }
+            writeln!(
+                out,
+                "[tool call {} {}]",
+                call.name.as_deref().unwrap_or("unnamed"),
+                call.arguments
+            )?;
+            (line_start, call_last) = (true, true);
+        }
         Ok(())
     })?;
-    writeln!(out)?;
+    if !call_last {
+        writeln!(out)?;
+    }
     out.flush()?;
     let first = acc.choices().iter().find(|c| c.index == 0);
     let finish = first
