@@ -103,12 +103,15 @@ impl<'a> Texts<'a> {
     }
 }
 
-/// A value string of the template: where its quotes are and the span it gave.
+/// A value string of the template: where its quotes are and the span it gave. Or, with
+/// `array`, a value taken as raw JSON text (a `reasoning_details` array): where its brackets
+/// are.
 #[derive(Debug, Clone, Copy)]
 struct RawString {
     open: u32,
     close: u32,
     span: Span,
+    array: bool,
 }
 
 /// A template string that the current document changed: its new span, and how far the
@@ -199,12 +202,11 @@ impl Decoder {
             out: &mut self.unescaped,
             strings: &mut self.strings,
             record: keep,
-            spans_values: false,
         };
         if c.top(spans).is_err() {
             return false;
         }
-        if keep && !c.spans_values {
+        if keep {
             self.template.clear();
             self.template.extend_from_slice(input);
             self.template_unescaped = self.unescaped.len();
@@ -243,7 +245,7 @@ impl Decoder {
             let at = at_old + same;
             let rest = self.strings.get(next..).unwrap_or_default();
             let k = next + rest.partition_point(|s| (s.close as usize) < at);
-            let Some(s) = self.strings.get(k) else {
+            let Some(&s) = self.strings.get(k) else {
                 return false;
             };
             if at <= s.open as usize {
@@ -253,7 +255,12 @@ impl Decoder {
             let open = s
                 .open
                 .wrapping_add((at_new as u32).wrapping_sub(at_old as u32));
-            let Ok((span, after)) = scan_string(input, open as usize, &mut self.unescaped) else {
+            let scanned = if s.array {
+                scan_raw(input, open as usize, &mut self.unescaped)
+            } else {
+                scan_string(input, open as usize, &mut self.unescaped)
+            };
+            let Ok((span, after)) = scanned else {
                 return false;
             };
             self.changes.push(Change {
@@ -495,6 +502,69 @@ fn canonical(json: &[u8]) -> bool {
     true
 }
 
+/// Validates the array whose `[` is at `buf[open]` (nested as deep as a delta's fields) and
+/// takes its JSON text as the simd-json path writes it (see [`canonical`]): where it is when
+/// it is that text already, compacted onto the end of `out` when it differs only by whitespace
+/// between tokens (a provider that writes `{"type": "reasoning.text", ...}`). Also returns the
+/// index after the closing bracket.
+fn scan_raw(buf: &[u8], open: usize, out: &mut Vec<u8>) -> Fast<(Span, usize)> {
+    let mark = out.len();
+    let mut strings = Vec::new();
+    let mut c = Cursor {
+        buf,
+        pos: open,
+        out,
+        strings: &mut strings,
+        record: false,
+    };
+    c.skip(4)?;
+    let after = c.pos;
+    // The strings the validation unescaped are not needed.
+    out.truncate(mark);
+    let text = &buf[open..after];
+    if after > u32::MAX as usize {
+        return Err(GiveUp);
+    }
+    if canonical(text) {
+        let span = Span {
+            start: open as u32,
+            end: after as u32,
+            unescaped: false,
+            raw: 0,
+        };
+        return Ok((span, after));
+    }
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in text {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            continue;
+        } else {
+            in_string = b == b'"';
+        }
+        out.push(b);
+    }
+    if !canonical(&out[mark..]) || out.len() > u32::MAX as usize {
+        out.truncate(mark);
+        return Err(GiveUp);
+    }
+    let span = Span {
+        start: mark as u32,
+        end: out.len() as u32,
+        unescaped: true,
+        raw: 0,
+    };
+    Ok((span, after))
+}
+
 /// Validates the string whose opening quote is at `buf[open]`. A string without escapes is
 /// returned where it is; one with escapes is unescaped onto the end of `out`. Also returns
 /// the index after the closing quote.
@@ -597,9 +667,6 @@ struct Cursor<'b> {
     /// Where value strings are recorded, when `record` is set.
     strings: &'b mut Vec<RawString>,
     record: bool,
-    /// Whether a span covers more than one string (a raw `reasoning_details` array): such a
-    /// document cannot be a template, whose reuse re-reads single strings only.
-    spans_values: bool,
 }
 
 impl Cursor<'_> {
@@ -829,18 +896,19 @@ impl Cursor<'_> {
         if self.null_or(b'[')? {
             return Ok(None);
         }
-        let start = self.pos;
-        self.skip(4)?;
-        if !canonical(&self.buf[start..self.pos]) || self.pos > u32::MAX as usize {
-            return Err(GiveUp);
+        let open = self.pos;
+        let (mut span, after) = scan_raw(self.buf, open, self.out)?;
+        self.pos = after;
+        if self.record {
+            span.raw = self.strings.len() as u32;
+            self.strings.push(RawString {
+                open: open as u32,
+                close: (after - 1) as u32,
+                span,
+                array: true,
+            });
         }
-        self.spans_values = true;
-        Ok(Some(Span {
-            start: start as u32,
-            end: self.pos as u32,
-            unescaped: false,
-            raw: 0,
-        }))
+        Ok(Some(span))
     }
 
     /// Validates the value string at the cursor and records where it is.
@@ -855,6 +923,7 @@ impl Cursor<'_> {
                 open: open as u32,
                 close: (after - 1) as u32,
                 span,
+                array: false,
             });
         }
         Ok(span)

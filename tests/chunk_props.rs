@@ -162,7 +162,6 @@ fn unknown() -> impl Strategy<Value = Vec<(String, Value)>> {
             "object",
             "service_tier",
             "annotations",
-            "reasoning_details",
             "strict",
             "queue_time",
         ])
@@ -228,6 +227,18 @@ fn tool_call() -> impl Strategy<Value = Value> {
         })
 }
 
+/// `delta.reasoning_details`: an array of OpenRouter's reasoning objects.
+fn reasoning_details() -> impl Strategy<Value = Value> {
+    let detail = (
+        string(),
+        prop::sample::select(vec!["reasoning.text", "reasoning.encrypted"]),
+    )
+        .prop_map(
+            |(text, kind)| json!({"type": kind, "text": text, "format": "unknown", "index": 0}),
+        );
+    prop::collection::vec(detail, 0..3).prop_map(Value::Array)
+}
+
 fn delta() -> impl Strategy<Value = Value> {
     (
         field(prop_oneof![
@@ -240,9 +251,15 @@ fn delta() -> impl Strategy<Value = Value> {
         field(string()),
         field(string()),
         field(array(tool_call(), 3)),
+        // OpenRouter's opaque reasoning, rare: a document holding one is taken by the fast path
+        // only when the writer happened to leave the array compact.
+        prop_oneof![
+            20 => Just(None),
+            1 => field(reasoning_details()),
+        ],
         unknown(),
     )
-        .prop_map(|(role, content, refusal, rc, r, tools, extra)| {
+        .prop_map(|(role, content, refusal, rc, r, tools, details, extra)| {
             object(
                 vec![
                     ("role", role),
@@ -251,6 +268,7 @@ fn delta() -> impl Strategy<Value = Value> {
                     ("reasoning_content", rc),
                     ("reasoning", r),
                     ("tool_calls", tools),
+                    ("reasoning_details", details),
                 ],
                 extra,
             )
