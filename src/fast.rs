@@ -103,16 +103,33 @@ impl<'a> Texts<'a> {
     }
 }
 
-/// A value string of the template: where its quotes are and the span it gave. Or, with
-/// `array`, a value taken as raw JSON text (a `reasoning_details` array): where its brackets
-/// are.
+/// A value string of the template: where its quotes are and the span it gave.
 #[derive(Debug, Clone, Copy)]
 struct RawString {
     open: u32,
     close: u32,
     span: Span,
-    array: bool,
 }
+
+/// A value of the template taken as raw JSON text (a `reasoning_details` array): where its
+/// brackets are. The strings inside it are the template's strings like any other, so a
+/// document that changes only them reuses the template; its span is the array's text where it
+/// now lies.
+///
+/// An array the provider spaced out is taken compacted (see [`compact`]): its span in the
+/// template lies in the side buffer, and a document that changes a string inside it compacts
+/// it again.
+#[derive(Debug, Clone, Copy)]
+struct RawArray {
+    open: u32,
+    close: u32,
+    /// The template's span of it: in the input, or compacted in the side buffer.
+    span: Span,
+}
+
+/// Marks a span's `raw` as an index into [`Decoder::arrays`] rather than into
+/// [`Decoder::strings`].
+const ARRAY: u32 = 1 << 31;
 
 /// A template string that the current document changed: its new span, and how far the
 /// bytes after it moved from the template's.
@@ -145,6 +162,8 @@ pub(crate) struct Decoder {
     template_unescaped: usize,
     /// The template strings the current document changed, in order.
     changes: Vec<Change>,
+    /// The template's values taken as raw JSON text, in order.
+    arrays: Vec<RawArray>,
 }
 
 impl Decoder {
@@ -191,6 +210,7 @@ impl Decoder {
         spans.tools.clear();
         self.unescaped.clear();
         self.strings.clear();
+        self.arrays.clear();
         self.has_template = false;
         if input.len() > u32::MAX as usize {
             return false;
@@ -201,6 +221,7 @@ impl Decoder {
             pos: 0,
             out: &mut self.unescaped,
             strings: &mut self.strings,
+            arrays: &mut self.arrays,
             record: keep,
         };
         if c.top(spans).is_err() {
@@ -255,14 +276,15 @@ impl Decoder {
             let open = s
                 .open
                 .wrapping_add((at_new as u32).wrapping_sub(at_old as u32));
-            let scanned = if s.array {
-                scan_raw(input, open as usize, &mut self.unescaped)
-            } else {
-                scan_string(input, open as usize, &mut self.unescaped)
-            };
-            let Ok((span, after)) = scanned else {
+            let Ok((span, after)) = scan_string(input, open as usize, &mut self.unescaped) else {
                 return false;
             };
+            // Inside a raw array, the string's new text must keep the array's text the one
+            // the simd-json path writes.
+            let inside = |a: &RawArray| a.open < s.open && s.close < a.close;
+            if self.arrays.iter().any(inside) && !canonical(&input[open as usize..after]) {
+                return false;
+            }
             self.changes.push(Change {
                 index: k as u32,
                 span,
@@ -270,9 +292,56 @@ impl Decoder {
             });
             (at_old, at_new, next) = (s.close as usize + 1, after, k + 1);
         }
-        let (strings, changes) = (&self.strings, &self.changes);
-        self.spans.for_each_span(|span| {
+        let Self {
+            spans,
+            strings,
+            changes,
+            arrays,
+            unescaped,
+            ..
+        } = self;
+        let (strings, changes, arrays) = (&*strings, &*changes, &*arrays);
+        // How far the bytes at template position `at` moved: the shift of the last change
+        // before it.
+        let shift_at = |at: u32| {
+            let before = changes
+                .iter()
+                .take_while(|c| strings[c.index as usize].close < at);
+            before.last().map_or(0, |c| c.shift)
+        };
+        let mut compacted = true;
+        spans.for_each_span(|span| {
             let raw = span.raw;
+            if raw & ARRAY != 0 {
+                let a = arrays[(raw & !ARRAY) as usize];
+                let (start, end) = (
+                    a.open.wrapping_add(shift_at(a.open)),
+                    (a.close + 1).wrapping_add(shift_at(a.close)),
+                );
+                *span = if !a.span.unescaped {
+                    Span {
+                        start,
+                        end,
+                        unescaped: false,
+                        raw,
+                    }
+                } else if !changes.iter().any(|c| {
+                    let s = strings[c.index as usize];
+                    a.open < s.open && s.close < a.close
+                }) {
+                    // Nothing inside it changed: its compacted text in the template holds.
+                    a.span
+                } else {
+                    match compact(&input[start as usize..end as usize], unescaped) {
+                        Ok(new) => Span { raw, ..new },
+                        Err(GiveUp) => {
+                            compacted = false;
+                            a.span
+                        }
+                    }
+                };
+                return;
+            }
             // An unchanged string moved with the bytes after the last change before it.
             let mut now = strings[raw as usize].span;
             let mut shift = 0u32;
@@ -292,7 +361,7 @@ impl Decoder {
             }
             *span = Span { raw, ..now };
         });
-        true
+        compacted
     }
 }
 
@@ -502,41 +571,12 @@ fn canonical(json: &[u8]) -> bool {
     true
 }
 
-/// Validates the array whose `[` is at `buf[open]` (nested as deep as a delta's fields) and
-/// takes its JSON text as the simd-json path writes it (see [`canonical`]): where it is when
-/// it is that text already, compacted onto the end of `out` when it differs only by whitespace
-/// between tokens (a provider that writes `{"type": "reasoning.text", ...}`). Also returns the
-/// index after the closing bracket.
-fn scan_raw(buf: &[u8], open: usize, out: &mut Vec<u8>) -> Fast<(Span, usize)> {
+/// The text of `json`, a valid JSON value, without the whitespace between its tokens, onto
+/// the end of `out`, when that is the text the simd-json path writes (see [`canonical`]).
+fn compact(json: &[u8], out: &mut Vec<u8>) -> Fast<Span> {
     let mark = out.len();
-    let mut strings = Vec::new();
-    let mut c = Cursor {
-        buf,
-        pos: open,
-        out,
-        strings: &mut strings,
-        record: false,
-    };
-    c.skip(4)?;
-    let after = c.pos;
-    // The strings the validation unescaped are not needed.
-    out.truncate(mark);
-    let text = &buf[open..after];
-    if after > u32::MAX as usize {
-        return Err(GiveUp);
-    }
-    if canonical(text) {
-        let span = Span {
-            start: open as u32,
-            end: after as u32,
-            unescaped: false,
-            raw: 0,
-        };
-        return Ok((span, after));
-    }
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in text {
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in json {
         if in_string {
             if escaped {
                 escaped = false;
@@ -556,13 +596,12 @@ fn scan_raw(buf: &[u8], open: usize, out: &mut Vec<u8>) -> Fast<(Span, usize)> {
         out.truncate(mark);
         return Err(GiveUp);
     }
-    let span = Span {
+    Ok(Span {
         start: mark as u32,
         end: out.len() as u32,
         unescaped: true,
         raw: 0,
-    };
-    Ok((span, after))
+    })
 }
 
 /// Validates the string whose opening quote is at `buf[open]`. A string without escapes is
@@ -666,6 +705,8 @@ struct Cursor<'b> {
     out: &'b mut Vec<u8>,
     /// Where value strings are recorded, when `record` is set.
     strings: &'b mut Vec<RawString>,
+    /// Where arrays taken as raw text are recorded, when `record` is set.
+    arrays: &'b mut Vec<RawArray>,
     record: bool,
 }
 
@@ -897,15 +938,31 @@ impl Cursor<'_> {
             return Ok(None);
         }
         let open = self.pos;
-        let (mut span, after) = scan_raw(self.buf, open, self.out)?;
-        self.pos = after;
+        // Validates it, and records the strings inside it as the template's.
+        self.skip(4)?;
+        let after = self.pos;
+        if after > u32::MAX as usize {
+            return Err(GiveUp);
+        }
+        let text = &self.buf[open..after];
+        // As it is when it is the text the simd-json path writes; else compacted, when only
+        // the provider's spacing differs (a space after each colon, say).
+        let mut span = if canonical(text) {
+            Span {
+                start: open as u32,
+                end: after as u32,
+                unescaped: false,
+                raw: 0,
+            }
+        } else {
+            compact(text, self.out)?
+        };
         if self.record {
-            span.raw = self.strings.len() as u32;
-            self.strings.push(RawString {
+            span.raw = ARRAY | self.arrays.len() as u32;
+            self.arrays.push(RawArray {
                 open: open as u32,
                 close: (after - 1) as u32,
                 span,
-                array: true,
             });
         }
         Ok(Some(span))
@@ -923,7 +980,6 @@ impl Cursor<'_> {
                 open: open as u32,
                 close: (after - 1) as u32,
                 span,
-                array: false,
             });
         }
         Ok(span)
