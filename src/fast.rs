@@ -1251,6 +1251,55 @@ mod tests {
         }
     }
 
+    /// A `reasoning_details` array, compact or spaced out as one provider sends it.
+    fn details(text: &str, spaced: bool, pad: &str) -> String {
+        let sep = if spaced { ": " } else { ":" };
+        let comma = if spaced { ", " } else { "," };
+        format!(
+            r#"{{"id":"c","choices":[{{"index":0,"delta":{{"reasoning":"{text}","reasoning_details":[{{"type"{sep}"reasoning.text"{comma}"text"{sep}"{text}"{comma}"index"{sep}0}}]}}}}],"obfuscation":"{pad}"}}"#
+        )
+    }
+
+    /// The `reasoning_details` text a document decodes to.
+    fn details_text(decoder: &mut Decoder, json: &str) -> Option<String> {
+        let (texts, spans) = decoder.decode(json.as_bytes())?;
+        texts
+            .get(spans.choices.first()?.reasoning_details)
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn reasoning_details_arrays_reuse_the_template_compacted() {
+        for spaced in [false, true] {
+            let mut decoder = Decoder::default();
+            let first = details("The", spaced, "x");
+            assert!(decoder.decode(first.as_bytes()).is_some());
+            for (text, pad) in [
+                (" weather", "x"),
+                (" weather", "xyz"),
+                ("", ""),
+                (r"a\nb", "p"),
+            ] {
+                let next = details(text, spaced, pad);
+                assert!(decoder.reuse(next.as_bytes()), "{next}");
+                let want = format!(r#"[{{"type":"reasoning.text","text":"{text}","index":0}}]"#);
+                assert_eq!(
+                    details_text(&mut decoder, &next),
+                    Some(want.clone()),
+                    "{next}"
+                );
+                assert_eq!(
+                    details_text(&mut Decoder::default(), &next),
+                    Some(want),
+                    "{next}"
+                );
+            }
+            // An escape the simd-json path writes otherwise cannot be reused.
+            let next = details(r"caf\u00e9", spaced, "x");
+            assert!(!decoder.reuse(next.as_bytes()), "{next}");
+        }
+    }
+
     #[test]
     fn any_other_difference_is_parsed_in_full() {
         let first = doc("c1", "Hello", "abc");
