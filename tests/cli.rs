@@ -252,6 +252,23 @@ fn version_is_the_package_version() {
     }
 }
 
+/// A FILE where the MODE goes is read in the default mode; `-` there is standard input.
+#[test]
+fn a_file_without_a_mode_is_read_as_text() {
+    let dir = std::env::temp_dir().join(format!("ssechunk-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let path = dir.join("stream.sse");
+    std::fs::write(&path, STREAM).expect("the stream is written");
+    let path = path.to_str().expect("a UTF-8 path");
+    let with_mode = run(&["text", path], b"");
+    for args in [&[path][..], &["--read-size", "3", path], &["-"]] {
+        let out = run(args, STREAM);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert_eq!(out.stdout, with_mode.stdout, "{args:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_misspelt_option_or_mode_gets_a_suggestion() {
     let out = run(&["events", "--read-sise", "7"], b"");

@@ -8,6 +8,10 @@ use std::io::{self, Read, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use std::ffi::OsString;
+use std::path::Path;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser as _, ValueEnum};
 use ssechunk::{Config, Frame, Parser};
 
@@ -45,7 +49,8 @@ pub(crate) struct Args {
     /// What to print
     #[arg(value_enum, default_value_t = Mode::Text)]
     pub(crate) mode: Mode,
-    /// The stream to read (after a MODE: `ssechunk text FILE`); standard input when '-' or absent
+    /// The stream to read (`ssechunk FILE` reads it in the default mode); standard input when
+    /// '-' or absent
     pub(crate) file: Option<String>,
     /// Bytes asked for per read
     #[arg(long, value_name = "N", default_value_t = 65536, value_parser = positive, allow_negative_numbers = true)]
@@ -72,9 +77,31 @@ fn positive(s: &str) -> Result<usize, String> {
         .ok_or_else(|| String::from("expected a positive integer"))
 }
 
+/// The command line. A FILE where the MODE goes (`ssechunk stream.sse`) is read in the default
+/// mode; anything else that is not a mode is a usage error, with clap's suggestion.
+fn parse_args() -> Args {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let error = match Args::try_parse_from(&argv) {
+        Ok(args) => return args,
+        Err(e) => e,
+    };
+    if error.kind() == ErrorKind::InvalidValue
+        && let Some(ContextValue::String(value)) = error.get(ContextKind::InvalidValue)
+        && (value == "-" || Path::new(value).is_file())
+        && let Some(at) = argv.iter().skip(1).position(|a| a == value.as_str())
+    {
+        let mut with_mode = argv.clone();
+        with_mode.insert(at + 1, OsString::from("text"));
+        if let Ok(args) = Args::try_parse_from(with_mode) {
+            return args;
+        }
+    }
+    // Usage errors exit 2, `--help` and `--version` exit 0.
+    error.exit()
+}
+
 fn main() -> ExitCode {
-    // Usage errors exit 2, `--help` and `--version` exit 0 (clap's `exit`).
-    let args = Args::parse();
+    let args = parse_args();
     match args.mode {
         Mode::Demo => return finish(demo::run(&args)),
         Mode::Bench => return finish(bench::run(io::stdout().lock())),
