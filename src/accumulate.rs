@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use crate::{ApiError, ChunkView, ErrorCode, Finish, Outcome, Payload, Usage};
+use crate::{
+    ApiError, ChunkView, Dialect, ErrorCode, Finish, Outcome, Part, Parts, Payload, Usage,
+};
 
 /// How a stream ended, as far as its events tell.
 ///
@@ -215,6 +217,8 @@ pub struct ChoiceMessage {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Accumulator {
+    /// The dialect of the first event of another dialect than chat, if one came.
+    dialect: Option<Dialect>,
     id: Option<String>,
     model: Option<String>,
     choices: Vec<ChoiceMessage>,
@@ -316,7 +320,130 @@ impl Accumulator {
             Payload::Done => self.mark_done(),
             Payload::ApiError(error) => self.push_error(error),
             Payload::Invalid(_) => self.invalid += 1,
+            Payload::Parts(parts) => self.push_parts(parts),
         }
+    }
+
+    /// Merges the parts of one event of the Anthropic Messages API, the OpenAI Responses API
+    /// or Gemini.
+    ///
+    /// Text, reasoning and refusal are appended; a reasoning part that begins a new part is
+    /// kept apart from the reasoning before it by a blank line; a tool call's start, argument
+    /// fragments and end build the call (the end's whole arguments fill a call that received
+    /// no fragment, and the call is reported by [`Accumulator::completed_calls`]); the usage
+    /// replaces the usage before it; the terminal part is the message's ending.
+    pub fn push_parts(&mut self, parts: &Parts<'_>) {
+        self.completed.0.clear();
+        self.dialect.get_or_insert(parts.dialect());
+        for part in parts.iter() {
+            self.push_part(part);
+        }
+    }
+
+    fn push_part(&mut self, part: &Part<'_>) {
+        match *part {
+            Part::Metadata { id, model } => {
+                first(&mut self.id, id);
+                first(&mut self.model, model);
+            }
+            Part::Role { choice, role } => {
+                let at = self.choice_position(choice);
+                first(&mut self.choices[at].role, Some(role));
+            }
+            Part::Text { choice, text } => {
+                let at = self.choice_position(choice);
+                append(&mut self.choices[at].content, Some(text));
+            }
+            Part::Reasoning {
+                choice,
+                text,
+                new_part,
+            } => {
+                let at = self.choice_position(choice);
+                let reasoning = self.choices[at].reasoning.get_or_insert_with(String::new);
+                if new_part && !reasoning.is_empty() && !text.is_empty() {
+                    reasoning.push_str("\n\n");
+                }
+                reasoning.push_str(text);
+            }
+            Part::Refusal { choice, text } => {
+                let at = self.choice_position(choice);
+                append(&mut self.choices[at].refusal, Some(text));
+            }
+            Part::ToolCallStart {
+                choice,
+                index,
+                id,
+                name,
+            } => {
+                let (at, call) = self.call_position(choice, index);
+                let call = &mut self.choices[at].tool_calls[call];
+                first(&mut call.id, id);
+                first(&mut call.name, name);
+            }
+            Part::ToolCallArguments {
+                choice,
+                index,
+                fragment,
+            } => {
+                let (at, call) = self.call_position(choice, index);
+                self.choices[at].tool_calls[call]
+                    .arguments
+                    .push_str(fragment);
+                self.open_call[at] = Some(call);
+            }
+            Part::ToolCallEnd {
+                choice,
+                index,
+                arguments,
+            } => {
+                let (at, call) = self.call_position(choice, index);
+                let whole = &mut self.choices[at].tool_calls[call].arguments;
+                if whole.is_empty() {
+                    whole.push_str(arguments.unwrap_or(""));
+                }
+                if self.open_call[at] == Some(call) {
+                    self.open_call[at] = None;
+                }
+                self.completed.0.push((at, call));
+            }
+            Part::Finish {
+                choice,
+                finish,
+                reason,
+            } => {
+                let at = self.choice_position(choice);
+                self.finished = true;
+                let choice = &mut self.choices[at];
+                last(&mut choice.finish_reason, Some(reason));
+                choice.finish = Some(finish);
+                if let Some(p) = self.open_call[at].take() {
+                    self.completed.0.push((at, p));
+                }
+            }
+            Part::Usage { usage } => self.usage = Some(usage),
+            Part::Error { ref error } => self.errors.push(error.to_owned_error()),
+            Part::Done => {
+                self.done = true;
+                for (at, open) in self.open_call.iter_mut().enumerate() {
+                    if let Some(p) = open.take() {
+                        self.completed.0.push((at, p));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The positions of the choice with index `choice` and of its tool call with `index`,
+    /// both created on first sight.
+    fn call_position(&mut self, choice: u64, index: u64) -> (usize, usize) {
+        let at = self.choice_position(choice);
+        let calls = &mut self.choices[at].tool_calls;
+        let call = match position(calls, index, |c| c.index, self.call_at.get(&(at, index))) {
+            Some(p) => p,
+            None => new_call(calls, &mut self.call_at, at, index),
+        };
+        (at, call)
     }
 
     /// Records an API error.
@@ -458,7 +585,7 @@ impl Accumulator {
             choice.tool_calls.sort_by_key(|c| c.index);
         }
         Message {
-            dialect: Dialect::Chat,
+            dialect: self.dialect.unwrap_or(Dialect::Chat),
             id: self.id.clone(),
             model: self.model.clone(),
             choices,
@@ -559,25 +686,6 @@ fn append_elements(target: &mut Option<String>, array: &str) {
     }
     all.push_str(inner);
     all.push(']');
-}
-
-/// Which wire dialect a message was streamed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
-pub enum Dialect {
-    /// OpenAI-compatible chat completions (`chat`).
-    Chat,
-}
-
-impl Dialect {
-    /// The dialect's name in the message contract: `chat`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Dialect::Chat => "chat",
-        }
-    }
 }
 
 /// An owned snapshot of an assembled message ([`Accumulator::message`]).

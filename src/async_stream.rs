@@ -20,8 +20,8 @@ use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::read::DEFAULT_READ_SIZE;
 use crate::{
-    Accumulator, ChunkStream, Config, Error, ErrorMessage, Finish, InvalidData, Outcome, Payload,
-    Usage,
+    Accumulator, ChunkStream, Config, Error, ErrorMessage, Finish, InvalidData, Outcome, Part,
+    Payload, Usage,
 };
 
 /// Where an async adapter's input comes from: polled for more bytes, which it feeds to the
@@ -584,6 +584,77 @@ impl Delta {
             }
             Payload::ApiError(e) => out.push_back(Delta::ApiError(e.to_owned_error())),
             Payload::Invalid(_) => {}
+            Payload::Parts(parts) => {
+                for part in parts.iter() {
+                    match *part {
+                        Part::Role { choice, role } if roles.changed(choice, role) => {
+                            out.push_back(Delta::Role {
+                                choice,
+                                role: role.to_owned(),
+                            });
+                        }
+                        Part::Text { choice, text } if !text.is_empty() => {
+                            out.push_back(Delta::Text {
+                                choice,
+                                text: text.to_owned(),
+                            });
+                        }
+                        Part::Reasoning { choice, text, .. } if !text.is_empty() => {
+                            out.push_back(Delta::Reasoning {
+                                choice,
+                                text: text.to_owned(),
+                            });
+                        }
+                        Part::Refusal { choice, text } if !text.is_empty() => {
+                            out.push_back(Delta::Refusal {
+                                choice,
+                                text: text.to_owned(),
+                            });
+                        }
+                        Part::ToolCallStart {
+                            choice,
+                            index,
+                            id,
+                            name,
+                        } => out.push_back(Delta::ToolCall {
+                            choice,
+                            index: Some(index),
+                            id: owned(id),
+                            name: owned(name),
+                            arguments: String::new(),
+                        }),
+                        Part::ToolCallArguments {
+                            choice,
+                            index,
+                            fragment,
+                        } => out.push_back(Delta::ToolCall {
+                            choice,
+                            index: Some(index),
+                            id: None,
+                            name: None,
+                            arguments: fragment.to_owned(),
+                        }),
+                        Part::Finish {
+                            choice,
+                            finish,
+                            reason,
+                        } => out.push_back(Delta::Finish {
+                            choice,
+                            reason: reason.to_owned(),
+                            finish,
+                        }),
+                        Part::Usage { usage } => out.push_back(Delta::Usage(usage)),
+                        Part::Error { error } => {
+                            out.push_back(Delta::ApiError(error.to_owned_error()))
+                        }
+                        _ => {}
+                    }
+                }
+                Self::completed(out, message);
+                if parts.iter().any(|p| matches!(p, Part::Done)) {
+                    out.push_back(Delta::Done);
+                }
+            }
         }
     }
 

@@ -13,7 +13,9 @@ use std::fmt;
 
 use simd_json::{Buffers, Node, StaticNode, Tape};
 
+use crate::Dialect;
 use crate::PADDING;
+use crate::decode::{Decoded, Detector, Dialects, Parts};
 use crate::fast::{self, Span, Spans, Texts};
 
 /// Token counts, normalised: the same names for every dialect.
@@ -239,7 +241,7 @@ struct Storage {
 /// Reuses a vector's allocation for the same type with another lifetime. The vector is emptied
 /// first; collecting an empty `IntoIter` into a vector of an identically laid-out type keeps
 /// the allocation (std's in-place collection), and the allocation test proves it.
-fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
+pub(crate) fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
     v.clear();
     v.into_iter()
         .map(|_| unreachable!("the vector is empty"))
@@ -457,6 +459,9 @@ pub enum Payload<'a> {
     ApiError(ApiError<'a>),
     /// Anything else. The stream goes on after it.
     Invalid(InvalidData),
+    /// An event of the Anthropic Messages API, the OpenAI Responses API or Gemini, in the
+    /// vocabulary every dialect shares.
+    Parts(Parts<'a>),
 }
 
 /// Decodes event data into [`Payload`]s, reusing its buffers from one event to the next.
@@ -523,6 +528,12 @@ pub struct ChunkDecoder {
     fast: fast::Decoder,
     slow: Slow,
     storage: Storage,
+    /// The stream's dialect: fixed by the caller, or detected (`None` until an event
+    /// identifies one; chat until then).
+    dialect: Option<Dialect>,
+    fixed: bool,
+    detector: Detector,
+    dialects: Dialects,
 }
 
 /// The buffers of the simd-json path.
@@ -568,7 +579,7 @@ impl Default for ChunkDecoder {
 }
 
 /// Copies `data` into `buf` followed by the padding simd-json reads past the end.
-fn load(buf: &mut Vec<u8>, data: &[u8]) {
+pub(crate) fn load(buf: &mut Vec<u8>, data: &[u8]) {
     buf.clear();
     buf.extend_from_slice(data);
     buf.resize(data.len() + PADDING.max(simd_json::INPUT_PADDING), 0);
@@ -597,7 +608,36 @@ impl ChunkDecoder {
                 pending: Vec::new(),
             },
             storage: Storage::default(),
+            dialect: None,
+            fixed: false,
+            detector: Detector::default(),
+            dialects: Dialects::default(),
         }
+    }
+
+    /// A decoder for a stream of `dialect`, or, with `None`, of the dialect its first event
+    /// that identifies one says ([`Dialect::detect`]; Chat Completions until then), as
+    /// [`ChunkDecoder::new`] does.
+    pub fn with_dialect(dialect: Option<Dialect>) -> Self {
+        Self {
+            dialect,
+            fixed: dialect.is_some(),
+            ..Self::new()
+        }
+    }
+
+    /// The stream's dialect: the one fixed, else the one detected so far (`None` until an
+    /// event identifies one).
+    pub fn dialect(&self) -> Option<Dialect> {
+        self.dialect
+    }
+
+    /// Forgets the stream: its detected dialect and what its dialect's decoder learnt.
+    pub fn reset(&mut self) {
+        if !self.fixed {
+            self.dialect = None;
+        }
+        self.dialects.reset();
     }
 
     /// Decodes the data of an event of the default type (`message`); see
@@ -625,18 +665,35 @@ impl ChunkDecoder {
         event_type: &[u8],
         data: &'a [u8],
     ) -> (Payload<'a>, DecodePath) {
-        if event_type == b"error" {
-            let error = error_in(&mut self.slow, data, Rule::Event).unwrap_or_default();
-            return (Payload::ApiError(error), DecodePath::SimdJson);
-        }
-        if data == b"[DONE]" {
-            return (Payload::Done, DecodePath::Done);
+        if self.dialect.is_none() {
+            self.dialect = self.detector.detect(event_type, data);
         }
         let Self {
             fast,
             slow,
             storage,
+            dialect,
+            dialects,
+            ..
         } = self;
+        if event_type == b"error" {
+            let error = error_in(slow, data, Rule::Event).unwrap_or_default();
+            dialects.saw_error(&error);
+            return (Payload::ApiError(error), DecodePath::SimdJson);
+        }
+        if data == b"[DONE]" {
+            return (Payload::Done, DecodePath::Done);
+        }
+        if let Some(dialect @ (Dialect::Anthropic | Dialect::Responses | Dialect::Gemini)) =
+            *dialect
+        {
+            let payload = match dialects.decode(dialect, event_type, data) {
+                Ok(parts) => Payload::Parts(parts),
+                Err(Decoded::Error(error)) => Payload::ApiError(error),
+                Err(Decoded::Invalid(why)) => Payload::Invalid(why),
+            };
+            return (payload, DecodePath::SimdJson);
+        }
         if let Some((texts, spans, reused)) = fast.decode_traced(data) {
             let path = if reused {
                 DecodePath::Template
@@ -732,7 +789,7 @@ enum Rule {
 
 /// `data` as text: itself when it is UTF-8, else decoded with U+FFFD into `lossy` (a rare
 /// path that allocates).
-fn text_of<'a>(data: &'a [u8], lossy: &'a mut String) -> &'a str {
+pub(crate) fn text_of<'a>(data: &'a [u8], lossy: &'a mut String) -> &'a str {
     match simdutf8::basic::from_utf8(data) {
         Ok(text) => text,
         Err(_) => {
@@ -744,7 +801,7 @@ fn text_of<'a>(data: &'a [u8], lossy: &'a mut String) -> &'a str {
 }
 
 /// Parses `data` with simd-json and calls `read` on the nodes (`None` when it is not JSON).
-fn with_tape<'a, T>(
+pub(crate) fn with_tape<'a, T>(
     scratch: &'a mut Vec<u8>,
     buffers: &mut Buffers,
     slot: &mut Tape<'static>,
@@ -1258,7 +1315,7 @@ fn part_fields<'a>(
 }
 
 /// The node indexes of an array's elements.
-struct Elements<'n, 'a> {
+pub(crate) struct Elements<'n, 'a> {
     nodes: &'n [Node<'a>],
     next: usize,
     left: usize,
@@ -1279,7 +1336,7 @@ impl Iterator for Elements<'_, '_> {
 }
 
 /// Writes the value at `at` as JSON text.
-fn write_json(nodes: &[Node<'_>], at: usize, out: &mut String) -> usize {
+pub(crate) fn write_json(nodes: &[Node<'_>], at: usize, out: &mut String) -> usize {
     use std::fmt::Write as _;
     match nodes[at] {
         Node::String(s) => {
@@ -1382,7 +1439,7 @@ fn detail(nodes: &[Node<'_>], at: usize, key: &str) -> Option<u64> {
 /// `error` member is an object or a non-empty string; otherwise `Err` with the object itself
 /// read as the error object, for the rules under which any object is an error. `text` is the
 /// whole text, the message of last resort.
-fn read_error<'a>(
+pub(crate) fn read_error<'a>(
     nodes: &[Node<'a>],
     len: usize,
     text: &'a str,
@@ -1416,7 +1473,7 @@ fn flat_error(nodes: &[Node<'_>], len: usize) -> bool {
 
 /// Reads an error object. At the top level of a body, a `type` of `"error"` names the
 /// envelope, not the error, and is not taken.
-fn error_object<'a>(
+pub(crate) fn error_object<'a>(
     nodes: &[Node<'a>],
     at: usize,
     len: usize,
@@ -1452,7 +1509,7 @@ fn error_object<'a>(
 }
 
 /// Iterates over the `(key, value index)` pairs of the object at `at` with `len` keys.
-fn fields<'n, 'a>(
+pub(crate) fn fields<'n, 'a>(
     nodes: &'n [Node<'a>],
     at: usize,
     len: usize,
@@ -1466,7 +1523,7 @@ fn fields<'n, 'a>(
     })
 }
 
-fn object_len(nodes: &[Node<'_>], at: usize) -> Option<usize> {
+pub(crate) fn object_len(nodes: &[Node<'_>], at: usize) -> Option<usize> {
     match nodes[at] {
         Node::Object { len, .. } => Some(len),
         _ => None,
@@ -1474,21 +1531,21 @@ fn object_len(nodes: &[Node<'_>], at: usize) -> Option<usize> {
 }
 
 /// Skips the value starting at `i`, returning the index after it.
-fn skip(nodes: &[Node<'_>], i: usize) -> usize {
+pub(crate) fn skip(nodes: &[Node<'_>], i: usize) -> usize {
     match nodes[i] {
         Node::Object { count, .. } | Node::Array { count, .. } => i + count + 1,
         _ => i + 1,
     }
 }
 
-fn as_str<'a>(node: &Node<'a>) -> Option<&'a str> {
+pub(crate) fn as_str<'a>(node: &Node<'a>) -> Option<&'a str> {
     match *node {
         Node::String(s) => Some(s),
         _ => None,
     }
 }
 
-fn as_u64(node: &Node<'_>) -> Option<u64> {
+pub(crate) fn as_u64(node: &Node<'_>) -> Option<u64> {
     match *node {
         Node::Static(StaticNode::U64(n)) => Some(n),
         Node::Static(StaticNode::I64(n)) => u64::try_from(n).ok(),

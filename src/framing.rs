@@ -14,7 +14,7 @@ use std::fmt;
 use bytes::{Bytes, BytesMut};
 use memchr::{memchr, memchr2};
 
-use crate::Error;
+use crate::{Dialect, Error};
 
 /// Initialised bytes kept after the data of every dispatched event, inside the parser's buffer.
 ///
@@ -45,6 +45,7 @@ pub struct Config {
     max_event_bytes: usize,
     comments: bool,
     ignored_lines: bool,
+    dialect: Option<Dialect>,
 }
 
 impl Default for Config {
@@ -60,6 +61,7 @@ impl Config {
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             comments: false,
             ignored_lines: false,
+            dialect: None,
         }
     }
 
@@ -101,6 +103,19 @@ impl Config {
     /// Whether ignored lines are returned.
     pub const fn get_ignored_lines(&self) -> bool {
         self.ignored_lines
+    }
+
+    /// The wire dialect the stream speaks, for the decoding layers above framing
+    /// ([`crate::ChunkStream`] and the adapters): `None` (the default) detects it from the
+    /// first event that identifies one ([`Dialect::detect`]); the parser itself ignores it.
+    pub const fn dialect(mut self, dialect: Option<Dialect>) -> Self {
+        self.dialect = dialect;
+        self
+    }
+
+    /// The dialect fixed, if one is.
+    pub const fn get_dialect(&self) -> Option<Dialect> {
+        self.dialect
     }
 
     /// The event size limit in force.

@@ -166,6 +166,7 @@ pub struct ReadmeDoctests;
 
 mod accumulate;
 mod chunk;
+mod decode;
 mod error;
 mod fast;
 mod framing;
@@ -182,8 +183,7 @@ mod async_stream;
 mod http;
 
 pub use accumulate::{
-    Accumulator, ChoiceMessage, Dialect, Ending, ErrorMessage, Message, OwnedErrorCode,
-    ToolCallMessage,
+    Accumulator, ChoiceMessage, Ending, ErrorMessage, Message, OwnedErrorCode, ToolCallMessage,
 };
 pub use chunk::{
     ApiError, Choice, ChunkDecoder, ChunkView, ErrorCode, Finish, InvalidData, Payload, ToolCall,
@@ -192,6 +192,7 @@ pub use chunk::{
 // For the tests and fuzz targets only (see `ChunkDecoder::decode_traced`).
 #[doc(hidden)]
 pub use chunk::DecodePath;
+pub use decode::{Dialect, Part, Parts};
 pub use error::{Error, Result};
 pub use framing::{Config, DEFAULT_MAX_EVENT_BYTES, Event, Frame, Incomplete, PADDING, Parser};
 pub use read::{ChunkReader, DEFAULT_READ_SIZE};

@@ -125,8 +125,8 @@ impl ChunkStream {
     /// A stream with the given framing settings ([`Config::ignored_lines`] is always on).
     pub fn with_config(config: Config) -> Self {
         Self {
+            decoder: ChunkDecoder::with_dialect(config.get_dialect()),
             parser: Parser::with_config(config.ignored_lines(true)),
-            decoder: ChunkDecoder::new(),
             body: Vec::new(),
             body_over: false,
             tail: Vec::new(),
@@ -142,6 +142,7 @@ impl ChunkStream {
     /// New input after [`ChunkStream::finish`] starts a new stream, as it does for the parser.
     fn restart_if_finished(&mut self) {
         if self.parser.is_finished() {
+            self.decoder.reset();
             self.body.clear();
             self.body_over = false;
             self.tail.clear();

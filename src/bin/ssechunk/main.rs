@@ -25,8 +25,10 @@ pub(crate) enum Mode {
     Text,
     /// One JSON line per dispatched event: {"event", "data", "id"}
     Events,
-    /// One JSON line per event, decoded as a chat-completion chunk
+    /// One JSON line per event, decoded as a chat-completion chunk (other dialects: their parts)
     Chunks,
+    /// One JSON line per event, in the vocabulary every dialect shares: {"dialect", "parts"}
+    Deltas,
     /// One JSON line: the assembled message
     Message,
     /// One JSON line of counts and timing (--no-decode: framing only)
@@ -35,6 +37,34 @@ pub(crate) enum Mode {
     Demo,
     /// Measure framing and decoding speed on a generated stream (no input)
     Bench,
+}
+
+/// The wire dialect, or `auto`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DialectArg {
+    /// Detected from the first event that identifies one (chat until then)
+    Auto,
+    /// OpenAI-compatible Chat Completions
+    Chat,
+    /// The Anthropic Messages API
+    Anthropic,
+    /// The OpenAI Responses API
+    Responses,
+    /// Gemini's streamGenerateContent?alt=sse
+    Gemini,
+}
+
+impl DialectArg {
+    /// The dialect fixed, or `None` to detect it.
+    pub(crate) fn fixed(self) -> Option<ssechunk::Dialect> {
+        match self {
+            DialectArg::Auto => None,
+            DialectArg::Chat => Some(ssechunk::Dialect::Chat),
+            DialectArg::Anthropic => Some(ssechunk::Dialect::Anthropic),
+            DialectArg::Responses => Some(ssechunk::Dialect::Responses),
+            DialectArg::Gemini => Some(ssechunk::Dialect::Gemini),
+        }
+    }
 }
 
 /// Parse an LLM API's Server-Sent Events stream from a file or standard input.
@@ -58,6 +88,9 @@ pub(crate) struct Args {
     /// The largest event accepted, in bytes; a larger one is reported and skipped
     #[arg(long, value_name = "N", default_value_t = ssechunk::DEFAULT_MAX_EVENT_BYTES, value_parser = positive, allow_negative_numbers = true)]
     pub(crate) max_event_bytes: usize,
+    /// The stream's wire dialect
+    #[arg(long, value_enum, value_name = "DIALECT", default_value_t = DialectArg::Auto)]
+    pub(crate) dialect: DialectArg,
     /// `stats`: frame the events without decoding them
     #[arg(long)]
     pub(crate) no_decode: bool,
@@ -123,6 +156,7 @@ fn main() -> ExitCode {
         Mode::Stats if args.no_decode => stats_no_decode(&args, input, stdout),
         Mode::Stats => modes::stats(&args, input, stdout),
         Mode::Chunks => modes::chunks(&args, input, stdout),
+        Mode::Deltas => modes::deltas(&args, input, stdout),
         Mode::Message => modes::message(&args, input, stdout),
         Mode::Text | Mode::Demo | Mode::Bench => modes::text(&args, input, stdout),
     })

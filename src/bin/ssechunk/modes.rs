@@ -8,8 +8,8 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 use ssechunk::{
-    Accumulator, ApiError, ChunkStream, ChunkView, Config, ErrorCode, Event, InvalidData, Outcome,
-    Payload, Usage,
+    Accumulator, ApiError, ChunkStream, ChunkView, Config, Dialect, ErrorCode, Event, InvalidData,
+    Outcome, Part, Parts, Payload, Usage,
 };
 
 use crate::{Args, report_incomplete};
@@ -124,7 +124,9 @@ pub(crate) fn drive<W: Write>(
     out: &mut W,
     mut on_outcome: impl FnMut(&mut W, &Outcome<'_>) -> io::Result<()>,
 ) -> io::Result<()> {
-    let config = Config::new().max_event_bytes(args.max_event_bytes);
+    let config = Config::new()
+        .max_event_bytes(args.max_event_bytes)
+        .dialect(args.dialect.fixed());
     let mut stream = ChunkStream::with_config(config);
     let mut problems = Problems::default();
     let mut done = false;
@@ -240,6 +242,126 @@ enum OtherLine<'e, 'a> {
     Error { error: &'e ApiError<'a> },
 }
 
+/// The parts of one event: `{"dialect": D, "parts": [...]}`.
+#[derive(serde::Serialize)]
+struct PartsLine<'p, 'a> {
+    dialect: Dialect,
+    parts: &'p [Part<'a>],
+}
+
+impl<'p, 'a> PartsLine<'p, 'a> {
+    fn new(parts: &'p Parts<'a>) -> Self {
+        Self {
+            dialect: parts.dialect(),
+            parts: parts.as_slice(),
+        }
+    }
+}
+
+/// `ssechunk deltas`: one JSON line per event, in the vocabulary every dialect shares:
+/// `{"dialect": D, "parts": [...]}` (a Chat Completions chunk is written as the parts it
+/// makes), `{"done": true}`, `{"error": {...}}` or `{"invalid": true}`.
+pub fn deltas(args: &Args, input: impl Read, out: impl Write) -> io::Result<()> {
+    let mut out = io::BufWriter::new(out);
+    let mut line = Vec::new();
+    // Reused from one chunk to the next (emptied, then taken with the event's lifetime).
+    let mut storage: Vec<Part<'static>> = Vec::new();
+    drive(args, input, &mut out, |out, outcome| {
+        match outcome {
+            Outcome::Event { payload, .. } => match payload {
+                Payload::Done => json_line(&mut line, &OtherLine::Done { done: true }),
+                Payload::Invalid(_) => json_line(&mut line, &OtherLine::Invalid { invalid: true }),
+                Payload::ApiError(error) => json_line(&mut line, &OtherLine::Error { error }),
+                Payload::Chunk(chunk) => {
+                    let mut parts = recycle(std::mem::take(&mut storage));
+                    chunk_parts(chunk, &mut parts);
+                    let written = json_line(
+                        &mut line,
+                        &PartsLine {
+                            dialect: Dialect::Chat,
+                            parts: &parts,
+                        },
+                    );
+                    storage = recycle(parts);
+                    written
+                }
+                Payload::Parts(parts) => json_line(&mut line, &PartsLine::new(parts)),
+            },
+            Outcome::Error(error) => json_line(&mut line, &OtherLine::Error { error }),
+            _ => return Ok(()),
+        }?;
+        out.write_all(&line)
+    })
+}
+
+/// Reuses a vector's allocation for the same type with another lifetime: emptied, an empty
+/// iterator collects in place.
+fn recycle<'a, 'b>(mut parts: Vec<Part<'a>>) -> Vec<Part<'b>> {
+    parts.clear();
+    parts
+        .into_iter()
+        .map(|_| unreachable!("the vector is empty"))
+        .collect()
+}
+
+/// A chat chunk as parts (a tool-call fragment without an index is written as call 0's,
+/// as the chunk gives no more; `message` assigns such fragments).
+fn chunk_parts<'a>(chunk: &ChunkView<'a>, parts: &mut Vec<Part<'a>>) {
+    if chunk.id().is_some() || chunk.model().is_some() {
+        parts.push(Part::Metadata {
+            id: chunk.id(),
+            model: chunk.model(),
+        });
+    }
+    for c in chunk.choices() {
+        let choice = c.index();
+        if let Some(role) = c.role() {
+            parts.push(Part::Role { choice, role });
+        }
+        if let Some(text) = c.reasoning() {
+            parts.push(Part::Reasoning {
+                choice,
+                text,
+                new_part: false,
+            });
+        }
+        if let Some(text) = c.content() {
+            parts.push(Part::Text { choice, text });
+        }
+        if let Some(text) = c.refusal() {
+            parts.push(Part::Refusal { choice, text });
+        }
+        for call in c.tool_calls() {
+            let index = call.index().unwrap_or(0);
+            if call.id().is_some() || call.name().is_some() {
+                parts.push(Part::ToolCallStart {
+                    choice,
+                    index,
+                    id: call.id(),
+                    name: call.name(),
+                });
+            }
+            if let Some(fragment) = call.arguments() {
+                parts.push(Part::ToolCallArguments {
+                    choice,
+                    index,
+                    fragment,
+                });
+            }
+        }
+        if let (Some(reason), Some(finish)) = (c.finish_reason(), c.finish()) {
+            parts.push(Part::Finish {
+                choice,
+                finish,
+                reason,
+            });
+        }
+    }
+    if let Some(usage) = chunk.usage() {
+        parts.push(Part::Usage { usage });
+    }
+}
+
 /// `ssechunk chunks`: one JSON line per dispatched event, and per error found outside one.
 pub fn chunks(args: &Args, input: impl Read, out: impl Write) -> io::Result<()> {
     let mut out = io::BufWriter::new(out);
@@ -251,6 +373,8 @@ pub fn chunks(args: &Args, input: impl Read, out: impl Write) -> io::Result<()> 
                 Payload::Invalid(_) => json_line(&mut line, &OtherLine::Invalid { invalid: true }),
                 Payload::ApiError(error) => json_line(&mut line, &OtherLine::Error { error }),
                 Payload::Chunk(chunk) => json_line(&mut line, &ChunkLine::new(chunk)),
+                // Another dialect's event: its parts, as `deltas` writes them.
+                Payload::Parts(parts) => json_line(&mut line, &PartsLine::new(parts)),
             },
             Outcome::Error(error) => json_line(&mut line, &OtherLine::Error { error }),
             _ => return Ok(()),
@@ -343,6 +467,25 @@ pub fn stats(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<(
             }
             Payload::ApiError(_) => s.errors += 1,
             Payload::Invalid(_) => s.invalid += 1,
+            Payload::Parts(parts) => {
+                s.chunks += 1;
+                for part in parts.iter() {
+                    match *part {
+                        Part::Text { text, .. } => s.content_bytes += text.len() as u64,
+                        Part::Reasoning { text, .. } => s.reasoning_bytes += text.len() as u64,
+                        Part::ToolCallArguments { fragment, .. } => {
+                            s.tool_argument_bytes += fragment.len() as u64
+                        }
+                        Part::Usage { usage } => s.usage = Some(usage),
+                        Part::Error { .. } => s.errors += 1,
+                        Part::Done => {
+                            s.done += 1;
+                            s.end_message();
+                        }
+                        _ => {}
+                    }
+                }
+            }
         }
         Ok(())
     })?;
@@ -377,6 +520,26 @@ pub fn text(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<()
     // Whether stdout is at the start of a line, and whether a tool call was printed last.
     let (mut line_start, mut call_last) = (true, false);
     drive(args, input, &mut out, |out, outcome| {
+        if let Outcome::Event {
+            payload: Payload::Parts(parts),
+            ..
+        } = outcome
+        {
+            for part in parts.iter() {
+                match *part {
+                    Part::Reasoning {
+                        choice: 0, text, ..
+                    } if args.reasoning => {
+                        err.write_all(text.as_bytes())?;
+                    }
+                    Part::Text { choice: 0, text } if !text.is_empty() => {
+                        out.write_all(text.as_bytes())?;
+                        (line_start, call_last) = (text.ends_with('\n'), false);
+                    }
+                    _ => {}
+                }
+            }
+        }
         if let Outcome::Event {
             payload: Payload::Chunk(chunk),
             ..

@@ -1,0 +1,479 @@
+//! The wire dialects besides Chat Completions, and the one vocabulary they are decoded into.
+//!
+//! Chat Completions chunks are [`crate::ChunkView`]s (every field of the chunk). The
+//! Anthropic Messages API, the OpenAI Responses API and Gemini's `streamGenerateContent`
+//! stream events of their own shapes; each event of theirs is decoded into [`Parts`]: text,
+//! reasoning and refusal pieces, tool-call starts, argument fragments and ends, finish
+//! reasons, normalised usage, response metadata, errors and the terminal marker, each tagged
+//! with its choice. A dialect's decoder keeps what the stream's earlier events said (which
+//! content block is which tool call, the token counts so far), so one decoder reads one
+//! stream.
+//!
+//! Which dialect a stream speaks is detected from its first event that says
+//! ([`Dialect::detect`]), or fixed by the caller.
+
+mod anthropic;
+mod gemini;
+mod responses;
+
+use std::fmt;
+
+use simd_json::{Buffers, Node, Tape};
+
+use crate::chunk::{text_of, with_tape, write_json};
+use crate::{ApiError, Finish, InvalidData, Usage};
+
+/// Which wire dialect a stream speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum Dialect {
+    /// OpenAI-compatible Chat Completions (`data: {chunk}` ... `data: [DONE]`), spoken by
+    /// OpenAI, Azure, OpenRouter, Groq, xAI, vLLM, llama.cpp and most others (`chat`).
+    Chat,
+    /// The Anthropic Messages API (`event: message_start`, `content_block_delta`, ...)
+    /// (`anthropic`).
+    Anthropic,
+    /// The OpenAI Responses API (`event: response.output_text.delta`, ...) (`responses`).
+    Responses,
+    /// Gemini's `streamGenerateContent?alt=sse` (`candidates`, `usageMetadata`) (`gemini`).
+    Gemini,
+}
+
+impl Dialect {
+    /// The dialect's name: `chat`, `anthropic`, `responses` or `gemini`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Chat => "chat",
+            Dialect::Anthropic => "anthropic",
+            Dialect::Responses => "responses",
+            Dialect::Gemini => "gemini",
+        }
+    }
+
+    /// The dialect an event identifies, if it identifies one: an event type (or a top-level
+    /// `type` member) of Anthropic's (`message_start`, `content_block_start`,
+    /// `content_block_delta`, `content_block_stop`, `message_delta`, `message_stop`) or the
+    /// Responses API's (`response.*`); a top-level `candidates`, `usageMetadata` or
+    /// `promptFeedback` member (Gemini); a top-level `choices` member or `"object":
+    /// "chat.completion.chunk"` (chat). Data that is not a JSON object identifies nothing.
+    ///
+    /// # Example
+    /// ```
+    /// use ssechunk::Dialect;
+    ///
+    /// assert_eq!(Dialect::detect(b"message_start", b"{}"), Some(Dialect::Anthropic));
+    /// assert_eq!(Dialect::detect(b"message", br#"{"candidates":[]}"#), Some(Dialect::Gemini));
+    /// assert_eq!(Dialect::detect(b"message", b"[DONE]"), None);
+    /// ```
+    pub fn detect(event_type: &[u8], data: &[u8]) -> Option<Dialect> {
+        Detector::default().detect(event_type, data)
+    }
+
+    fn of_type(name: &[u8]) -> Option<Dialect> {
+        match name {
+            b"message_start"
+            | b"content_block_start"
+            | b"content_block_delta"
+            | b"content_block_stop"
+            | b"message_delta"
+            | b"message_stop" => Some(Dialect::Anthropic),
+            _ if name.starts_with(b"response.") => Some(Dialect::Responses),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Detects dialects from whole events, with buffers reused from one event to the next.
+#[derive(Default)]
+pub(crate) struct Detector {
+    json: Json,
+}
+
+impl fmt::Debug for Detector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Detector").finish_non_exhaustive()
+    }
+}
+
+impl Detector {
+    /// See [`Dialect::detect`].
+    pub(crate) fn detect(&mut self, event_type: &[u8], data: &[u8]) -> Option<Dialect> {
+        if let Some(dialect) = Dialect::of_type(event_type) {
+            return Some(dialect);
+        }
+        // Only data that names one of the members can identify a dialect: most events are
+        // settled without a parse.
+        let names = [
+            &b"\"type\""[..],
+            b"\"candidates\"",
+            b"\"usageMetadata\"",
+            b"\"promptFeedback\"",
+            b"\"choices\"",
+            b"\"object\"",
+        ];
+        if !names
+            .iter()
+            .any(|name| memchr::memmem::find(data, name).is_some())
+        {
+            return None;
+        }
+        let Json {
+            scratch,
+            lossy,
+            buffers,
+            tape,
+            ..
+        } = &mut self.json;
+        let text = text_of(data, lossy);
+        with_tape(scratch, buffers, tape, text, |nodes| {
+            let nodes = nodes?;
+            let len = crate::chunk::object_len(nodes, 0)?;
+            let mut found = None;
+            for (key, at) in crate::chunk::fields(nodes, 0, len) {
+                let value = crate::chunk::as_str(&nodes[at]);
+                let dialect = match key {
+                    "type" => value.and_then(|v| Dialect::of_type(v.as_bytes())),
+                    "candidates" | "usageMetadata" | "promptFeedback" => Some(Dialect::Gemini),
+                    "choices" => Some(Dialect::Chat),
+                    "object" if value == Some("chat.completion.chunk") => Some(Dialect::Chat),
+                    _ => None,
+                };
+                found = found.or(dialect);
+            }
+            found
+        })
+    }
+}
+
+/// One piece of what an event says, in the same vocabulary for every dialect; see [`Parts`].
+///
+/// Strings borrow from the event's data, or from the decoder when they had escapes or are
+/// the JSON text of a value (a Gemini function call's `args`).
+///
+/// With the `serde` feature a part serialises as an object tagged by its `type`
+/// (`{"type": "text", "choice": 0, "text": "Hel"}`), the vocabulary of `ssechunk deltas`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "type", rename_all = "snake_case"))]
+pub enum Part<'a> {
+    /// The response's id and model, when the event carries them.
+    Metadata {
+        /// The response's id (Anthropic's `message.id`, the Responses API's `response.id`,
+        /// Gemini's `responseId`).
+        id: Option<&'a str>,
+        /// The model (Gemini's `modelVersion`).
+        model: Option<&'a str>,
+    },
+    /// A choice's role (`assistant` for every dialect here).
+    Role {
+        /// The choice's index.
+        choice: u64,
+        /// The role.
+        role: &'a str,
+    },
+    /// The next piece of a choice's reply text.
+    Text {
+        /// The choice's index.
+        choice: u64,
+        /// The text.
+        text: &'a str,
+    },
+    /// The next piece of a choice's reasoning.
+    Reasoning {
+        /// The choice's index.
+        choice: u64,
+        /// The text.
+        text: &'a str,
+        /// This is the first text of a new reasoning part (an Anthropic thinking block, a
+        /// Responses summary part): the message keeps it apart from the reasoning before it
+        /// by a blank line.
+        new_part: bool,
+    },
+    /// The next piece of a choice's refusal.
+    Refusal {
+        /// The choice's index.
+        choice: u64,
+        /// The text.
+        text: &'a str,
+    },
+    /// A tool call begins.
+    ToolCallStart {
+        /// The choice's index.
+        choice: u64,
+        /// The call's index among the choice's calls: 0, 1, ... in order of appearance.
+        index: u64,
+        /// The call's id (Anthropic's `toolu_...`, the Responses API's `call_id`).
+        id: Option<&'a str>,
+        /// The tool's name.
+        name: Option<&'a str>,
+    },
+    /// A fragment of a tool call's arguments, JSON text that is whole only when joined.
+    ToolCallArguments {
+        /// The choice's index.
+        choice: u64,
+        /// The call's index.
+        index: u64,
+        /// The fragment.
+        fragment: &'a str,
+    },
+    /// A tool call's arguments are whole.
+    ToolCallEnd {
+        /// The choice's index.
+        choice: u64,
+        /// The call's index.
+        index: u64,
+        /// The whole arguments, when the event that ends the call carries them (they fill
+        /// the call's arguments when no fragment came).
+        arguments: Option<&'a str>,
+    },
+    /// A choice finished.
+    Finish {
+        /// The choice's index.
+        choice: u64,
+        /// The reason, normalised.
+        finish: Finish,
+        /// The reason, as the provider sent it.
+        reason: &'a str,
+    },
+    /// Token counts, normalised: the message's counts so far (they replace earlier ones).
+    Usage {
+        /// The counts.
+        usage: Usage,
+    },
+    /// An error the API sent.
+    Error {
+        /// The error.
+        error: ApiError<'a>,
+    },
+    /// The dialect's terminal event (Anthropic's `message_stop`, the Responses API's
+    /// `response.completed`, `response.incomplete` or `response.failed`).
+    Done,
+}
+
+impl<'a> Part<'a> {
+    /// Points the part's text at `text` (for parts whose text is written by the decoder).
+    fn set_text(&mut self, new: &'a str) {
+        match self {
+            Part::Text { text, .. } | Part::Reasoning { text, .. } | Part::Refusal { text, .. } => {
+                *text = new
+            }
+            Part::ToolCallArguments { fragment, .. } => *fragment = new,
+            Part::ToolCallEnd { arguments, .. } => *arguments = Some(new),
+            _ => {}
+        }
+    }
+}
+
+/// The parts of one event of a dialect other than Chat Completions, in the order the
+/// event says them. Borrowed from the decoder: nothing is allocated per event once its
+/// buffers have grown.
+pub struct Parts<'a> {
+    dialect: Dialect,
+    parts: Vec<Part<'a>>,
+    home: &'a mut Vec<Part<'static>>,
+}
+
+impl<'a> Parts<'a> {
+    /// The dialect the event was decoded in.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// The parts (none for an event that says nothing, such as Anthropic's `ping`).
+    pub fn as_slice(&self) -> &[Part<'a>] {
+        &self.parts
+    }
+
+    /// The parts, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Part<'a>> {
+        self.parts.iter()
+    }
+}
+
+impl Drop for Parts<'_> {
+    fn drop(&mut self) {
+        *self.home = crate::chunk::recycle(std::mem::take(&mut self.parts));
+    }
+}
+
+impl fmt::Debug for Parts<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Parts")
+            .field("dialect", &self.dialect)
+            .field("parts", &self.parts)
+            .finish()
+    }
+}
+
+/// simd-json's buffers, and the side buffer for texts the decoder writes.
+struct Json {
+    scratch: Vec<u8>,
+    lossy: String,
+    buffers: Buffers,
+    tape: Tape<'static>,
+    joined: String,
+    /// Parts whose text lies in `joined` at `start..end`, filled in once it is complete.
+    pending: Vec<(usize, usize, usize)>,
+}
+
+impl Default for Json {
+    fn default() -> Self {
+        Self {
+            scratch: Vec::with_capacity(4096),
+            lossy: String::new(),
+            buffers: Buffers::new(4096),
+            tape: Tape(Vec::with_capacity(256)),
+            joined: String::new(),
+            pending: Vec::new(),
+        }
+    }
+}
+
+/// Where a dialect's decoder puts the parts of one event.
+pub(crate) struct Out<'o, 'a> {
+    parts: &'o mut Vec<Part<'a>>,
+    joined: &'o mut String,
+    pending: &'o mut Vec<(usize, usize, usize)>,
+}
+
+impl<'a> Out<'_, 'a> {
+    /// Adds a part.
+    pub(crate) fn push(&mut self, part: Part<'a>) {
+        self.parts.push(part);
+    }
+
+    /// Adds `part` with its text replaced by the JSON text of the value at `nodes[at]`.
+    pub(crate) fn push_json(&mut self, part: Part<'a>, nodes: &[Node<'_>], at: usize) {
+        let start = self.joined.len();
+        write_json(nodes, at, self.joined);
+        self.pending
+            .push((self.parts.len(), start, self.joined.len()));
+        self.parts.push(part);
+    }
+
+    /// Adds `part` with its text replaced by `text` (copied to the decoder).
+    pub(crate) fn push_copy(&mut self, part: Part<'a>, text: &str) {
+        let start = self.joined.len();
+        self.joined.push_str(text);
+        self.pending
+            .push((self.parts.len(), start, self.joined.len()));
+        self.parts.push(part);
+    }
+}
+
+/// The decoders of the dialects besides Chat Completions, with what each has learnt of the
+/// stream so far.
+#[derive(Default)]
+pub(crate) struct Dialects {
+    json: Json,
+    anthropic: anthropic::State,
+    responses: responses::State,
+    gemini: gemini::State,
+    storage: Vec<Part<'static>>,
+}
+
+impl fmt::Debug for Dialects {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dialects").finish_non_exhaustive()
+    }
+}
+
+impl Dialects {
+    /// Decodes one event's data (not an `error` event, and not `[DONE]`: the caller reads
+    /// those) in `dialect`, which is not [`Dialect::Chat`].
+    ///
+    /// An `error` member (an object or a non-empty string) makes the event an API error, as in
+    /// every dialect (Gemini's errors come so).
+    pub(crate) fn decode<'a>(
+        &'a mut self,
+        dialect: Dialect,
+        event_type: &[u8],
+        data: &'a [u8],
+    ) -> Result<Parts<'a>, Decoded<'a>> {
+        let Self {
+            json,
+            anthropic,
+            responses,
+            gemini,
+            storage,
+        } = self;
+        let Json {
+            scratch,
+            lossy,
+            buffers,
+            tape,
+            joined,
+            pending,
+        } = json;
+        joined.clear();
+        pending.clear();
+        let mut parts: Vec<Part<'a>> = crate::chunk::recycle(std::mem::take(storage));
+        let text = text_of(data, lossy);
+        let result = with_tape(scratch, buffers, tape, text, |nodes| {
+            let Some(nodes) = nodes else {
+                return Err(Decoded::Invalid(InvalidData::NotJson));
+            };
+            let Some(len) = crate::chunk::object_len(nodes, 0) else {
+                return Err(Decoded::Invalid(InvalidData::NotObject));
+            };
+            if let Ok(error) = crate::chunk::read_error(nodes, len, text) {
+                return Err(Decoded::Error(error));
+            }
+            let mut out = Out {
+                parts: &mut parts,
+                joined,
+                pending,
+            };
+            let decoded = match dialect {
+                Dialect::Anthropic => anthropic.decode(event_type, nodes, &mut out),
+                Dialect::Responses => responses.decode(event_type, nodes, &mut out),
+                Dialect::Gemini => gemini.decode(event_type, nodes, &mut out),
+                Dialect::Chat => Ok(()),
+            };
+            decoded.map_err(|field| Decoded::Invalid(InvalidData::UnexpectedShape { field }))
+        });
+        if let Err(other) = result {
+            *storage = crate::chunk::recycle(parts);
+            return Err(other);
+        }
+        let joined: &'a str = joined;
+        for &(at, start, end) in pending.iter() {
+            parts[at].set_text(&joined[start..end]);
+        }
+        Ok(Parts {
+            dialect,
+            parts,
+            home: storage,
+        })
+    }
+
+    /// Tells the decoders of an API error the stream sent (the Responses API reports a
+    /// failure's error twice: in an `error` event and in `response.failed`).
+    pub(crate) fn saw_error(&mut self, error: &ApiError<'_>) {
+        self.responses.saw_error(error);
+    }
+
+    /// Forgets the stream.
+    pub(crate) fn reset(&mut self) {
+        self.anthropic = anthropic::State::default();
+        self.responses = responses::State::default();
+        self.gemini = gemini::State::default();
+    }
+}
+
+/// What an event of a dialect is when it is not parts.
+pub(crate) enum Decoded<'a> {
+    /// An API error (an `error` member).
+    Error(ApiError<'a>),
+    /// Not an event of the dialect's shapes.
+    Invalid(InvalidData),
+}
