@@ -246,7 +246,8 @@ fn pull_outcomes(stream: &mut ChunkStream, sink: &mut impl Sink) {
                 Rec::Chunk(f)
             }
             Payload::Done => Rec::Done,
-            Payload::ApiError(_) | Payload::Invalid(_) => Rec::Rejected,
+            // The traffic is Chat Completions only: another dialect's event is not expected.
+            Payload::ApiError(_) | Payload::Invalid(_) | Payload::Parts(_) => Rec::Rejected,
         });
     }
 }

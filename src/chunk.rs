@@ -15,7 +15,7 @@ use simd_json::{Buffers, Node, StaticNode, Tape};
 
 use crate::Dialect;
 use crate::PADDING;
-use crate::decode::{Decoded, Detector, Dialects, Parts};
+use crate::decode::{Decoded, Dialects, Parts};
 use crate::fast::{self, Span, Spans, Texts};
 
 /// Token counts, normalised: the same names for every dialect.
@@ -341,6 +341,7 @@ pub enum ErrorCode<'a> {
 /// | --- | --- |
 /// | an `error` object (OpenAI, vLLM, Gemini) | `data: {"error":{"message":"m","type":"t","code":429}}` |
 /// | an `error` string (text-generation-inference) | `data: {"error":"m","error_type":"validation"}` |
+/// | an object that says it is one (vLLM) | `data: {"object":"error","message":"m","code":400}` |
 /// | an `event: error`, any data (Anthropic) | `event: error` + `data: {"type":"error","error":{"type":"overloaded_error","message":"m"}}` |
 /// | an `event: error` with a flat body | `event: error` + `data: {"code":400,"details":"m"}` |
 /// | an `error:` line (llama.cpp) | `error: {"code":400,"message":"m","type":"t"}` |
@@ -470,7 +471,8 @@ pub enum Payload<'a> {
 /// - An event whose type is `error` is an [`ApiError`], whatever its data.
 /// - Data that is exactly `[DONE]` is [`Payload::Done`].
 /// - A JSON object whose `error` member is an object, or a non-empty string, is an
-///   [`ApiError`] (`"error": null` and `"error": ""` are not).
+///   [`ApiError`] (`"error": null` and `"error": ""` are not); so is an object whose `object`
+///   or `type` member is `"error"` (vLLM's error responses), its own error object.
 /// - Any other JSON object is a chunk. `null` counts as absent everywhere. The shapes taken:
 ///   `choices` an array of objects; a choice's `index` a non-negative integer (0 when absent),
 ///   `finish_reason` a string, `delta` an object; `delta.content` a string, or an array of
@@ -532,7 +534,6 @@ pub struct ChunkDecoder {
     /// identifies one; chat until then).
     dialect: Option<Dialect>,
     fixed: bool,
-    detector: Detector,
     dialects: Dialects,
 }
 
@@ -610,7 +611,6 @@ impl ChunkDecoder {
             storage: Storage::default(),
             dialect: None,
             fixed: false,
-            detector: Detector::default(),
             dialects: Dialects::default(),
         }
     }
@@ -630,6 +630,31 @@ impl ChunkDecoder {
     /// event identifies one).
     pub fn dialect(&self) -> Option<Dialect> {
         self.dialect
+    }
+
+    /// Detects the dialect (without one fixed) from an event that may identify another one
+    /// than the stream's so far: the first events, until one identifies a dialect; an event
+    /// whose type is Anthropic's or the Responses API's; an event without such a type after
+    /// those dialects' events, or in Gemini (whose events are parsed whole anyway); and, in
+    /// Chat Completions, an event whose first member is Gemini's. Input that joins streams
+    /// of several dialects (a recorded mix) is so decoded stream by stream, at no cost to a
+    /// stream of chat chunks.
+    fn redetect(&mut self, event_type: &[u8], data: &[u8]) {
+        let gemini = |data| {
+            matches!(
+                first_key(data),
+                Some(b"candidates" | b"usageMetadata" | b"promptFeedback")
+            )
+        };
+        let typed = event_type != b"message" && event_type != b"error";
+        let look = match self.dialect {
+            None | Some(Dialect::Anthropic | Dialect::Responses) => true,
+            Some(Dialect::Chat) => typed || gemini(data),
+            Some(Dialect::Gemini) => typed || !gemini(data),
+        };
+        if look && let Some(dialect) = Dialect::detect(event_type, data) {
+            self.dialect = Some(dialect);
+        }
     }
 
     /// Forgets the stream: its detected dialect and what its dialect's decoder learnt.
@@ -665,8 +690,8 @@ impl ChunkDecoder {
         event_type: &[u8],
         data: &'a [u8],
     ) -> (Payload<'a>, DecodePath) {
-        if self.dialect.is_none() {
-            self.dialect = self.detector.detect(event_type, data);
+        if !self.fixed {
+            self.redetect(event_type, data);
         }
         let Self {
             fast,
@@ -772,6 +797,16 @@ impl ChunkDecoder {
         };
         error_in(&mut self.slow, text, rule)
     }
+}
+
+/// The first member name of a JSON object, when it has no escapes.
+fn first_key(data: &[u8]) -> Option<&[u8]> {
+    let start = data.iter().position(|b| !b.is_ascii_whitespace())?;
+    let rest = data.get(start..)?.strip_prefix(b"{")?;
+    let open = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    let name = rest.get(open..)?.strip_prefix(b"\"")?;
+    let close = memchr::memchr2(b'"', b'\\', name)?;
+    (name[close] == b'"').then(|| &name[..close])
 }
 
 /// When a parsed text is an error.
@@ -1444,11 +1479,13 @@ pub(crate) fn read_error<'a>(
     len: usize,
     text: &'a str,
 ) -> Result<ApiError<'a>, ApiError<'a>> {
-    let (mut member, mut error_type) = (None, None);
+    let (mut member, mut error_type, mut declared) = (None, None, (None, None));
     for (key, v) in fields(nodes, 0, len) {
         match key {
             "error" => member = Some(v),
             "error_type" => error_type = as_str(&nodes[v]),
+            "object" => declared.0 = as_str(&nodes[v]),
+            "type" => declared.1 = as_str(&nodes[v]),
             _ => {}
         }
     }
@@ -1459,6 +1496,11 @@ pub(crate) fn read_error<'a>(
             kind: error_type,
             ..ApiError::default()
         }),
+        // An object that says it is an error (vLLM's `"object": "error"`, a flat
+        // `"type": "error"`) is its own error object.
+        _ if declared.0 == Some("error") || declared.1 == Some("error") => {
+            Ok(error_object(nodes, 0, len, text, true))
+        }
         _ => Err(error_object(nodes, 0, len, text, true)),
     }
 }

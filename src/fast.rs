@@ -56,6 +56,9 @@ pub(crate) struct ToolSpans {
 #[derive(Debug, Default)]
 pub(crate) struct Spans {
     pub(crate) id: Option<Span>,
+    /// The top-level `object` and `type` strings: an object that says it is an `"error"`
+    /// goes the slow way (whatever path found the value).
+    declared: [Option<Span>; 2],
     pub(crate) model: Option<Span>,
     pub(crate) created: Option<u64>,
     pub(crate) fingerprint: Option<Span>,
@@ -195,6 +198,14 @@ impl Decoder {
         // Every span starts and ends next to an ASCII delimiter or at the edge of a whole
         // unescaped string, so it always falls on character boundaries.
         debug_assert!(self.spans.all(|s| texts.holds(s)));
+        if self
+            .spans
+            .declared
+            .iter()
+            .any(|&span| texts.get(span) == Some("error"))
+        {
+            return None;
+        }
         Some((texts, &self.spans, reused))
     }
 
@@ -202,6 +213,7 @@ impl Decoder {
     fn full(&mut self, input: &[u8]) -> bool {
         let spans = &mut self.spans;
         spans.id = None;
+        spans.declared = [None, None];
         spans.model = None;
         spans.created = None;
         spans.fingerprint = None;
@@ -408,6 +420,8 @@ impl Spans {
             }
         };
         each(&mut self.id);
+        each(&mut self.declared[0]);
+        each(&mut self.declared[1]);
         each(&mut self.model);
         each(&mut self.fingerprint);
         for c in &mut self.choices {
@@ -431,7 +445,15 @@ impl Spans {
 
     /// Whether `f` holds for every string field.
     fn all(&self, mut f: impl FnMut(&Option<Span>) -> bool) -> bool {
-        [self.id, self.model, self.fingerprint].iter().all(&mut f)
+        [
+            self.id,
+            self.declared[0],
+            self.declared[1],
+            self.model,
+            self.fingerprint,
+        ]
+        .iter()
+        .all(&mut f)
             && self.choices.iter().all(|c| {
                 [
                     c.role,
@@ -461,6 +483,7 @@ enum TopKey {
     Choices,
     Error,
     Groq,
+    Declared(usize),
     Other,
 }
 
@@ -999,6 +1022,8 @@ impl Cursor<'_> {
             b"choices" => TopKey::Choices,
             b"error" => TopKey::Error,
             b"x_groq" => TopKey::Groq,
+            b"object" => TopKey::Declared(0),
+            b"type" => TopKey::Declared(1),
             _ => TopKey::Other,
         };
         // Groq's `x_groq.usage`, used when the chunk has no `usage` of its own.
@@ -1006,6 +1031,7 @@ impl Cursor<'_> {
         self.object(1, classify, |c, key| {
             match key {
                 TopKey::Id => spans.id = c.opt_string(1)?,
+                TopKey::Declared(k) => spans.declared[k] = c.opt_string(1)?,
                 TopKey::Model => spans.model = c.opt_string(1)?,
                 TopKey::Fingerprint => spans.fingerprint = c.opt_string(1)?,
                 TopKey::Created => spans.created = c.count(1)?,

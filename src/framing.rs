@@ -27,6 +27,11 @@ pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// The largest read [`Parser::spare`] hands out room for, in bytes (256 MiB): a read is
+/// buffered whole, so a larger one would only hold more memory, and it keeps the buffer's
+/// arithmetic far from overflow.
+pub const MAX_READ_SIZE: usize = 256 * 1024 * 1024;
+
 /// The smallest buffer the parser grows to: small reads fill it many times before the bytes
 /// still needed are moved to its front.
 const MIN_BUFFER: usize = 8 * 1024;
@@ -502,8 +507,9 @@ impl Parser {
         }
     }
 
-    /// Returns at least `n` writable bytes at the end of the input, for reading straight into
-    /// the parser's buffer; declare what was written with [`Parser::commit`].
+    /// Returns `n` writable bytes at the end of the input, for reading straight into the
+    /// parser's buffer; declare what was written with [`Parser::commit`]. A larger `n` than
+    /// [`MAX_READ_SIZE`] is cut to it (the slice's length says how much was given).
     ///
     /// # Example
     /// ```
@@ -518,6 +524,7 @@ impl Parser {
     /// ```
     #[inline]
     pub fn spare(&mut self, n: usize) -> &mut [u8] {
+        let n = n.min(MAX_READ_SIZE);
         self.restart_if_finished();
         // A frame found by `ready` points into the buffer as it is: it stays in place. Else
         // new input may complete a frame, so `ready` must look again.

@@ -70,7 +70,7 @@ impl<R: Read> ChunkReader<R> {
     /// Sets how many bytes each read asks for ([`DEFAULT_READ_SIZE`] unless set; 0 counts as
     /// 1). The buffer grows to hold the largest event plus one read.
     pub fn read_size(mut self, bytes: usize) -> Self {
-        self.read_size = bytes.max(1);
+        self.read_size = bytes.clamp(1, crate::MAX_READ_SIZE);
         self
     }
 

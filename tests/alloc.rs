@@ -24,7 +24,7 @@ use std::hint::black_box;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ssechunk::{Accumulator, ChunkStream, Frame, Outcome, Parser, Payload};
+use ssechunk::{Accumulator, ChunkStream, Frame, Outcome, Parser, Part, Payload};
 
 struct Counting;
 
@@ -190,6 +190,29 @@ fn touch(payload: &Payload<'_>, seen: &mut Seen) {
         }
         Payload::Done => seen.touched += 1,
         Payload::Invalid(_) => seen.touched += 2,
+        Payload::Parts(parts) => {
+            seen.chunks += 1;
+            for part in parts.iter() {
+                let t = match *part {
+                    Part::Metadata { id, model } => len(id) + len(model),
+                    Part::Role { role, .. } => len(Some(role)),
+                    Part::Text { text, .. }
+                    | Part::Reasoning { text, .. }
+                    | Part::Refusal { text, .. } => len(Some(text)),
+                    Part::ToolCallStart {
+                        index, id, name, ..
+                    } => index + len(id) + len(name),
+                    Part::ToolCallArguments { fragment, .. } => len(Some(fragment)),
+                    Part::ToolCallEnd { arguments, .. } => len(arguments),
+                    Part::Finish { reason, .. } => len(Some(reason)),
+                    Part::Usage { usage } => usage.input_tokens + usage.output_tokens,
+                    Part::Error { error } => len(error.message()),
+                    Part::Done => 1,
+                    _ => 3,
+                };
+                seen.touched = seen.touched.wrapping_add(t);
+            }
+        }
     }
 }
 

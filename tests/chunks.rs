@@ -480,6 +480,25 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
                 e.code = Some(RefCode::Int(429));
             }),
         ),
+        (
+            "object_error_is_its_own_error_object",
+            d(r#"{"object":"error","message":"too long","type":"BadRequestError","code":400}"#),
+            api_error(|e| {
+                e.message = s("too long");
+                e.kind = s("BadRequestError");
+                e.code = Some(RefCode::Int(400));
+            }),
+        ),
+        (
+            "type_error_is_its_own_error_object",
+            d(r#"{"type":"error","message":"boom"}"#),
+            api_error(|e| e.message = s("boom")),
+        ),
+        (
+            "object_chunk_is_a_chunk",
+            d(r#"{"object":"chat.completion.chunk","type":"x","id":"c"}"#),
+            chunk(|c| c.id = s("c")),
+        ),
         // Fields nobody asked for.
         (
             "unknown_fields_everywhere",

@@ -68,7 +68,16 @@ impl Dialect {
     /// assert_eq!(Dialect::detect(b"message", b"[DONE]"), None);
     /// ```
     pub fn detect(event_type: &[u8], data: &[u8]) -> Option<Dialect> {
-        Detector::default().detect(event_type, data)
+        if let Some(dialect) = Dialect::of_type(event_type) {
+            return Some(dialect);
+        }
+        members(data).find_map(|(key, value)| match key {
+            b"type" => string(value).and_then(Dialect::of_type),
+            b"candidates" | b"usageMetadata" | b"promptFeedback" => Some(Dialect::Gemini),
+            b"choices" => Some(Dialect::Chat),
+            b"object" if string(value) == Some(b"chat.completion.chunk") => Some(Dialect::Chat),
+            _ => None,
+        })
     }
 
     fn of_type(name: &[u8]) -> Option<Dialect> {
@@ -91,66 +100,82 @@ impl fmt::Display for Dialect {
     }
 }
 
-/// Detects dialects from whole events, with buffers reused from one event to the next.
-#[derive(Default)]
-pub(crate) struct Detector {
-    json: Json,
+/// The contents of a JSON string value without escapes (`None` for anything else).
+fn string(value: &[u8]) -> Option<&[u8]> {
+    let inner = value.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    (!inner.contains(&b'\\')).then_some(inner)
 }
 
-impl fmt::Debug for Detector {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Detector").finish_non_exhaustive()
-    }
-}
-
-impl Detector {
-    /// See [`Dialect::detect`].
-    pub(crate) fn detect(&mut self, event_type: &[u8], data: &[u8]) -> Option<Dialect> {
-        if let Some(dialect) = Dialect::of_type(event_type) {
-            return Some(dialect);
+/// The members of the JSON object `data` holds, as the raw bytes of each name (without its
+/// quotes) and value, found without parsing (the decoders validate): enough to tell a
+/// dialect, allocation-free. Stops at anything that is not an object's syntax.
+fn members(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    let skip_ws = |at: &mut usize| {
+        while data.get(*at).is_some_and(u8::is_ascii_whitespace) {
+            *at += 1;
         }
-        // Only data that names one of the members can identify a dialect: most events are
-        // settled without a parse.
-        let names = [
-            &b"\"type\""[..],
-            b"\"candidates\"",
-            b"\"usageMetadata\"",
-            b"\"promptFeedback\"",
-            b"\"choices\"",
-            b"\"object\"",
-        ];
-        if !names
-            .iter()
-            .any(|name| memchr::memmem::find(data, name).is_some())
-        {
+    };
+    // The index after the string whose opening quote is at `at`.
+    let string_end = |mut at: usize| {
+        at += 1;
+        while let Some(&b) = data.get(at) {
+            match b {
+                b'"' => return Some(at + 1),
+                b'\\' => at += 2,
+                _ => at += 1,
+            }
+        }
+        None
+    };
+    let mut at = 0;
+    skip_ws(&mut at);
+    let mut open = data.get(at) == Some(&b'{');
+    at += 1;
+    std::iter::from_fn(move || {
+        if !open {
             return None;
         }
-        let Json {
-            scratch,
-            lossy,
-            buffers,
-            tape,
-            ..
-        } = &mut self.json;
-        let text = text_of(data, lossy);
-        with_tape(scratch, buffers, tape, text, |nodes| {
-            let nodes = nodes?;
-            let len = crate::chunk::object_len(nodes, 0)?;
-            let mut found = None;
-            for (key, at) in crate::chunk::fields(nodes, 0, len) {
-                let value = crate::chunk::as_str(&nodes[at]);
-                let dialect = match key {
-                    "type" => value.and_then(|v| Dialect::of_type(v.as_bytes())),
-                    "candidates" | "usageMetadata" | "promptFeedback" => Some(Dialect::Gemini),
-                    "choices" => Some(Dialect::Chat),
-                    "object" if value == Some("chat.completion.chunk") => Some(Dialect::Chat),
-                    _ => None,
-                };
-                found = found.or(dialect);
+        skip_ws(&mut at);
+        if data.get(at) != Some(&b'"') {
+            open = false;
+            return None;
+        }
+        let key_end = string_end(at)?;
+        let key = &data[at + 1..key_end - 1];
+        at = key_end;
+        skip_ws(&mut at);
+        if data.get(at) != Some(&b':') {
+            open = false;
+            return None;
+        }
+        at += 1;
+        skip_ws(&mut at);
+        let start = at;
+        let mut depth = 0usize;
+        while let Some(&b) = data.get(at) {
+            match b {
+                b'"' => {
+                    at = string_end(at)?;
+                    continue;
+                }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth > 0 => depth -= 1,
+                b',' | b'}' if depth == 0 => break,
+                _ => {}
             }
-            found
-        })
-    }
+            at += 1;
+        }
+        let mut end = at;
+        while end > start && data[end - 1].is_ascii_whitespace() {
+            end -= 1;
+        }
+        if data.get(at) == Some(&b',') {
+            at += 1;
+        } else {
+            open = false;
+        }
+        Some((key, &data[start..end]))
+    })
 }
 
 /// One piece of what an event says, in the same vocabulary for every dialect; see [`Parts`].
@@ -476,4 +501,75 @@ pub(crate) enum Decoded<'a> {
     Error(ApiError<'a>),
     /// Not an event of the dialect's shapes.
     Invalid(InvalidData),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Dialect, members};
+
+    #[test]
+    fn members_are_found_past_nested_values_and_strings() {
+        let data = br#" { "a" : {"x":[1,{"}":"]"}]}, "b":"q\"}{" ,"c":[ ] , "d": 12 }"#;
+        let got: Vec<(&[u8], &[u8])> = members(data).collect();
+        let want: [(&[u8], &[u8]); 4] = [
+            (b"a", br#"{"x":[1,{"}":"]"}]}"#),
+            (b"b", br#""q\"}{""#),
+            (b"c", b"[ ]"),
+            (b"d", b"12"),
+        ];
+        assert_eq!(got, want);
+        for broken in [
+            &b""[..],
+            b"[1]",
+            b"{\"a\"",
+            b"{\"a\":\"x",
+            b"{1:2}",
+            b"\"s\"",
+        ] {
+            assert!(members(broken).last().is_none_or(|(k, _)| !k.is_empty()));
+        }
+    }
+
+    #[test]
+    fn a_dialect_is_told_by_the_event_type_or_a_member() {
+        let cases: [(&[u8], &[u8], Option<Dialect>); 9] = [
+            (b"content_block_delta", b"{}", Some(Dialect::Anthropic)),
+            (b"response.created", b"{}", Some(Dialect::Responses)),
+            (
+                b"message",
+                br#"{"type":"message_start"}"#,
+                Some(Dialect::Anthropic),
+            ),
+            (
+                b"message",
+                br#"{"type":"response.completed"}"#,
+                Some(Dialect::Responses),
+            ),
+            (
+                b"message",
+                br#"{"usageMetadata":{}}"#,
+                Some(Dialect::Gemini),
+            ),
+            (
+                b"message",
+                br#"{"id":"c","choices":[]}"#,
+                Some(Dialect::Chat),
+            ),
+            (
+                b"message",
+                br#"{"object":"chat.completion.chunk"}"#,
+                Some(Dialect::Chat),
+            ),
+            (b"message", br#"{"x":{"candidates":[]}}"#, None),
+            (b"ping", br#"{"type": "ping"}"#, None),
+        ];
+        for (event_type, data, want) in cases {
+            assert_eq!(
+                Dialect::detect(event_type, data),
+                want,
+                "{}",
+                String::from_utf8_lossy(data)
+            );
+        }
+    }
 }

@@ -247,8 +247,18 @@ fn error_member(top: &Map<String, Value>, text: &str) -> Option<RefError> {
     match top.get("error") {
         Some(Value::Object(error)) => Some(error_object(error, false, text)),
         Some(Value::String(message)) if !message.is_empty() => Some(string_error(message, top)),
+        // An object that says it is an error (`"object": "error"` or `"type": "error"`) is
+        // its own error object.
+        _ if says_error(top) => Some(error_object(top, true, text)),
         _ => None,
     }
+}
+
+/// Whether the object's `object` or `type` member is the string `"error"`.
+fn says_error(top: &Map<String, Value>) -> bool {
+    ["object", "type"]
+        .iter()
+        .any(|key| top.get(*key).and_then(Value::as_str) == Some("error"))
 }
 
 /// The string-`error` shape (TGI) in data (rule 3) or in a body (rule 7): message = the
@@ -568,7 +578,7 @@ fn error_line(line: &[u8]) -> Option<RefError> {
 }
 
 /// Rule 7: the error of a plain JSON error body (the joined text), when it is one JSON object
-/// whose `error` member is an object or a non-empty string.
+/// whose `error` member is an object or a non-empty string, or that says it is an error.
 fn error_body(text: &str) -> Option<RefError> {
     match parse_json(text)? {
         Value::Object(top) => error_member(&top, text),

@@ -82,8 +82,8 @@ pub(crate) struct Args {
     /// The stream to read (`ssechunk FILE` reads it in the default mode); standard input when
     /// '-' or absent
     pub(crate) file: Option<String>,
-    /// Bytes asked for per read
-    #[arg(long, value_name = "N", default_value_t = 65536, value_parser = positive, allow_negative_numbers = true)]
+    /// Bytes asked for per read (at most 268435456)
+    #[arg(long, value_name = "N", default_value_t = 65536, value_parser = read_size, allow_negative_numbers = true)]
     pub(crate) read_size: usize,
     /// The largest event accepted, in bytes; a larger one is reported and skipped
     #[arg(long, value_name = "N", default_value_t = ssechunk::DEFAULT_MAX_EVENT_BYTES, value_parser = positive, allow_negative_numbers = true)]
@@ -100,6 +100,15 @@ pub(crate) struct Args {
     /// `demo`: milliseconds between events (for tests; default: about 30)
     #[arg(long, value_name = "MS", hide = true)]
     pub(crate) pace_ms: Option<u64>,
+}
+
+/// A read size: a positive integer up to the library's largest read.
+fn read_size(s: &str) -> Result<usize, String> {
+    let n = positive(s)?;
+    if n > ssechunk::MAX_READ_SIZE {
+        return Err(format!("at most {} bytes", ssechunk::MAX_READ_SIZE));
+    }
+    Ok(n)
 }
 
 /// A positive integer, for sizes.
