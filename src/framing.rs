@@ -511,6 +511,13 @@ impl Parser {
         let keep = matches!(self.found, Some(ref found) if !matches!(found, Found::NeedMore));
         if !keep {
             self.found = None;
+            // Nothing kept (every byte consumed): new input goes to the front again, so that
+            // a stream fed whole events writes the same few cache lines each time.
+            if self.line_start == self.end && !self.has_data {
+                self.line_start = 0;
+                self.scan = 0;
+                self.end = 0;
+            }
         }
         if self.buf.len() < self.end + n + PADDING {
             self.make_room(n, keep);
