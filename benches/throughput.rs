@@ -10,6 +10,13 @@
 //!   own owned chunk type, `CreateChatCompletionStreamResponse`, as async-openai does; and a
 //!   naive hand-rolled client (split on `\n\n`, strip `data: `, serde_json into a small borrowed
 //!   struct).
+//! - `gateway`: a proxy's view. The traffic's recorded streams replayed by 10,000 streams, each
+//!   with its own `ChunkStream` and a meter of events, content bytes and tokens, fed
+//!   round-robin one event per feed (`10000-streams-interleaved`; the streams are created in
+//!   each run, as a proxy creates one per request), against the same events through one
+//!   `ChunkStream` (`one-stream`), and with every stream released after each of its events
+//!   (`10000-streams-released-each-turn`, the worst case of `ChunkStream::release`). The
+//!   three must meter the same totals.
 //!
 //! Before timing, every workload is run once through every pipeline and the results are
 //! compared event by event; inside the timed loop each run asserts the totals that first pass
