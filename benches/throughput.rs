@@ -10,6 +10,13 @@
 //!   own owned chunk type, `CreateChatCompletionStreamResponse`, as async-openai does; and a
 //!   naive hand-rolled client (split on `\n\n`, strip `data: `, serde_json into a small borrowed
 //!   struct).
+//! - `gateway`: a proxy's view. The traffic's recorded streams replayed by 10,000 streams, each
+//!   with its own `ChunkStream` and a meter of events, content bytes and tokens, fed
+//!   round-robin one event per feed (`10000-streams-interleaved`; the streams are created in
+//!   each run, as a proxy creates one per request), against the same events through one
+//!   `ChunkStream` (`one-stream`), and with every stream released after each of its events
+//!   (`10000-streams-released-each-turn`, the worst case of `ChunkStream::release`). The
+//!   three must meter the same totals.
 //!
 //! Before timing, every workload is run once through every pipeline and the results are
 //! compared event by event; inside the timed loop each run asserts the totals that first pass
@@ -457,6 +464,152 @@ fn decode_naive(w: &Workload, sink: &mut impl Sink) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Gateway scale
+
+/// Concurrent streams in the gateway group.
+const GATEWAY_STREAMS: usize = 10_000;
+
+/// What a proxy that meters usage counts: events, content bytes, tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Meter {
+    events: u64,
+    content: u64,
+    tokens: u64,
+}
+
+impl Meter {
+    fn add(&mut self, other: Meter) {
+        self.events += other.events;
+        self.content += other.content;
+        self.tokens += other.tokens;
+    }
+}
+
+/// Pulls every outcome the stream has and meters it, as a proxy does before forwarding.
+fn meter(stream: &mut ChunkStream, m: &mut Meter) {
+    while let Some(outcome) = stream.next_outcome() {
+        let Outcome::Event { payload, .. } = outcome.expect("no event is over the 16 MiB limit")
+        else {
+            continue;
+        };
+        m.events += 1;
+        if let Payload::Chunk(chunk) = payload {
+            m.tokens += chunk.usage().map_or(0, |u| u.total_tokens);
+            for choice in chunk.choices() {
+                m.content += len(choice.content());
+            }
+        }
+    }
+}
+
+/// The recorded streams replicated to `GATEWAY_STREAMS` streams: stream `i` plays recorded
+/// stream `i % recorded.len()`, event by event.
+struct Gateway {
+    recorded: Vec<Vec<&'static [u8]>>,
+    bytes: u64,
+}
+
+impl Gateway {
+    fn new(recorded: Vec<Vec<&'static [u8]>>) -> Self {
+        let bytes = (0..GATEWAY_STREAMS)
+            .map(|i| {
+                let events = &recorded[i % recorded.len()];
+                events.iter().map(|e| e.len() as u64).sum::<u64>()
+            })
+            .sum();
+        Self { recorded, bytes }
+    }
+
+    fn events(&self, i: usize) -> &[&'static [u8]] {
+        &self.recorded[i % self.recorded.len()]
+    }
+}
+
+/// Every stream's events through one `ChunkStream`, stream after stream, one event per feed.
+fn gateway_one_stream(g: &Gateway) -> Meter {
+    let mut stream = ChunkStream::new();
+    let mut m = Meter::default();
+    for i in 0..GATEWAY_STREAMS {
+        for event in g.events(i) {
+            stream.feed(event);
+            meter(&mut stream, &mut m);
+        }
+    }
+    m
+}
+
+/// `GATEWAY_STREAMS` streams, each with its own `ChunkStream` and meter, fed round-robin: each
+/// turn gives every stream that has events left its next event. With `release`, every stream
+/// drops its buffers after each turn (the worst case of releasing: every event wakes it).
+fn gateway_interleaved(g: &Gateway, release: bool) -> Meter {
+    let mut streams: Vec<(ChunkStream, Meter)> = (0..GATEWAY_STREAMS)
+        .map(|_| (ChunkStream::new(), Meter::default()))
+        .collect();
+    let mut live: Vec<usize> = (0..GATEWAY_STREAMS).collect();
+    let mut turn = 0;
+    while !live.is_empty() {
+        live.retain(|&i| {
+            let events = g.events(i);
+            let (stream, m) = &mut streams[i];
+            stream.feed(events[turn]);
+            meter(stream, m);
+            if release {
+                stream.release();
+            }
+            turn + 1 < events.len()
+        });
+        turn += 1;
+    }
+    let mut total = Meter::default();
+    for (_, m) in &streams {
+        total.add(*m);
+    }
+    total
+}
+
+fn gateway(c: &mut Criterion) {
+    let (recorded, what) = common::traffic_streams();
+    let g = Gateway::new(recorded);
+    eprintln!(
+        "\ngateway: {GATEWAY_STREAMS} streams replaying the {} streams of the traffic ({what}), \
+         {} bytes, one event per feed",
+        g.recorded.len(),
+        g.bytes
+    );
+    let want = gateway_one_stream(&g);
+    assert!(want.events > 0 && want.content > 0 && want.tokens > 0);
+    assert_eq!(
+        gateway_interleaved(&g, false),
+        want,
+        "interleaved vs one stream"
+    );
+    assert_eq!(
+        gateway_interleaved(&g, true),
+        want,
+        "released vs one stream"
+    );
+    eprintln!(
+        "  gateway: {} events, {} content bytes, {} tokens, the same through one stream and \
+         through {GATEWAY_STREAMS} interleaved",
+        want.events, want.content, want.tokens
+    );
+    let mut group = c.benchmark_group("gateway");
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(g.bytes));
+    group.bench_function("one-stream", |b| {
+        b.iter(|| assert_eq!(gateway_one_stream(black_box(&g)), want))
+    });
+    group.bench_function("10000-streams-interleaved", |b| {
+        b.iter(|| assert_eq!(gateway_interleaved(black_box(&g), false), want))
+    });
+    group.bench_function("10000-streams-released-each-turn", |b| {
+        b.iter(|| assert_eq!(gateway_interleaved(black_box(&g), true), want))
+    });
+    group.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
 // The checking pass and the benchmarks
 
 fn mbps(bytes: usize, d: Duration) -> f64 {
@@ -736,6 +889,6 @@ fn benches(c: &mut Criterion) {
 criterion_group! {
     name = throughput;
     config = config();
-    targets = benches
+    targets = gateway, benches
 }
 criterion_main!(throughput);

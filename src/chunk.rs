@@ -537,12 +537,14 @@ pub struct ChunkDecoder {
     dialects: Dialects,
 }
 
-/// The buffers of the simd-json path.
+/// The buffers of the simd-json path: empty until the first event that takes it, so that a
+/// stream whose chunks all take the fast path never allocates them.
 struct Slow {
     scratch: Vec<u8>,
     /// The data decoded with U+FFFD for invalid UTF-8, when it has any.
     lossy: String,
-    buffers: Buffers,
+    /// Sized by the first text parsed here; they grow to the largest.
+    buffers: Option<Buffers>,
     tape: Tape<'static>,
     /// Texts the data does not hold as one string: joined content parts, and arguments sent
     /// as JSON values.
@@ -596,15 +598,18 @@ pub(crate) enum ErrorRule {
 }
 
 impl ChunkDecoder {
-    /// A decoder with buffers sized for typical chunks; they grow to the largest event seen.
+    /// A decoder that has allocated nothing yet: its buffers are allocated by the first events
+    /// that need them and grow to the largest event seen (up to 16 KiB for the template of the
+    /// fast path, as large as the largest event for the simd-json path, which most streams
+    /// never take). See [`ChunkDecoder::release`] to give them back.
     pub fn new() -> Self {
         Self {
             fast: fast::Decoder::default(),
             slow: Slow {
-                scratch: Vec::with_capacity(4096),
+                scratch: Vec::new(),
                 lossy: String::new(),
-                buffers: Buffers::new(4096),
-                tape: Tape(Vec::with_capacity(256)),
+                buffers: None,
+                tape: Tape(Vec::new()),
                 joined: String::new(),
                 pending: Vec::new(),
             },
@@ -663,6 +668,28 @@ impl ChunkDecoder {
             self.dialect = None;
         }
         self.dialects.reset();
+    }
+
+    /// Frees every buffer the decoder holds, the template of the last chunk parsed in full
+    /// included; the decoder is then as [`ChunkDecoder::new`] left it, and a view borrowed
+    /// from it cannot be alive.
+    ///
+    /// For a stream that went quiet: between events the decoder holds nothing that a later
+    /// event needs, only what makes it faster. The next event costs what a new decoder's
+    /// first event costs: a few allocations (the template and its bookkeeping, a few hundred
+    /// bytes for a typical chunk) and a full parse instead of a reuse of the template. Do not
+    /// call it after every event of a busy stream: decoding then allocates per event.
+    ///
+    /// What the stream's dialect decoder learnt (which content block is which tool call, the
+    /// token counts so far) is kept: it is what the stream's later events need.
+    pub fn release(&mut self) {
+        let dialects = std::mem::take(&mut self.dialects).released();
+        *self = Self {
+            dialect: self.dialect,
+            fixed: self.fixed,
+            dialects,
+            ..Self::new()
+        };
     }
 
     /// Decodes the data of an event of the default type (`message`); see
@@ -838,13 +865,14 @@ pub(crate) fn text_of<'a>(data: &'a [u8], lossy: &'a mut String) -> &'a str {
 /// Parses `data` with simd-json and calls `read` on the nodes (`None` when it is not JSON).
 pub(crate) fn with_tape<'a, T>(
     scratch: &'a mut Vec<u8>,
-    buffers: &mut Buffers,
+    buffers: &mut Option<Buffers>,
     slot: &mut Tape<'static>,
     text: &str,
     read: impl FnOnce(Option<&[Node<'a>]>) -> T,
 ) -> T {
     let mut tape = std::mem::replace(slot, Tape(Vec::new())).reset();
     load(scratch, text.as_bytes());
+    let buffers = buffers.get_or_insert_with(|| Buffers::new(text.len()));
     let parsed = simd_json::fill_tape_padded(scratch, text.len(), buffers, &mut tape).is_ok();
     let result = read(parsed.then_some(&tape.0[..]));
     *slot = tape.reset();

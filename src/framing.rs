@@ -348,8 +348,10 @@ enum Found {
 /// ```
 pub struct Parser {
     config: Config,
-    /// `buf[..end]` holds input; `buf.len() >= end + PADDING` always, so the bytes after any
-    /// event's data are initialised.
+    /// `buf[..end]` holds input; `buf.len() >= end + PADDING`, so the bytes after any event's
+    /// data are initialised, except after [`Parser::release`] with nothing kept, when the
+    /// buffer is empty and `end` is 0 (no event can be dispatched before input comes, and
+    /// input goes through [`Parser::spare`], which pads it again).
     buf: Vec<u8>,
     end: usize,
     /// Start of the line being scanned and where its scan resumes.
@@ -531,6 +533,13 @@ impl Parser {
         let keep = matches!(self.found, Some(ref found) if !matches!(found, Found::NeedMore));
         if !keep {
             self.found = None;
+            // Nothing kept (every byte consumed): new input goes to the front again, so that
+            // a stream fed whole events writes the same few cache lines each time.
+            if self.line_start == self.end && !self.has_data {
+                self.line_start = 0;
+                self.scan = 0;
+                self.end = 0;
+            }
         }
         if self.buf.len() < self.end + n + PADDING {
             self.make_room(n, keep);
@@ -595,6 +604,50 @@ impl Parser {
         self.eof = false;
         self.end_reported = false;
         self.found = None;
+    }
+
+    /// Gives back the memory of the input buffer, keeping what the stream still needs.
+    ///
+    /// For a stream that went quiet. Between events, with every frame pulled, the buffer
+    /// holds nothing the stream needs and is freed whole; the parser keeps only its own
+    /// fields, the last event ID and the event type being built. Bytes still needed (an
+    /// event or line in progress, input not pulled yet) are kept in a buffer of their size
+    /// plus [`PADDING`]. Frames, the parse state, the last event ID and the retry time are
+    /// unchanged; a frame that [`Parser::ready`] found and that was not pulled yet keeps
+    /// the buffer as it is. A [`Parser::spare`] slice not yet committed is forgotten.
+    ///
+    /// The cost is on the next input: one allocation of the buffer again (at least 8 KiB,
+    /// zero-filled), and a copy of the bytes kept. Release streams that are idle, not after
+    /// every event of a busy one, where framing would then allocate per event.
+    ///
+    /// # Example
+    /// ```
+    /// use ssechunk::{Frame, Parser};
+    ///
+    /// let mut parser = Parser::new();
+    /// parser.feed(b"data: one\n\ndata: tw");
+    /// assert!(matches!(parser.next_frame(), Some(Ok(Frame::Event(_)))));
+    /// assert!(parser.next_frame().is_none());
+    /// parser.release(); // keeps `data: tw`
+    /// assert_eq!(parser.buffered(), 8);
+    /// parser.feed(b"o\n\n");
+    /// assert!(matches!(parser.next_frame(), Some(Ok(Frame::Event(e))) if e.data() == b"two"));
+    /// ```
+    pub fn release(&mut self) {
+        self.spare_len = 0;
+        if matches!(self.found, Some(ref found) if !matches!(found, Found::NeedMore)) {
+            return;
+        }
+        self.compact();
+        if self.end == 0 {
+            // Nothing kept (an empty data buffer is a position, 0 here): no bytes to pad.
+            self.buf = Vec::new();
+        } else {
+            self.buf.truncate(self.end + PADDING);
+            self.buf.shrink_to_fit();
+        }
+        self.event_type.shrink_to_fit();
+        self.last_id.shrink_to_fit();
     }
 
     /// Pulls the next frame.

@@ -179,6 +179,55 @@ impl ChunkStream {
         self.parser.commit(n);
     }
 
+    /// Gives back the memory of a stream that went quiet, keeping what it still needs.
+    ///
+    /// Frees the decoder's buffers ([`ChunkDecoder::release`]) and the parser's input buffer
+    /// ([`Parser::release`]): between events, with every outcome pulled, the stream then
+    /// retains only the `ChunkStream` value itself (`size_of::<ChunkStream>()`, under 1 KiB),
+    /// the last event ID, and the lines the SSE rules ignored since the last event (kept for
+    /// a plain JSON error body). Bytes of an event or line in progress are kept (in a buffer
+    /// of their size plus [`crate::PADDING`]), so releasing in the middle of an event loses
+    /// nothing. Outcomes are the same with or without it.
+    ///
+    /// Without it, a stream keeps its buffers for the next event: its input buffer (at least
+    /// 8 KiB, as large as the largest read fed), the template of the last chunk parsed in full
+    /// (up to 16 KiB; a few hundred bytes for a typical chunk), and, once an event took the
+    /// simd-json path, that path's buffers (as large as the largest such event). On the
+    /// recorded traffic that is about 12 KiB per stream; see the README's "Gateway scale".
+    ///
+    /// The cost is on the next event: the buffers are allocated again (the input buffer,
+    /// 8 KiB zero-filled, and the template's few small ones), and that event is parsed in full
+    /// rather than against the template. Release streams that are idle (a proxy might release
+    /// a stream after a second without bytes), not after every event: a stream released after
+    /// every event allocates per event and decodes several times more slowly.
+    ///
+    /// # Example
+    /// ```
+    /// use ssechunk::{ChunkStream, Outcome, Payload};
+    ///
+    /// let mut stream = ChunkStream::new();
+    /// stream.feed(b"data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\ndata: {\"choi");
+    /// while let Some(outcome) = stream.next_outcome() {
+    ///     assert!(matches!(outcome?, Outcome::Event { .. }));
+    /// }
+    /// stream.release(); // the stream is waiting: keep only the 12 bytes in progress
+    /// assert_eq!(stream.parser().buffered(), 12);
+    /// stream.feed(b"ces\":[{\"delta\":{\"content\":\"lo\"}}]}\n\n");
+    /// match stream.next_outcome() {
+    ///     Some(Ok(Outcome::Event { payload: Payload::Chunk(chunk), .. })) => {
+    ///         assert_eq!(chunk.choice().unwrap().content(), Some("lo"));
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// # Ok::<(), ssechunk::Error>(())
+    /// ```
+    pub fn release(&mut self) {
+        self.parser.release();
+        self.decoder.release();
+        self.body.shrink_to_fit();
+        self.tail.shrink_to_fit();
+    }
+
     /// Marks the end of the input; see [`Parser::finish`]. The outcomes still buffered come
     /// out of [`ChunkStream::next_outcome`], then a plain JSON error body's error, if any.
     pub fn finish(&mut self) {

@@ -78,30 +78,76 @@ fn sse_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Every chat-completion stream of the corpus, concatenated in path order, with a description;
-/// `None` when the corpus is absent.
-fn corpus_traffic() -> Option<(Vec<u8>, String)> {
+/// Every chat-completion stream of the corpus, in path order.
+fn corpus_streams() -> Vec<Vec<u8>> {
     let dir = corpus_dir();
     let mut files = Vec::new();
     sse_files(&dir, &mut files);
     files.sort();
-    let mut out = Vec::new();
-    let mut streams = 0;
+    let mut streams = Vec::new();
     for path in &files {
         let body = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         if memchr::memmem::find(&body, b"\"chat.completion.chunk\"").is_some() {
-            out.extend_from_slice(&body);
-            streams += 1;
+            streams.push(body);
         }
     }
-    (streams > 0).then(|| {
+    streams
+}
+
+/// Every chat-completion stream of the corpus, concatenated in path order, with a description;
+/// `None` when the corpus is absent.
+fn corpus_traffic() -> Option<(Vec<u8>, String)> {
+    let streams = corpus_streams();
+    let out = streams.concat();
+    (!streams.is_empty()).then(|| {
         let what = format!(
-            "recorded corpus: {streams} chat-completion streams of {} concatenated, {} bytes",
-            dir.display(),
+            "recorded corpus: {} chat-completion streams of {} concatenated, {} bytes",
+            streams.len(),
+            corpus_dir().display(),
             out.len()
         );
         (out, what)
     })
+}
+
+/// The traffic workload's streams one by one, each cut into its events (every piece ends
+/// after a blank line, but a last piece without one), with a description: the corpus's
+/// chat-completion streams, or, without the corpus, the generated traffic cut after each
+/// `[DONE]`.
+pub fn traffic_streams() -> (Vec<Vec<&'static [u8]>>, String) {
+    const DONE: &[u8] = b"data: [DONE]\n\n";
+    let (traffic, what) = traffic();
+    let mut ends: Vec<usize> = corpus_streams()
+        .iter()
+        .scan(0, |at, body| {
+            *at += body.len();
+            Some(*at)
+        })
+        .collect();
+    if ends.is_empty() {
+        ends = memchr::memmem::find_iter(traffic, DONE)
+            .map(|at| at + DONE.len())
+            .collect();
+    }
+    let mut streams = Vec::new();
+    let mut stream_start = 0;
+    for stream_end in ends {
+        let body = &traffic[stream_start..stream_end];
+        let mut events = Vec::new();
+        let mut start = 0;
+        for end in memchr::memmem::find_iter(body, b"\n\n") {
+            if end >= start {
+                events.push(&body[start..end + 2]);
+                start = end + 2;
+            }
+        }
+        if start < body.len() {
+            events.push(&body[start..]);
+        }
+        streams.push(events);
+        stream_start = stream_end;
+    }
+    (streams, what)
 }
 
 /// The traffic workload's bytes: the corpus when present, else a generated stream.

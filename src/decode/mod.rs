@@ -339,11 +339,12 @@ impl fmt::Debug for Parts<'_> {
     }
 }
 
-/// simd-json's buffers, and the side buffer for texts the decoder writes.
+/// simd-json's buffers, and the side buffer for texts the decoder writes: empty until the
+/// first event of a dialect besides chat needs them.
 struct Json {
     scratch: Vec<u8>,
     lossy: String,
-    buffers: Buffers,
+    buffers: Option<Buffers>,
     tape: Tape<'static>,
     joined: String,
     /// Parts whose text lies in `joined` at `start..end`, filled in once it is complete.
@@ -353,10 +354,10 @@ struct Json {
 impl Default for Json {
     fn default() -> Self {
         Self {
-            scratch: Vec::with_capacity(4096),
+            scratch: Vec::new(),
             lossy: String::new(),
-            buffers: Buffers::new(4096),
-            tape: Tape(Vec::with_capacity(256)),
+            buffers: None,
+            tape: Tape(Vec::new()),
             joined: String::new(),
             pending: Vec::new(),
         }
@@ -485,6 +486,15 @@ impl Dialects {
     /// failure's error twice: in an `error` event and in `response.failed`).
     pub(crate) fn saw_error(&mut self, error: &ApiError<'_>) {
         self.responses.saw_error(error);
+    }
+
+    /// The same decoders with their buffers freed: what they learnt of the stream is kept.
+    pub(crate) fn released(self) -> Self {
+        Self {
+            json: Json::default(),
+            storage: Vec::new(),
+            ..self
+        }
     }
 
     /// Forgets the stream.
