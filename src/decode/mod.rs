@@ -461,7 +461,7 @@ impl Dialects {
             };
             let decoded = match dialect {
                 Dialect::Anthropic => anthropic.decode(event_type, nodes, &mut out),
-                Dialect::Responses => responses.decode(event_type, nodes, &mut out),
+                Dialect::Responses => responses.decode(event_type, nodes, text, &mut out),
                 Dialect::Gemini => gemini.decode(event_type, nodes, &mut out),
                 Dialect::Chat => Ok(()),
             };
@@ -500,7 +500,7 @@ impl Dialects {
     /// Forgets the stream.
     pub(crate) fn reset(&mut self) {
         self.anthropic = anthropic::State::default();
-        self.responses = responses::State::default();
+        self.responses.reset();
         self.gemini = gemini::State::default();
     }
 }

@@ -1,29 +1,548 @@
 //! The OpenAI Responses API: its events as [`Part`]s.
+//!
+//! An event's type is its `event` field, or, when it has none (`message`), its data's
+//! `type` member. Choice 0 is the response; its role is `assistant`.
+//!
+//! - `response.created`, `response.in_progress`: `response.id` and `response.model`.
+//! - `response.output_text.delta`: content; `response.refusal.delta`: refusal;
+//!   `response.reasoning_summary_text.delta` and `response.reasoning_text.delta`: reasoning,
+//!   each part (keyed by `item_id` and `summary_index`, or `item_id` and `content_index`)
+//!   kept apart from the reasoning before it by a blank line.
+//! - `response.output_item.added` with a `function_call` or `custom_tool_call` item starts a
+//!   tool call (`call_id`, `name`); `response.function_call_arguments.delta` and
+//!   `response.custom_tool_call_input.delta` append to the call of their `item_id` (else of
+//!   their `output_index`); their `.done` events and `response.output_item.done` end it, with
+//!   the whole arguments.
+//! - `response.completed` (finish `completed`: `tool_calls` when the stream had tool calls,
+//!   else `stop`), `response.incomplete` (`incomplete_details.reason`) and `response.failed`
+//!   (`failed`, and `response.error` unless an `error` event already reported it) are
+//!   terminal, with the usage of their `response.usage`.
 
 use simd_json::Node;
 
 use super::{Out, Part};
-use crate::ApiError;
+use crate::chunk::{as_str, as_u64, error_object, fields, object_len};
+use crate::{ApiError, ErrorCode, Finish, Usage};
+
+/// Where a tool call of the current response is found.
+#[derive(Debug, Default)]
+struct Call {
+    /// The output item's `id` (`fc_...`), when it had one (`has_item_id`).
+    item_id: String,
+    has_item_id: bool,
+    output_index: Option<u64>,
+    /// The call's index among the stream's tool calls.
+    index: u64,
+    /// Started by a fragment or an end, not by `response.output_item.added`: its id and name
+    /// are still unknown.
+    anonymous: bool,
+    /// The call's arguments are known to be non-empty (a non-empty fragment or whole came).
+    filled: bool,
+    /// An end was pushed.
+    ended: bool,
+}
+
+/// Which kind of reasoning part.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum PartKind {
+    #[default]
+    None,
+    Summary,
+    Text,
+}
 
 /// What the stream's earlier events said.
 #[derive(Debug, Default)]
-pub(crate) struct State {}
+pub(crate) struct State {
+    /// The tool calls of the current response: the first `live` slots (the others are kept
+    /// for their buffers).
+    calls: Vec<Call>,
+    live: usize,
+    /// Tool calls started in the stream.
+    count: u64,
+    /// The role was pushed.
+    role: bool,
+    /// The reasoning part the last reasoning delta belonged to.
+    part_kind: PartKind,
+    part_item: String,
+    part_has_item: bool,
+    part_index: Option<u64>,
+    /// A non-empty text of that part came.
+    part_started: bool,
+    /// The last `error` event's message and code.
+    error_seen: bool,
+    error_message: String,
+    error_has_message: bool,
+    error_code: String,
+    /// 0: no code, 1: a string code (`error_code`), 2: an integer code (`error_int`).
+    error_code_kind: u8,
+    error_int: i64,
+}
+
+/// The members of an event's data that the decoder reads (their value indexes).
+#[derive(Debug, Default, Clone, Copy)]
+struct Members {
+    kind: Option<usize>,
+    response: Option<usize>,
+    item: Option<usize>,
+    delta: Option<usize>,
+    item_id: Option<usize>,
+    output_index: Option<usize>,
+    summary_index: Option<usize>,
+    content_index: Option<usize>,
+    arguments: Option<usize>,
+    input: Option<usize>,
+}
+
+/// The value at `at`, with `null` meaning absent.
+fn present(nodes: &[Node<'_>], at: Option<usize>) -> Option<usize> {
+    at.filter(|&i| !matches!(nodes[i], Node::Static(simd_json::StaticNode::Null)))
+}
+
+/// A string member: absent or null is `None`, another type is the shape error `field`.
+fn strict_str<'a>(
+    nodes: &[Node<'a>],
+    at: Option<usize>,
+    field: &'static str,
+) -> Result<Option<&'a str>, &'static str> {
+    match present(nodes, at) {
+        None => Ok(None),
+        Some(i) => as_str(&nodes[i]).map(Some).ok_or(field),
+    }
+}
+
+/// An object member: its index and length; absent or null is `None`, another type is the
+/// shape error `field`.
+fn strict_object(
+    nodes: &[Node<'_>],
+    at: Option<usize>,
+    field: &'static str,
+) -> Result<Option<(usize, usize)>, &'static str> {
+    match present(nodes, at) {
+        None => Ok(None),
+        Some(i) => object_len(nodes, i).map(|len| Some((i, len))).ok_or(field),
+    }
+}
+
+/// The member `key` of the object at `at` (with `len` keys), the last one when repeated.
+fn member(nodes: &[Node<'_>], at: usize, len: usize, key: &str) -> Option<usize> {
+    fields(nodes, at, len)
+        .filter(|&(k, _)| k == key)
+        .map(|(_, v)| v)
+        .last()
+}
+
+/// The string member `key` of the object at `at`, when a string.
+fn member_str<'a>(nodes: &[Node<'a>], at: usize, len: usize, key: &str) -> Option<&'a str> {
+    member(nodes, at, len, key).and_then(|v| as_str(&nodes[v]))
+}
+
+/// The count `key` of the object at `at`, when a non-negative integer.
+fn member_u64(nodes: &[Node<'_>], at: usize, len: usize, key: &str) -> Option<u64> {
+    member(nodes, at, len, key).and_then(|v| as_u64(&nodes[v]))
+}
+
+/// `object[outer][inner]` as a count.
+fn detail(nodes: &[Node<'_>], at: usize, len: usize, outer: &str, inner: &str) -> Option<u64> {
+    let v = member(nodes, at, len, outer)?;
+    let len = object_len(nodes, v)?;
+    member_u64(nodes, v, len, inner)
+}
+
+/// Whether an output item's `type` is a tool call's.
+fn is_tool_call(kind: Option<&str>) -> bool {
+    matches!(kind, Some("function_call" | "custom_tool_call"))
+}
 
 impl State {
-    /// Decodes one event (its type, and its data parsed as a JSON object at `nodes[0]`).
+    /// Decodes one event (its type, and its data parsed as a JSON object at `nodes[0]`;
+    /// `text` is the whole data text, an error's message of last resort).
     /// `Err` names a field of a shape the dialect does not have.
     pub(crate) fn decode<'a>(
         &mut self,
         event_type: &[u8],
         nodes: &[Node<'a>],
+        text: &'a str,
         out: &mut Out<'_, 'a>,
     ) -> Result<(), &'static str> {
-        let _ = (event_type, nodes, out, Part::Done);
+        let len = object_len(nodes, 0).unwrap_or(0);
+        let mut m = Members::default();
+        for (key, at) in fields(nodes, 0, len) {
+            let slot = match key {
+                "type" => &mut m.kind,
+                "response" => &mut m.response,
+                "item" => &mut m.item,
+                "delta" => &mut m.delta,
+                "item_id" => &mut m.item_id,
+                "output_index" => &mut m.output_index,
+                "summary_index" => &mut m.summary_index,
+                "content_index" => &mut m.content_index,
+                "arguments" => &mut m.arguments,
+                "input" => &mut m.input,
+                _ => continue,
+            };
+            *slot = Some(at);
+        }
+        let kind: &[u8] = if event_type == b"message" {
+            m.kind
+                .and_then(|at| as_str(&nodes[at]))
+                .map_or(&b""[..], str::as_bytes)
+        } else {
+            event_type
+        };
+        let item_id = m.item_id.and_then(|at| as_str(&nodes[at]));
+        let output_index = m.output_index.and_then(|at| as_u64(&nodes[at]));
+        match kind {
+            b"response.created" | b"response.in_progress" => {
+                let response = strict_object(nodes, m.response, "response")?;
+                if kind == b"response.created" {
+                    // A new response: its output indexes and item ids start afresh (the
+                    // stream's call numbering does not).
+                    self.live = 0;
+                }
+                if let Some((at, len)) = response {
+                    out.push(Part::Metadata {
+                        id: member_str(nodes, at, len, "id"),
+                        model: member_str(nodes, at, len, "model"),
+                    });
+                }
+                self.role(out);
+            }
+            b"response.output_text.delta" => {
+                if let Some(text) = strict_str(nodes, m.delta, "delta")? {
+                    self.role(out);
+                    out.push(Part::Text { choice: 0, text });
+                }
+            }
+            b"response.refusal.delta" => {
+                if let Some(text) = strict_str(nodes, m.delta, "delta")? {
+                    self.role(out);
+                    out.push(Part::Refusal { choice: 0, text });
+                }
+            }
+            b"response.reasoning_summary_text.delta" | b"response.reasoning_text.delta" => {
+                if let Some(text) = strict_str(nodes, m.delta, "delta")? {
+                    let (part, index) = if kind == b"response.reasoning_text.delta" {
+                        (PartKind::Text, m.content_index)
+                    } else {
+                        (PartKind::Summary, m.summary_index)
+                    };
+                    let index = index.and_then(|at| as_u64(&nodes[at]));
+                    let new_part = self.reasoning_part(part, item_id, index, text);
+                    self.role(out);
+                    out.push(Part::Reasoning {
+                        choice: 0,
+                        text,
+                        new_part,
+                    });
+                }
+            }
+            b"response.output_item.added" => {
+                let Some((at, len)) = strict_object(nodes, m.item, "item")? else {
+                    return Ok(());
+                };
+                if !is_tool_call(member_str(nodes, at, len, "type")) {
+                    return Ok(());
+                }
+                let own_id = member_str(nodes, at, len, "id");
+                let slot = self.new_call(own_id, output_index, false);
+                self.role(out);
+                out.push(Part::ToolCallStart {
+                    choice: 0,
+                    index: self.calls[slot].index,
+                    id: member_str(nodes, at, len, "call_id"),
+                    name: member_str(nodes, at, len, "name"),
+                });
+            }
+            b"response.function_call_arguments.delta"
+            | b"response.custom_tool_call_input.delta" => {
+                if let Some(fragment) = strict_str(nodes, m.delta, "delta")? {
+                    let slot = self.call_for(item_id, output_index, None, out);
+                    let call = &mut self.calls[slot];
+                    call.filled |= !fragment.is_empty();
+                    out.push(Part::ToolCallArguments {
+                        choice: 0,
+                        index: call.index,
+                        fragment,
+                    });
+                }
+            }
+            b"response.function_call_arguments.done" => {
+                let whole = strict_str(nodes, m.arguments, "arguments")?;
+                let slot = self.call_for(item_id, output_index, None, out);
+                self.end(slot, whole, out);
+            }
+            b"response.custom_tool_call_input.done" => {
+                let whole = strict_str(nodes, m.input, "input")?;
+                let slot = self.call_for(item_id, output_index, None, out);
+                self.end(slot, whole, out);
+            }
+            b"response.output_item.done" => {
+                let Some((at, len)) = strict_object(nodes, m.item, "item")? else {
+                    return Ok(());
+                };
+                let (whole, field) = match member_str(nodes, at, len, "type") {
+                    Some("function_call") => (member(nodes, at, len, "arguments"), "arguments"),
+                    Some("custom_tool_call") => (member(nodes, at, len, "input"), "input"),
+                    _ => return Ok(()),
+                };
+                let whole = strict_str(nodes, whole, field)?;
+                let own_id = member_str(nodes, at, len, "id");
+                let names = (
+                    member_str(nodes, at, len, "call_id"),
+                    member_str(nodes, at, len, "name"),
+                );
+                let slot = self.call_for(own_id, output_index, Some(names), out);
+                self.end(slot, whole, out);
+            }
+            b"response.completed" | b"response.incomplete" | b"response.failed" => {
+                let response = strict_object(nodes, m.response, "response")?;
+                let (finish, reason) = match kind {
+                    b"response.completed" if self.count > 0 => (Finish::ToolCalls, "completed"),
+                    b"response.completed" => (Finish::Stop, "completed"),
+                    b"response.failed" => (Finish::Error, "failed"),
+                    _ => {
+                        let reason = response
+                            .and_then(|(at, len)| {
+                                let v = member(nodes, at, len, "incomplete_details")?;
+                                let len = object_len(nodes, v)?;
+                                member_str(nodes, v, len, "reason")
+                            })
+                            .unwrap_or("incomplete");
+                        let finish = match reason {
+                            "max_output_tokens" => Finish::Length,
+                            "content_filter" => Finish::ContentFilter,
+                            _ => Finish::Other,
+                        };
+                        (finish, reason)
+                    }
+                };
+                let mut usage = None;
+                if let Some((at, len)) = response {
+                    if kind == b"response.failed"
+                        && let Some((e, elen)) =
+                            strict_object(nodes, member(nodes, at, len, "error"), "error")?
+                    {
+                        let error = error_object(nodes, e, elen, text, false);
+                        if !self.reported(&error) {
+                            out.push(Part::Error { error });
+                        }
+                    }
+                    if let Some((u, ulen)) =
+                        strict_object(nodes, member(nodes, at, len, "usage"), "usage")?
+                    {
+                        usage = Some(read_usage(nodes, u, ulen));
+                    }
+                }
+                self.role(out);
+                out.push(Part::Finish {
+                    choice: 0,
+                    finish,
+                    reason,
+                });
+                if let Some(usage) = usage {
+                    out.push(Part::Usage { usage });
+                }
+                out.push(Part::Done);
+            }
+            b"error" => {
+                // An error event sent without an `event: error` line (its data's `type`
+                // says so); the data object is the error object.
+                let error = error_object(nodes, 0, len, text, true);
+                self.saw_error(&error);
+                out.push(Part::Error { error });
+            }
+            _ => {}
+        }
         Ok(())
+    }
+
+    /// Pushes the role before the first part of the choice.
+    fn role<'a>(&mut self, out: &mut Out<'_, 'a>) {
+        if !self.role {
+            self.role = true;
+            out.push(Part::Role {
+                choice: 0,
+                role: "assistant",
+            });
+        }
+    }
+
+    /// Whether a reasoning text is the first non-empty text of a new part (keyed by `kind`,
+    /// `item_id` and `index`): a part is a run of deltas with the same key.
+    fn reasoning_part(
+        &mut self,
+        kind: PartKind,
+        item_id: Option<&str>,
+        index: Option<u64>,
+        text: &str,
+    ) -> bool {
+        let same = self.part_kind == kind
+            && self.part_index == index
+            && match item_id {
+                Some(id) => self.part_has_item && self.part_item == id,
+                None => !self.part_has_item,
+            };
+        if !same {
+            self.part_kind = kind;
+            self.part_index = index;
+            self.part_item.clear();
+            self.part_item.push_str(item_id.unwrap_or(""));
+            self.part_has_item = item_id.is_some();
+            self.part_started = false;
+        }
+        if text.is_empty() || self.part_started {
+            return false;
+        }
+        self.part_started = true;
+        true
+    }
+
+    /// A new call of the current response, numbered next in the stream.
+    fn new_call(
+        &mut self,
+        item_id: Option<&str>,
+        output_index: Option<u64>,
+        anonymous: bool,
+    ) -> usize {
+        if self.live == self.calls.len() {
+            self.calls.push(Call::default());
+        }
+        let slot = self.live;
+        self.live += 1;
+        let call = &mut self.calls[slot];
+        call.item_id.clear();
+        call.item_id.push_str(item_id.unwrap_or(""));
+        call.has_item_id = item_id.is_some();
+        call.output_index = output_index;
+        call.index = self.count;
+        call.anonymous = anonymous;
+        call.filled = false;
+        call.ended = false;
+        self.count += 1;
+        slot
+    }
+
+    /// The call of the current response with `item_id`, else with `output_index` (the most
+    /// recent one); a new call when none has either. `names` (`call_id`, `name`) name a call
+    /// that was not named yet.
+    fn call_for<'a>(
+        &mut self,
+        item_id: Option<&str>,
+        output_index: Option<u64>,
+        names: Option<(Option<&'a str>, Option<&'a str>)>,
+        out: &mut Out<'_, 'a>,
+    ) -> usize {
+        let live = &self.calls[..self.live];
+        let found = item_id
+            .and_then(|id| live.iter().rposition(|c| c.has_item_id && c.item_id == id))
+            .or_else(|| {
+                output_index.and_then(|oi| live.iter().rposition(|c| c.output_index == Some(oi)))
+            });
+        let slot = match found {
+            Some(slot) => slot,
+            None => self.new_call(item_id, output_index, true),
+        };
+        self.role(out);
+        let call = &mut self.calls[slot];
+        if call.anonymous {
+            let (id, name) = names.unwrap_or((None, None));
+            if found.is_none() || names.is_some() {
+                out.push(Part::ToolCallStart {
+                    choice: 0,
+                    index: call.index,
+                    id,
+                    name,
+                });
+            }
+            call.anonymous = names.is_none();
+        }
+        slot
+    }
+
+    /// Ends a call, with its whole arguments when the event carries them; an end after the
+    /// first is pushed only while the call's arguments are still unknown.
+    fn end<'a>(&mut self, slot: usize, whole: Option<&'a str>, out: &mut Out<'_, 'a>) {
+        let call = &mut self.calls[slot];
+        if call.ended && call.filled {
+            return;
+        }
+        call.ended = true;
+        call.filled |= whole.is_some_and(|w| !w.is_empty());
+        out.push(Part::ToolCallEnd {
+            choice: 0,
+            index: call.index,
+            arguments: whole,
+        });
+    }
+
+    /// Whether an `error` event already reported an error with this message and code.
+    fn reported(&self, error: &ApiError<'_>) -> bool {
+        let message = match error.message() {
+            Some(m) => self.error_has_message && self.error_message == m,
+            None => !self.error_has_message,
+        };
+        let code = match error.code() {
+            None => self.error_code_kind == 0,
+            Some(ErrorCode::Str(s)) => self.error_code_kind == 1 && self.error_code == s,
+            Some(ErrorCode::Int(n)) => self.error_code_kind == 2 && self.error_int == n,
+        };
+        self.error_seen && message && code
+    }
+
+    /// Forgets the stream, keeping the buffers.
+    pub(crate) fn reset(&mut self) {
+        let Self {
+            calls,
+            part_item,
+            error_message,
+            error_code,
+            ..
+        } = self;
+        let calls = std::mem::take(calls);
+        let part_item = std::mem::take(part_item);
+        let error_message = std::mem::take(error_message);
+        let error_code = std::mem::take(error_code);
+        *self = Self {
+            calls,
+            part_item,
+            error_message,
+            error_code,
+            ..Self::default()
+        };
     }
 
     /// Records an error the stream sent in an `error` event.
     pub(crate) fn saw_error(&mut self, error: &ApiError<'_>) {
-        let _ = error;
+        self.error_seen = true;
+        self.error_message.clear();
+        self.error_message.push_str(error.message().unwrap_or(""));
+        self.error_has_message = error.message().is_some();
+        self.error_code.clear();
+        self.error_code_kind = match error.code() {
+            None => 0,
+            Some(ErrorCode::Str(s)) => {
+                self.error_code.push_str(s);
+                1
+            }
+            Some(ErrorCode::Int(n)) => {
+                self.error_int = n;
+                2
+            }
+        };
+    }
+}
+
+/// The normalised usage of a `response.usage` object.
+fn read_usage(nodes: &[Node<'_>], at: usize, len: usize) -> Usage {
+    let input = member_u64(nodes, at, len, "input_tokens").unwrap_or(0);
+    let output = member_u64(nodes, at, len, "output_tokens").unwrap_or(0);
+    Usage {
+        input_tokens: input,
+        output_tokens: output,
+        total_tokens: member_u64(nodes, at, len, "total_tokens")
+            .unwrap_or_else(|| input.saturating_add(output)),
+        cached_input_tokens: detail(nodes, at, len, "input_tokens_details", "cached_tokens"),
+        reasoning_tokens: detail(nodes, at, len, "output_tokens_details", "reasoning_tokens"),
     }
 }
