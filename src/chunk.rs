@@ -657,7 +657,14 @@ impl ChunkDecoder {
             Some(Dialect::Chat) => typed || gemini(data),
             Some(Dialect::Gemini) => typed || !gemini(data),
         };
-        if look && let Some(dialect) = Dialect::detect(event_type, data) {
+        if look
+            && let Some(dialect) = Dialect::detect(event_type, data)
+            && self.dialect != Some(dialect)
+        {
+            // Another dialect's stream begins: what the last one's decoder learnt is not its.
+            if self.dialect.is_some() {
+                self.dialects.reset();
+            }
             self.dialect = Some(dialect);
         }
     }
