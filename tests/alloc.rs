@@ -24,7 +24,7 @@ use std::hint::black_box;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ssechunk::{Accumulator, ChunkStream, Frame, Outcome, Parser, Payload};
+use ssechunk::{Accumulator, ChunkStream, Frame, Outcome, Parser, Part, Payload};
 
 struct Counting;
 
@@ -190,6 +190,49 @@ fn touch(payload: &Payload<'_>, seen: &mut Seen) {
         }
         Payload::Done => seen.touched += 1,
         Payload::Invalid(_) => seen.touched += 2,
+        Payload::Parts(parts) => {
+            seen.chunks += 1;
+            let t: u64 = parts.iter().map(touch_part).sum();
+            seen.touched = seen.touched.wrapping_add(t);
+        }
+    }
+}
+
+/// Reads every field of one part of another dialect than chat.
+fn touch_part(part: &Part<'_>) -> u64 {
+    match *part {
+        Part::Metadata { id, model } => len(id) + len(model),
+        Part::Role { choice, role } => choice + len(Some(role)),
+        Part::Text { choice, text } | Part::Refusal { choice, text } => choice + len(Some(text)),
+        Part::Reasoning {
+            choice,
+            text,
+            new_part,
+        } => choice + len(Some(text)) + u64::from(new_part),
+        Part::ToolCallStart {
+            choice,
+            index,
+            id,
+            name,
+        } => choice + index + len(id) + len(name),
+        Part::ToolCallArguments {
+            choice,
+            index,
+            fragment,
+        } => choice + index + len(Some(fragment)),
+        Part::ToolCallEnd {
+            choice,
+            index,
+            arguments,
+        } => choice + index + len(arguments),
+        Part::Finish {
+            choice,
+            finish,
+            reason,
+        } => choice + len(Some(finish.as_str())) + len(Some(reason)),
+        Part::Usage { usage } => usage.input_tokens + usage.output_tokens + usage.total_tokens,
+        Part::Error { ref error } => len(error.message()) + len(error.kind()),
+        _ => 1,
     }
 }
 

@@ -464,7 +464,7 @@ impl Dialects {
 
     /// Forgets the stream.
     pub(crate) fn reset(&mut self) {
-        self.anthropic = anthropic::State::default();
+        self.anthropic.reset();
         self.responses = responses::State::default();
         self.gemini = gemini::State::default();
     }

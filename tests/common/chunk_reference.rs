@@ -485,6 +485,10 @@ pub fn from_payload(payload: &Payload<'_>) -> RefPayload {
             RefPayload::Invalid(RefInvalid::UnexpectedShape(field))
         }
         Payload::Invalid(other) => panic!("an InvalidData the reference does not know: {other:?}"),
+        Payload::Parts(parts) => panic!(
+            "a {} event: this reference reads Chat Completions only",
+            parts.dialect()
+        ),
     }
 }
 
