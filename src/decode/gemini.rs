@@ -145,6 +145,12 @@ struct Top<'a> {
 }
 
 impl State {
+    /// Forgets the stream, keeping the buffers.
+    pub(crate) fn reset(&mut self) {
+        self.calls.clear();
+        self.usage = None;
+    }
+
     /// Decodes one event (its type, and its data parsed as a JSON object at `nodes[0]`).
     /// `Err` names a field of a shape the dialect does not have.
     pub(crate) fn decode<'a>(

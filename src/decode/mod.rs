@@ -499,9 +499,9 @@ impl Dialects {
 
     /// Forgets the stream.
     pub(crate) fn reset(&mut self) {
-        self.anthropic = anthropic::State::default();
+        self.anthropic.reset();
         self.responses.reset();
-        self.gemini = gemini::State::default();
+        self.gemini.reset();
     }
 }
 
