@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(framing chunk pipeline fast_path template)
+[ ${#targets[@]} -gt 0 ] || targets=(framing chunk pipeline fast_path template dialects)
 
 if rustup toolchain list 2>/dev/null | grep -q nightly; then
     fuzz=(cargo +nightly fuzz)
@@ -36,7 +36,7 @@ failed=0
 for target in "${targets[@]}"; do
     corpora=("$PWD/fuzz/corpus/$target")
     case $target in
-        framing | pipeline) [ -z "$recorded" ] || corpora+=("$(cd "$recorded" && pwd)") ;;
+        framing | pipeline | dialects) [ -z "$recorded" ] || corpora+=("$(cd "$recorded" && pwd)") ;;
         # The fast path takes event data, as chunk does: chunk's seeds serve it too.
         fast_path) mkdir -p "${corpora[0]}" && corpora+=("$PWD/fuzz/corpus/chunk") ;;
     esac

@@ -12,8 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 framing=fuzz/corpus/framing chunk=fuzz/corpus/chunk pipeline=fuzz/corpus/pipeline
-template=fuzz/corpus/template
-mkdir -p "$framing" "$chunk" "$pipeline" "$template"
+template=fuzz/corpus/template dialects=fuzz/corpus/dialects
+mkdir -p "$framing" "$chunk" "$pipeline" "$template" "$dialects"
 
 # put NAME DIR...: stdin becomes the seed NAME in each DIR.
 put() {
@@ -99,6 +99,13 @@ stream utf8 'data: {"choices":[{"delta":{"content":"\xff\xc3("}}]}\n\ndata: \xed
 stream repeats 'data: {"id":"","model":"a","choices":[{"delta":{"role":"assistant","content":""},"finish_reason":""}]}\n\ndata: {"id":"c2","model":"b","choices":[{"delta":{"role":"tool","content":"x","tool_calls":[{"id":"t1","type":"function","function":{"name":"f"}}]},"finish_reason":"length"},{"index":2,"delta":{"role":"user"}}]}\n\ndata: {"id":"c3","choices":[{"delta":{"role":"","tool_calls":[{"id":"t2","type":"x","function":{"name":"g","arguments":"1"}}]},"finish_reason":"stop"}],"usage":{"total_tokens":1}}\n\ndata: {"choices":[],"usage":{"total_tokens":2}}\n\n'
 stream truncated 'data: {"choices":[{"delta":{"content":"a"}}]}\n\ndata: {"choices":[{"delta":{"content":"b"}}]}\ndata: {"cho'
 
+# Hand-written streams of the other dialects (the recorded ones are read as they are: see
+# fuzz/run.sh): an Anthropic tool call and thinking, a Responses function call, Gemini parts.
+dialect() { printf "$2" | put "hand-$1" "$dialects"; }
+dialect anthropic 'event: message_start\ndata: {"type":"message_start","message":{"id":"m","model":"c","usage":{"input_tokens":3,"output_tokens":1}}}\n\nevent: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}\n\nevent: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hm"}}\n\nevent: content_block_start\ndata: {"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"t","name":"f","input":{}}}\n\nevent: content_block_delta\ndata: {"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\\"a\\":1}"}}\n\nevent: content_block_stop\ndata: {"type":"content_block_stop","index":1}\n\nevent: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":9}}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n'
+dialect responses 'event: response.created\ndata: {"type":"response.created","response":{"id":"r","model":"g"}}\n\nevent: response.output_item.added\ndata: {"type":"response.output_item.added","output_index":0,"item":{"id":"fc","type":"function_call","call_id":"c","name":"f"}}\n\nevent: response.function_call_arguments.delta\ndata: {"type":"response.function_call_arguments.delta","item_id":"fc","output_index":0,"delta":"{}"}\n\nevent: response.completed\ndata: {"type":"response.completed","response":{"usage":{"input_tokens":1,"output_tokens":2,"total_tokens":3}}}\n\n'
+dialect gemini 'data: {"candidates":[{"content":{"parts":[{"text":"hm","thought":true},{"text":"Oi"},{"functionCall":{"name":"f","args":{"a":1}}}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":2},"responseId":"x"}\r\n\r\n'
+
 # Hand-written event data for the decoder.
 data() { printf '%s' "$2" | put "hand-$1" "$chunk"; }
 data done '[DONE]'
@@ -125,6 +132,6 @@ if [ -d "$corpus" ]; then
     done
 fi
 
-for dir in "$framing" "$chunk" "$pipeline" "$template"; do
+for dir in "$framing" "$chunk" "$pipeline" "$template" "$dialects"; do
     echo "seed.sh: $(find "$dir" -type f | wc -l) seeds in $dir"
 done

@@ -7,9 +7,9 @@ mod chunk_reference;
 
 use chunk_reference::{
     Item, RefArgs, RefChoice, RefChunk, RefCode, RefError, RefInvalid, RefPayload, RefToolCall,
-    RefUsage, decode, from_payload, reference,
+    RefUsage, decode, decode_with, from_payload, reference,
 };
-use ssechunk::{ChunkDecoder, ChunkStream, Config, Error, Outcome, Payload};
+use ssechunk::{ChunkDecoder, ChunkStream, Config, Dialect, Error, Outcome, Payload};
 
 fn s(text: &str) -> Option<String> {
     Some(text.to_owned())
@@ -528,7 +528,9 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
             }),
         ),
         (
-            "gemini_object_is_a_chunk_without_choices",
+            // With the dialect detected it is Gemini's (tests/dialect_gemini.rs); read as a
+            // chat chunk, it has no choices.
+            "gemini_object_read_as_chat_is_a_chunk_without_choices",
             d(
                 r#"{"candidates": [{"content": {"parts": [{"text": "Oi"}],"role": "model"},"index": 0}],"usageMetadata": {"promptTokenCount": 5},"modelVersion": "gemini-2.5-flash","responseId": "r"}"#,
             ),
@@ -1038,7 +1040,10 @@ fn frame(data: &[u8]) -> Vec<u8> {
 fn table() {
     let cases = cases();
     let mut names = std::collections::HashSet::new();
-    let mut reused = ChunkDecoder::new();
+    // The table is the Chat Completions contract: the dialect is fixed, not detected.
+    let chat = || ChunkDecoder::with_dialect(Some(Dialect::Chat));
+    let chat_stream = || ChunkStream::with_config(Config::new().dialect(Some(Dialect::Chat)));
+    let mut reused = chat();
     for (name, data, expected) in &cases {
         assert!(names.insert(*name), "{name}: duplicate case name");
         assert_eq!(
@@ -1046,13 +1051,14 @@ fn table() {
             expected,
             "{name}: the reference disagrees"
         );
-        let fresh = from_payload(&ChunkDecoder::new().decode(data));
+        let fresh = from_payload(&chat().decode(data));
         assert_eq!(&fresh, expected, "{name}: fresh decoder");
         let again = from_payload(&reused.decode(data));
         assert_eq!(&again, expected, "{name}: decoder reused across cases");
 
         let framed = frame(data);
-        let bytewise = decode(&framed, &(1..framed.len()).collect::<Vec<_>>());
+        let cuts: Vec<usize> = (1..framed.len()).collect();
+        let bytewise = decode_with(&mut chat_stream(), &framed, &cuts);
         match bytewise.items.as_slice() {
             [
                 Item::Event {
@@ -1074,7 +1080,7 @@ fn table() {
     for (_, data, _) in cases.iter().rev() {
         stream.extend_from_slice(&frame(data));
     }
-    let all = decode(&stream, &[]);
+    let all = decode_with(&mut chat_stream(), &stream, &[]);
     let got: Vec<_> = all.events().map(|(_, p)| p.clone()).collect();
     let want: Vec<_> = cases.iter().rev().map(|(_, _, p)| p.clone()).collect();
     assert_eq!(got, want);

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssechunk::ChunkDecoder;
+use ssechunk::{ChunkDecoder, Dialect};
 
 #[path = "../../tests/common/chunk_reference.rs"]
 mod chunk_reference;
@@ -16,7 +16,7 @@ use chunk_reference::{from_payload, reference, reference_event};
 const BUSY: &[u8] = br#"{"id":"x","choices":[{"index":1,"delta":{"content":"a\u00e9","tool_calls":[{"index":0,"id":"t","function":{"name":"f","arguments":"{"}},{"index":1}]}},{"delta":{"reasoning":"r"}}],"usage":{"total_tokens":3}}"#;
 
 fuzz_target!(|data: &[u8]| {
-    let mut decoder = ChunkDecoder::new();
+    let mut decoder = ChunkDecoder::with_dialect(Some(Dialect::Chat));
     let fresh = from_payload(&decoder.decode(data));
     let want = reference(data);
     assert_eq!(

@@ -11,7 +11,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use libfuzzer_sys::fuzz_target;
-use ssechunk::{ChunkDecoder, DecodePath};
+use ssechunk::{ChunkDecoder, DecodePath, Dialect};
 
 #[path = "../../tests/common/chunk_reference.rs"]
 mod chunk_reference;
@@ -23,20 +23,30 @@ static INPUTS: AtomicU64 = AtomicU64::new(0);
 static PATHS: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
 
 fuzz_target!(|data: &[u8]| {
-    let mut decoder = ChunkDecoder::new();
-    let mut alone = ChunkDecoder::new();
+    let mut decoder = ChunkDecoder::with_dialect(Some(Dialect::Chat));
+    let mut alone = ChunkDecoder::with_dialect(Some(Dialect::Chat));
     for document in data.split(|&b| b == b'\n') {
         let (in_run, path) = traced(&mut decoder, document);
         let by_itself = from_payload(&alone.decode_with_simd_json(document));
         let shown = || document.escape_ascii().to_string();
-        assert_eq!(in_run, by_itself, "{path:?} path in a run vs simd-json alone; document {:?}", shown());
+        assert_eq!(
+            in_run,
+            by_itself,
+            "{path:?} path in a run vs simd-json alone; document {:?}",
+            shown()
+        );
         let slot = match path {
             DecodePath::Fast => 0,
             DecodePath::Template => 1,
             _ => 2,
         };
         if slot < 2 {
-            assert_eq!(in_run, reference(document), "{path:?} path vs the reference; document {:?}", shown());
+            assert_eq!(
+                in_run,
+                reference(document),
+                "{path:?} path vs the reference; document {:?}",
+                shown()
+            );
         }
         PATHS[slot].fetch_add(1, Ordering::Relaxed);
     }

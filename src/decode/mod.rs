@@ -452,6 +452,8 @@ impl Dialects {
                 return Err(Decoded::Invalid(InvalidData::NotObject));
             };
             if let Ok(error) = crate::chunk::read_error(nodes, len, text) {
+                // An error in the data (not in an `event: error`) is one the stream sent too.
+                responses.saw_error(&error);
                 return Err(Decoded::Error(error));
             }
             let mut out = Out {

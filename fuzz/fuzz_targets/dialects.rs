@@ -1,0 +1,73 @@
+//! The dialect decoders (Anthropic Messages, the Responses API, Gemini) and their detection:
+//! any bytes, as a stream of each dialect fixed and of the dialect detected, decode without
+//! panicking, and any split of the input gives the outcomes and the message of the whole
+//! input in one read. Seeded with the recorded streams of every dialect.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use ssechunk::{Accumulator, ChunkStream, Config, Dialect, Outcome};
+
+mod common;
+
+use common::{Feed, Rng, feed_piece, hash, reads};
+
+/// Every outcome as its `Debug` text, and the assembled message as its JSON.
+#[derive(Debug, PartialEq)]
+struct Run {
+    outcomes: Vec<String>,
+    message: serde_json::Value,
+}
+
+fn drain(stream: &mut ChunkStream, outcomes: &mut Vec<String>, message: &mut Accumulator) {
+    while let Some(outcome) = stream.next_outcome() {
+        outcomes.push(match outcome {
+            Ok(outcome) => {
+                message.push_outcome(&outcome);
+                if let Outcome::Event { payload, .. } = &outcome {
+                    format!("{payload:?}")
+                } else {
+                    format!("{outcome:?}")
+                }
+            }
+            Err(e) => format!("Err({e})"),
+        });
+    }
+}
+
+fn run(config: &Config, input: &[u8], ends: &[usize], mut rng: Option<Rng>) -> Run {
+    let mut stream = ChunkStream::with_config(config.clone());
+    let (mut outcomes, mut message) = (Vec::new(), Accumulator::new());
+    let mut start = 0;
+    for &end in ends {
+        let feed = rng.as_mut().map_or(Feed::Slice, Feed::random);
+        feed_piece(&mut stream, &input[start..end], feed);
+        drain(&mut stream, &mut outcomes, &mut message);
+        start = end;
+    }
+    stream.finish();
+    drain(&mut stream, &mut outcomes, &mut message);
+    let message = serde_json::to_value(message.message()).expect("a message serialises");
+    Run { outcomes, message }
+}
+
+fuzz_target!(|input: &[u8]| {
+    let mut rng = Rng::new(hash(input));
+    let dialect = [
+        None,
+        Some(Dialect::Anthropic),
+        Some(Dialect::Responses),
+        Some(Dialect::Gemini),
+    ][rng.below(4)];
+    let config = Config::new().dialect(dialect);
+    let len = input.len();
+    let whole = run(&config, input, &[len], None);
+    let seed = rng.next_u64();
+    let ends = reads(&mut Rng::new(seed), len);
+    let split = run(&config, input, &ends, Some(Rng::new(!seed)));
+    assert_eq!(
+        split,
+        whole,
+        "{dialect:?}, reads ending at {ends:?}; {:?}",
+        input.escape_ascii().to_string()
+    );
+});
