@@ -609,6 +609,27 @@ fn text_shows_tool_calls_and_reasoning() {
     }
 }
 
+/// A call the stream never closed (cut before a finish reason or `[DONE]`) is shown at the
+/// end all the same, and its arguments are said to be incomplete when they are; reasoning on
+/// stderr ends its line before the summary.
+#[test]
+fn a_call_the_stream_never_closed_is_shown_at_the_end() {
+    let cut = TWO_CALLS
+        .windows(8)
+        .position(|w| w == b"\"CET\\\"}\"")
+        .expect("the last fragment");
+    let cut = TWO_CALLS[..cut].iter().rposition(|&b| b == b'\n').unwrap() + 1;
+    let out = run(&["text", "--reasoning"], &TWO_CALLS[..cut]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Checking.\n[tool call get_weather {\"city\":\"Paris\"}]\n[tool call get_time {\"tz\":]\n"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("its arguments are incomplete"), "{err}");
+    assert!(err.contains("need weather\n"), "{err}");
+}
+
 /// The first call is printed as soon as the second begins, while the stream goes on.
 #[test]
 fn a_tool_call_is_printed_once_the_next_begins() {

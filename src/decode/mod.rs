@@ -32,12 +32,25 @@ pub enum Dialect {
     /// OpenAI-compatible Chat Completions (`data: {chunk}` ... `data: [DONE]`), spoken by
     /// OpenAI, Azure, OpenRouter, Groq, xAI, vLLM, llama.cpp and most others (`chat`).
     Chat,
-    /// The Anthropic Messages API (`event: message_start`, `content_block_delta`, ...)
-    /// (`anthropic`).
+    /// The Anthropic Messages API (`anthropic`). `message_start` gives the metadata, the
+    /// role and the usage; `content_block_start`/`_delta`/`_stop` give text, thinking (each
+    /// block a reasoning part of its own) and `tool_use` calls (numbered 0, 1, ... in order;
+    /// `input_json_delta` fragments; the start's `input` when no fragment came);
+    /// `message_delta` the finish reason and the usage (cache reads and writes count as
+    /// input); `message_stop` the terminal part; `ping` nothing.
     Anthropic,
-    /// The OpenAI Responses API (`event: response.output_text.delta`, ...) (`responses`).
+    /// The OpenAI Responses API (`responses`). `response.created` gives the metadata and the
+    /// role; `response.output_text.delta` text; `response.reasoning_summary_text.delta` and
+    /// `response.reasoning_text.delta` reasoning (each part of its own); `response.refusal.delta`
+    /// refusal; `function_call` and `custom_tool_call` items their start, argument deltas and
+    /// end; `response.completed`, `response.incomplete` and `response.failed` the finish, the
+    /// usage and the terminal part (and a failure's error, unless an `error` event said it).
     Responses,
-    /// Gemini's `streamGenerateContent?alt=sse` (`candidates`, `usageMetadata`) (`gemini`).
+    /// Gemini's `streamGenerateContent?alt=sse` (`gemini`). Each event: `responseId` and
+    /// `modelVersion` the metadata; per candidate the role, text (`thought: true` is
+    /// reasoning), `functionCall` (a whole call: start, `args` as JSON text, end) and
+    /// `finishReason`; `usageMetadata` the usage (thoughts count as output);
+    /// `promptFeedback.blockReason` a blocked prompt's finish. No terminal event.
     Gemini,
 }
 

@@ -23,14 +23,26 @@ struct Problems {
     errors: u64,
     invalid: u64,
     ignored: u64,
+    oversized: u64,
 }
 
 /// At most this many bytes of an event or line are quoted in a report.
 const QUOTED: usize = 200;
 
+/// `bytes` as one line of text: control characters (line ends, terminal escapes) escaped as
+/// Rust writes them, at most [`QUOTED`] bytes of it.
 fn quote(bytes: &[u8]) -> String {
     let cut = &bytes[..bytes.len().min(QUOTED)];
-    let mut text = String::from_utf8_lossy(cut).into_owned();
+    let mut text: String = String::from_utf8_lossy(cut)
+        .chars()
+        .flat_map(|c| {
+            let escaped = c.is_control().then(|| c.escape_default());
+            escaped
+                .into_iter()
+                .flatten()
+                .chain((!c.is_control()).then_some(c))
+        })
+        .collect();
     if cut.len() < bytes.len() {
         text.push_str("...");
     }
@@ -96,12 +108,21 @@ impl Problems {
         }
     }
 
+    /// An event over the size limit, or another error of the stream.
+    fn stream_error(&mut self, error: &ssechunk::Error) {
+        self.oversized += 1;
+        if self.oversized <= SHOWN {
+            eprintln!("ssechunk: {error}");
+        }
+    }
+
     /// Counts what was not written out.
     fn summary(&self) {
         for (count, kind) in [
             (self.errors, "API errors"),
             (self.invalid, "invalid events"),
             (self.ignored, "ignored lines"),
+            (self.oversized, "events over the size limit"),
         ] {
             if count > SHOWN {
                 eprintln!(
@@ -146,7 +167,7 @@ pub(crate) fn drive<W: Write>(
                     problems.note(&outcome);
                     on_outcome(out, &outcome)?;
                 }
-                Err(e) => eprintln!("ssechunk: {e}"),
+                Err(e) => problems.stream_error(&e),
             }
         }
         out.flush()?;
@@ -511,6 +532,16 @@ pub fn stats(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<(
     )
 }
 
+/// A tool call as `text` shows it: `[tool call NAME ARGUMENTS]` on a line of its own.
+fn print_call(out: &mut impl Write, call: &ssechunk::ToolCallMessage) -> io::Result<()> {
+    writeln!(
+        out,
+        "[tool call {} {}]",
+        call.name.as_deref().unwrap_or("unnamed"),
+        call.arguments
+    )
+}
+
 /// `ssechunk text`: choice 0's reply as it streams, each of its tool calls as soon as it is
 /// complete (`[tool call NAME ARGUMENTS]` on a line of its own), with `--reasoning` its
 /// reasoning on stderr as it streams, and a summary on stderr. Flushed per read.
@@ -519,6 +550,9 @@ pub fn text(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<()
     let mut err = io::stderr();
     // Whether stdout is at the start of a line, and whether a tool call was printed last.
     let (mut line_start, mut call_last) = (true, false);
+    // The indexes of choice 0's calls printed, and whether reasoning went to stderr.
+    let mut printed: Vec<u64> = Vec::new();
+    let mut reasoned = false;
     drive(args, input, &mut out, |out, outcome| {
         if let Outcome::Event {
             payload: Payload::Parts(parts),
@@ -531,6 +565,7 @@ pub fn text(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<()
                         choice: 0, text, ..
                     } if args.reasoning => {
                         err.write_all(text.as_bytes())?;
+                        reasoned |= !text.is_empty();
                     }
                     Part::Text { choice: 0, text } if !text.is_empty() => {
                         out.write_all(text.as_bytes())?;
@@ -552,6 +587,7 @@ pub fn text(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<()
                     && let Some(text) = choice.reasoning()
                 {
                     err.write_all(text.as_bytes())?;
+                    reasoned |= !text.is_empty();
                 }
                 if let Some(text) = choice.content().filter(|t| !t.is_empty()) {
                     out.write_all(text.as_bytes())?;
@@ -564,20 +600,36 @@ pub fn text(args: &Args, input: impl Read, mut out: impl Write) -> io::Result<()
             if !line_start {
                 writeln!(out)?;
             }
-            writeln!(
-                out,
-                "[tool call {} {}]",
-                call.name.as_deref().unwrap_or("unnamed"),
-                call.arguments
-            )?;
+            print_call(out, call)?;
+            printed.push(call.index);
             (line_start, call_last) = (true, true);
         }
         Ok(())
     })?;
+    // Calls the stream never closed (it ended without a finish reason or `[DONE]`) are shown
+    // too; the summary says whether their arguments are whole.
+    let open: Vec<_> = acc
+        .choices()
+        .iter()
+        .filter(|c| c.index == 0)
+        .flat_map(|c| &c.tool_calls)
+        .filter(|call| !printed.contains(&call.index))
+        .collect();
+    for call in open {
+        if !line_start {
+            writeln!(out)?;
+        }
+        print_call(&mut out, call)?;
+        (line_start, call_last) = (true, true);
+    }
     if !call_last {
         writeln!(out)?;
     }
     out.flush()?;
+    if reasoned {
+        // The reasoning ends its own line before the summary.
+        eprintln!();
+    }
     let first = acc.choices().iter().find(|c| c.index == 0);
     let finish = first
         .and_then(|c| c.finish_reason.as_deref())
