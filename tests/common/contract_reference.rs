@@ -24,85 +24,14 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-/// The deepest nesting of arrays and objects accepted, counting the top-level value as 1: the
-/// crate's JSON parser (simd-json) stops at 1024 levels, so the reference does too.
-pub const MAX_DEPTH: usize = 1024;
+#[path = "json_text.rs"]
+mod json_text;
+
+#[allow(unused_imports)]
+pub use json_text::{MAX_DEPTH, parse_json};
 
 // ---------------------------------------------------------------------------------------------
 // JSON helpers.
-
-/// One JSON document with nothing but whitespace around it, or `None`.
-pub fn parse_json(text: &str) -> Option<Value> {
-    if nesting_depth(text) > MAX_DEPTH {
-        return None;
-    }
-    let text = integer_zero(text);
-    let mut de = serde_json::Deserializer::from_str(&text);
-    // serde_json's own limit (128) is lower than the one in force; the depth was checked above.
-    de.disable_recursion_limit();
-    let mut values = de.into_iter::<Value>();
-    let value = values.next()?.ok()?;
-    values.next().is_none().then_some(value)
-}
-
-/// The text with every number `-0` (no fraction, no exponent) spelled ` 0`: it is the integer
-/// zero, which `serde_json::Value` would otherwise read as the float -0.0.
-fn integer_zero(text: &str) -> std::borrow::Cow<'_, str> {
-    let bytes = text.as_bytes();
-    let (mut in_string, mut escaped) = (false, false);
-    let mut found = Vec::new();
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-        } else if b == b'"' {
-            in_string = true;
-        } else if b == b'-'
-            && bytes.get(i + 1) == Some(&b'0')
-            && !matches!(bytes.get(i + 2), Some(b'0'..=b'9' | b'.' | b'e' | b'E'))
-        {
-            found.push(i);
-        }
-    }
-    if found.is_empty() {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = bytes.to_vec();
-    for i in found {
-        out[i] = b' ';
-    }
-    std::borrow::Cow::Owned(String::from_utf8(out).expect("an ASCII byte was replaced"))
-}
-
-/// The deepest nesting of `[` and `{` outside strings (exact for valid JSON).
-fn nesting_depth(text: &str) -> usize {
-    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
-    for &b in text.as_bytes() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
-}
 
 /// The member, with `null` meaning absent.
 fn present<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
