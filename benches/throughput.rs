@@ -17,6 +17,12 @@
 //!   `ChunkStream` (`one-stream`), and with every stream released after each of its events
 //!   (`10000-streams-released-each-turn`, the worst case of `ChunkStream::release`). The
 //!   three must meter the same totals.
+//! - `dialect/<anthropic|responses|gemini>`: that dialect's recorded streams of the corpus, in
+//!   64 KiB reads. ssechunk's `ChunkStream` (dialect detected; summing its text, reasoning and
+//!   tool-argument parts); sse-stream and eventsource-stream each followed by a
+//!   `serde_json::Value` per event and the text looked up per dialect, as genai and rig do
+//!   (`common::value`). The three must count the same events and the same content, reasoning
+//!   and tool-argument bytes.
 //!
 //! Before timing, every workload is run once through every pipeline and the results are
 //! compared event by event; inside the timed loop each run asserts the totals that first pass
@@ -50,9 +56,10 @@ use futures::executor::block_on;
 use futures::{StreamExt, stream};
 use serde::Deserialize;
 use sse_stream::SseByteStream;
-use ssechunk::{ChunkStream, Frame, Outcome, Parser, Payload};
+use ssechunk::{ChunkStream, Frame, Outcome, Parser, Part, Payload};
 
 use common::Workload;
+use common::value::{Texts, ValueDialect, ValueReader};
 
 // ---------------------------------------------------------------------------------------------
 // Framing
@@ -610,6 +617,143 @@ fn gateway(c: &mut Criterion) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Dialects besides Chat Completions
+
+/// What a pipeline made of a stream of the Anthropic, Responses or Gemini dialect: events
+/// (with data), and the text bytes of `common::value`'s rule (ssechunk: its `Part::Text`,
+/// `Part::Reasoning` and `Part::ToolCallArguments`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct DialectTotals {
+    events: u64,
+    texts: Texts,
+}
+
+impl fmt::Display for DialectTotals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} events; content {} B, reasoning {} B, tool arguments {} B",
+            self.events, self.texts.content, self.texts.reasoning, self.texts.tool_args
+        )
+    }
+}
+
+fn pull_parts(stream: &mut ChunkStream, t: &mut DialectTotals) {
+    while let Some(outcome) = stream.next_outcome() {
+        let Outcome::Event { payload, .. } = outcome.expect("no event is over the 16 MiB limit")
+        else {
+            continue;
+        };
+        t.events += 1;
+        if let Payload::Parts(parts) = payload {
+            for part in parts.iter() {
+                match *part {
+                    Part::Text { text, .. } => t.texts.content += text.len() as u64,
+                    Part::Reasoning { text, .. } => t.texts.reasoning += text.len() as u64,
+                    Part::ToolCallArguments { fragment, .. } => {
+                        t.texts.tool_args += fragment.len() as u64
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// ssechunk: `ChunkStream`, its dialect detected from the stream.
+fn dialect_ssechunk(w: &Workload) -> DialectTotals {
+    let mut stream = ChunkStream::new();
+    let mut t = DialectTotals::default();
+    for read in w.reads() {
+        stream.feed(read);
+        pull_parts(&mut stream, &mut t);
+    }
+    stream.finish();
+    pull_parts(&mut stream, &mut t);
+    t
+}
+
+fn value_event(reader: &mut ValueReader, t: &mut DialectTotals, event: Option<&str>, data: &str) {
+    t.events += 1;
+    if let Some(texts) = reader.read(event, data) {
+        t.texts.add(texts);
+    }
+}
+
+/// sse-stream + `serde_json::Value` per event, the text looked up per dialect (genai, rig).
+fn dialect_sse_stream(w: &Workload, dialect: ValueDialect) -> DialectTotals {
+    block_on(async {
+        let mut events = pin!(SseByteStream::new(reads(w)));
+        let mut reader = ValueReader::new(Some(dialect));
+        let mut t = DialectTotals::default();
+        while let Some(block) = events.next().await {
+            let block = block.expect("sse-stream accepts the workload");
+            if let Some(data) = &block.data {
+                value_event(&mut reader, &mut t, block.event.as_deref(), data);
+            }
+        }
+        t
+    })
+}
+
+/// eventsource-stream + `serde_json::Value` per event, the text looked up per dialect.
+fn dialect_eventsource(w: &Workload, dialect: ValueDialect) -> DialectTotals {
+    block_on(async {
+        let mut events = pin!(reads(w).eventsource());
+        let mut reader = ValueReader::new(Some(dialect));
+        let mut t = DialectTotals::default();
+        while let Some(event) = events.next().await {
+            let event = event.expect("eventsource-stream accepts the workload");
+            value_event(&mut reader, &mut t, Some(&event.event), &event.data);
+        }
+        t
+    })
+}
+
+/// `dialect/<name>`: each dialect's corpus streams, concatenated, in 64 KiB reads.
+fn dialects(c: &mut Criterion) {
+    for (name, dialect) in common::DIALECTS {
+        let Some((bytes, what)) = common::dialect_traffic(dialect) else {
+            eprintln!("\ndialect/{name}: SKIPPED, no {dialect:?} stream in the corpus");
+            continue;
+        };
+        let w = Workload::new(name, format!("{what}, in 64 KiB reads"), bytes, 64 << 10);
+        eprintln!("\ndialect/{name}: {}", w.what);
+        let want = dialect_ssechunk(&w);
+        eprintln!("  ssechunk: {want}");
+        assert!(
+            want.events > 0 && want.texts.content > 0,
+            "{name}: no event or no text"
+        );
+        let sse = dialect_sse_stream(&w, dialect);
+        assert_eq!(
+            sse, want,
+            "{name}: sse-stream + serde_json::Value vs ssechunk"
+        );
+        let es = dialect_eventsource(&w, dialect);
+        assert_eq!(
+            es, want,
+            "{name}: eventsource-stream + serde_json::Value vs ssechunk"
+        );
+        eprintln!("  the three pipelines count the same events and text bytes");
+
+        let mut g = c.benchmark_group(format!("dialect/{name}"));
+        g.sampling_mode(SamplingMode::Flat);
+        g.throughput(Throughput::Bytes(w.bytes.len() as u64));
+        g.bench_function("ssechunk", |b| {
+            b.iter(|| assert_eq!(dialect_ssechunk(black_box(&w)), want))
+        });
+        g.bench_function("sse-stream+serde_json::Value", |b| {
+            b.iter(|| assert_eq!(dialect_sse_stream(black_box(&w), dialect), want))
+        });
+        g.bench_function("eventsource-stream+serde_json::Value", |b| {
+            b.iter(|| assert_eq!(dialect_eventsource(black_box(&w), dialect), want))
+        });
+        g.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The checking pass and the benchmarks
 
 fn mbps(bytes: usize, d: Duration) -> f64 {
@@ -889,6 +1033,6 @@ fn benches(c: &mut Criterion) {
 criterion_group! {
     name = throughput;
     config = config();
-    targets = gateway, benches
+    targets = gateway, dialects, benches
 }
 criterion_main!(throughput);

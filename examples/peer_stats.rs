@@ -4,12 +4,18 @@
 //!
 //! ```text
 //! cargo build --release --example peer_stats
-//! target/release/examples/peer_stats [--no-decode] FILE    # 64 KiB reads
+//! target/release/examples/peer_stats [--no-decode | --value] FILE    # 64 KiB reads
 //! target/release/ssechunk stats [--no-decode] FILE
 //! ```
 //!
 //! It prints `{"events": N, "chunks": N, "content_bytes": N, "seconds": S}` (`events` and
 //! `data_bytes` with `--no-decode`), so the two programs can be checked to count the same.
+//!
+//! `--value` reads the Anthropic Messages, OpenAI Responses and Gemini dialects as genai and
+//! rig do: each event's data into a `serde_json::Value`, the text looked up per dialect (the
+//! dialect detected per event, as `ssechunk stats` does), by the rule of
+//! `benches/common/value.rs`. It prints `events`, `content_bytes`, `reasoning_bytes` and
+//! `tool_argument_bytes`, which `ssechunk stats` prints under the same names.
 
 use std::fs::File;
 use std::io::Read;
@@ -22,12 +28,16 @@ use futures::StreamExt;
 use futures::executor::block_on;
 use sse_stream::SseByteStream;
 
+#[path = "../benches/common/value.rs"]
+mod value;
+
 fn main() -> std::io::Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let no_decode = args.iter().any(|a| a == "--no-decode");
-    args.retain(|a| a != "--no-decode");
-    let Some(path) = args.first() else {
-        eprintln!("usage: peer_stats [--no-decode] FILE");
+    let value = args.iter().any(|a| a == "--value");
+    args.retain(|a| a != "--no-decode" && a != "--value");
+    let (Some(path), false) = (args.first(), no_decode && value) else {
+        eprintln!("usage: peer_stats [--no-decode | --value] FILE");
         std::process::exit(2);
     };
     let start = Instant::now();
@@ -46,15 +56,24 @@ fn main() -> std::io::Result<()> {
         }
     });
     let (mut events, mut data_bytes, mut chunks, mut content_bytes) = (0u64, 0u64, 0u64, 0u64);
+    let mut reader = value::ValueReader::new(None);
+    let mut texts = value::Texts::default();
     block_on(async {
         let mut sse = pin!(SseByteStream::new(reads));
         while let Some(block) = sse.next().await {
-            let Some(data) = block.expect("the file reads").data else {
+            let block = block.expect("the file reads");
+            let Some(data) = block.data else {
                 continue;
             };
             events += 1;
             data_bytes += data.len() as u64;
             if no_decode || data == "[DONE]" {
+                continue;
+            }
+            if value {
+                if let Some(t) = reader.read(block.event.as_deref(), &data) {
+                    texts.add(t);
+                }
                 continue;
             }
             if let Ok(chunk) = serde_json::from_str::<CreateChatCompletionStreamResponse>(&data) {
@@ -66,7 +85,12 @@ fn main() -> std::io::Result<()> {
         }
     });
     let seconds = start.elapsed().as_secs_f64();
-    if no_decode {
+    if value {
+        println!(
+            "{{\"events\":{events},\"content_bytes\":{},\"reasoning_bytes\":{},\"tool_argument_bytes\":{},\"seconds\":{seconds:.6}}}",
+            texts.content, texts.reasoning, texts.tool_args
+        );
+    } else if no_decode {
         println!("{{\"events\":{events},\"data_bytes\":{data_bytes},\"seconds\":{seconds:.6}}}");
     } else {
         println!(

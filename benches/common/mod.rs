@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
+pub mod value;
+
 /// One benchmark input: the bytes and the size of each read.
 #[derive(Debug)]
 pub struct Workload {
@@ -78,8 +80,8 @@ fn sse_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Every chat-completion stream of the corpus, in path order.
-fn corpus_streams() -> Vec<Vec<u8>> {
+/// Every stream of the corpus for which `keep` holds, in path order.
+fn corpus_streams_where(keep: impl Fn(&[u8]) -> bool) -> Vec<Vec<u8>> {
     let dir = corpus_dir();
     let mut files = Vec::new();
     sse_files(&dir, &mut files);
@@ -87,11 +89,69 @@ fn corpus_streams() -> Vec<Vec<u8>> {
     let mut streams = Vec::new();
     for path in &files {
         let body = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        if memchr::memmem::find(&body, b"\"chat.completion.chunk\"").is_some() {
+        if keep(&body) {
             streams.push(body);
         }
     }
     streams
+}
+
+fn has(body: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(body, needle).is_some()
+}
+
+/// Every chat-completion stream of the corpus, in path order.
+fn corpus_streams() -> Vec<Vec<u8>> {
+    corpus_streams_where(|body| has(body, b"\"chat.completion.chunk\""))
+}
+
+/// The dialects besides Chat Completions, as the `dialect/<name>` groups name them.
+pub const DIALECTS: [(&str, value::ValueDialect); 3] = [
+    ("anthropic", value::ValueDialect::Anthropic),
+    ("responses", value::ValueDialect::Responses),
+    ("gemini", value::ValueDialect::Gemini),
+];
+
+/// Every corpus stream of `dialect` (not a chat-completion stream; Anthropic's has an
+/// `event: message_start`, the Responses API's an `event: response.` line, Gemini's a
+/// `candidates` or `usageMetadata` member), concatenated in path order, with a description;
+/// `None` when the corpus has none (then the `dialect/*` groups are skipped, or fail with
+/// `SSECHUNK_REQUIRE_CORPUS=1`).
+pub fn dialect_traffic(dialect: value::ValueDialect) -> Option<(&'static [u8], String)> {
+    use value::ValueDialect as D;
+    let streams = corpus_streams_where(|body| {
+        if has(body, b"\"chat.completion.chunk\"") {
+            return false;
+        }
+        let anthropic = has(body, b"event: message_start");
+        let responses = has(body, b"event: response.");
+        match dialect {
+            D::Anthropic => anthropic,
+            D::Responses => responses,
+            D::Gemini => {
+                !anthropic
+                    && !responses
+                    && (has(body, b"\"candidates\"") || has(body, b"\"usageMetadata\""))
+            }
+        }
+    });
+    if streams.is_empty() {
+        if env::var("SSECHUNK_REQUIRE_CORPUS").as_deref() == Ok("1") {
+            panic!(
+                "no {dialect:?} stream under {}, and SSECHUNK_REQUIRE_CORPUS=1",
+                corpus_dir().display()
+            );
+        }
+        return None;
+    }
+    let out = streams.concat();
+    let what = format!(
+        "recorded corpus: {} {dialect:?} streams of {} concatenated, {} bytes",
+        streams.len(),
+        corpus_dir().display(),
+        out.len()
+    );
+    Some((leak(out), what))
 }
 
 /// Every chat-completion stream of the corpus, concatenated in path order, with a description;
