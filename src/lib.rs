@@ -10,7 +10,10 @@
 //!   into a [`ChunkView`] that borrows every string (content, reasoning, tool-call fragments,
 //!   finish reason, usage), or reports `[DONE]`, an [`ApiError`] (in any of the shapes
 //!   providers send: see its docs for an example of each) or [`InvalidData`]: nothing the
-//!   decoder reads is dropped without a trace;
+//!   decoder reads is dropped without a trace. The stream's [`Dialect`] is detected from its
+//!   first events (or fixed with [`Config::dialect`]): an event of the Anthropic Messages API,
+//!   the OpenAI Responses API or Gemini is decoded into [`Parts`], the same vocabulary for
+//!   every dialect (see [`Dialect`] for what each dialect's events give);
 //! - [`ChunkStream`]: the two joined: feed bytes, pull [`Outcome`]s;
 //! - [`Accumulator`]: assembles the final message (choices, tool calls, normalised [`Usage`]
 //!   and [`Finish`], the API errors, the invalid events, how the stream ended), in time linear
