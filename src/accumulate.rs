@@ -151,13 +151,24 @@ pub struct ChoiceMessage {
     pub reasoning: Option<String>,
     /// The concatenated refusal text; `None` until a delta carries some.
     pub refusal: Option<String>,
-    /// Opaque reasoning to send back with the next request (OpenRouter's
-    /// `delta.reasoning_details`): the elements of every array received, in arrival order,
-    /// as one JSON array text (`[{...},{...}]`, compact). `None` until a non-empty array came.
+    /// Opaque reasoning to send back with the next request, as one JSON array text
+    /// (`[{...},{...}]`, compact), its elements in arrival order. `None` until an element
+    /// came.
     ///
-    /// Elements are kept as sent, not merged: OpenRouter streams a `reasoning.text` element
-    /// per chunk, each with the `index` of the block it extends.
-    /// [`ChoiceMessage::to_assistant_turn`] (feature `serde`) sends them back as an array.
+    /// - Chat: the elements of every OpenRouter `delta.reasoning_details` array, kept as sent,
+    ///   not merged (OpenRouter streams a `reasoning.text` element per chunk, each with the
+    ///   `index` of the block it extends). [`ChoiceMessage::to_assistant_turn`] (feature
+    ///   `serde`) sends them back as an array.
+    /// - Anthropic: each signed `thinking` block, whole
+    ///   (`{"type":"thinking","thinking":...,"signature":...}`), and each
+    ///   `redacted_thinking` block as sent: the blocks to put back in the assistant turn's
+    ///   `content`, in order, before its `tool_use` blocks.
+    /// - Responses: each `reasoning` output item as sent (with its `encrypted_content` when
+    ///   asked for): items to put back in the next request's `input`.
+    /// - Gemini: each part that carried a `thoughtSignature`, as sent: parts to put back in
+    ///   the model turn's `parts`.
+    ///
+    /// See [`crate::Part::ReasoningDetail`].
     #[cfg_attr(
         feature = "serde",
         serde(default, skip_serializing_if = "Option::is_none")
@@ -183,7 +194,8 @@ pub struct ChoiceMessage {
 ///   tool call, unless the choice has none yet, or the fragment carries an `id` that differs
 ///   from that call's non-empty id: then it starts a new call, whose index is the number of
 ///   calls the choice had before it.
-/// - `reasoning_details` arrays: their elements are concatenated into one array text.
+/// - `reasoning_details` arrays: their elements are concatenated into one array text, and so
+///   are the other dialects' [`Part::ReasoningDetail`]s.
 /// - A tool call is complete as soon as its arguments are known to be whole: when a fragment
 ///   of another call of the same choice arrives, when the choice gets a finish reason, or at
 ///   `[DONE]`. [`Accumulator::completed_calls`] lists the calls each push completed.
@@ -330,7 +342,8 @@ impl Accumulator {
     /// Text, reasoning and refusal are appended; a reasoning part that begins a new part is
     /// kept apart from the reasoning before it by a blank line; a tool call's start, argument
     /// fragments and end build the call (the end's whole arguments fill a call that received
-    /// no fragment, and the call is reported by [`Accumulator::completed_calls`]); the usage
+    /// no fragment, and the call is reported by [`Accumulator::completed_calls`]); a reasoning
+    /// detail is appended to the choice's [`ChoiceMessage::reasoning_details`]; the usage
     /// replaces the usage before it; the terminal part is the message's ending.
     pub fn push_parts(&mut self, parts: &Parts<'_>) {
         self.completed.0.clear();
@@ -420,6 +433,10 @@ impl Accumulator {
                 if let Some(p) = self.open_call[at].take() {
                     self.completed.0.push((at, p));
                 }
+            }
+            Part::ReasoningDetail { choice, detail } => {
+                let at = self.choice_position(choice);
+                append_element(&mut self.choices[at].reasoning_details, detail);
             }
             Part::Usage { usage } => self.usage = Some(usage),
             Part::Error { ref error } => self.errors.push(error.to_owned_error()),
@@ -685,6 +702,20 @@ fn append_elements(target: &mut Option<String>, array: &str) {
         all.push(',');
     }
     all.push_str(inner);
+    all.push(']');
+}
+
+/// Appends the JSON text `element` (one value) to the array text in `target`.
+fn append_element(target: &mut Option<String>, element: &str) {
+    if element.is_empty() {
+        return;
+    }
+    let all = target.get_or_insert_with(|| String::from("[]"));
+    all.pop();
+    if all.len() > 1 {
+        all.push(',');
+    }
+    all.push_str(element);
     all.push(']');
 }
 

@@ -647,6 +647,9 @@ impl Delta {
                         Part::Error { error } => {
                             out.push_back(Delta::ApiError(error.to_owned_error()))
                         }
+                        // A reasoning detail reaches the message
+                        // (`ChoiceMessage::reasoning_details`), not a delta, as OpenRouter's
+                        // chat `reasoning_details` do.
                         _ => {}
                     }
                 }

@@ -1454,7 +1454,8 @@ pub(crate) fn write_json(nodes: &[Node<'_>], at: usize, out: &mut String) -> usi
     }
 }
 
-fn write_json_string(s: &str, out: &mut String) {
+/// Appends `s` as a JSON string (quoted, escaped).
+pub(crate) fn write_json_string(s: &str, out: &mut String) {
     use std::fmt::Write as _;
     out.push('"');
     for c in s.chars() {

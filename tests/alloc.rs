@@ -203,6 +203,7 @@ fn touch(payload: &Payload<'_>, seen: &mut Seen) {
                     | Part::Refusal { text, .. } => len(Some(text)),
                     Part::ToolCallStart { id, name, .. } => len(id) + len(name),
                     Part::ToolCallArguments { fragment, .. } => len(Some(fragment)),
+                    Part::ReasoningDetail { detail, .. } => len(Some(detail)),
                     Part::Finish { reason, .. } => len(Some(reason)),
                     Part::Error { error } => len(error.message()),
                     Part::Done => 1,

@@ -508,7 +508,7 @@ fn thinking_blocks_are_reasoning_parts_kept_apart() {
         block_start(2, r#"{"type":"thinking","thinking":"Second"}"#),
         delta(2, r#"{"type":"thinking_delta","thinking":" one."}"#),
         block_stop(2),
-        // A redacted block says nothing.
+        // A redacted block is no reasoning text (it is a reasoning detail).
         block_start(3, r#"{"type":"redacted_thinking","data":"xyz"}"#),
         block_stop(3),
         block_start(4, r#"{"type":"thinking","thinking":""}"#),
@@ -521,6 +521,10 @@ fn thinking_blocks_are_reasoning_parts_kept_apart() {
         choice(json!({
             "content": "Answer.",
             "reasoning": "First thought.\n\nSecond one.\n\nThird.",
+            "reasoning_details": concat!(
+                r#"[{"type":"thinking","thinking":"First thought.","signature":"EqQB"},"#,
+                r#"{"type":"redacted_thinking","data":"xyz"}]"#,
+            ),
             "finish_reason": "end_turn", "finish": "stop",
         })),
         usage(10, 30, None),
@@ -663,7 +667,10 @@ fn text_strategy() -> impl Strategy<Value = String> {
 #[derive(Debug, Clone)]
 enum GenBlock {
     Text(String, Vec<String>),
-    Thinking(String, Vec<String>),
+    /// The start's text, the deltas' texts, the signature's pieces (none: an unsigned block).
+    Thinking(String, Vec<String>, Vec<String>),
+    /// A `redacted_thinking` block's `data`.
+    Redacted(String),
     /// Arguments (as a JSON value), cut into this many fragments (0: none; the input holds
     /// them then).
     Tool(String, Value, usize),
@@ -705,8 +712,13 @@ fn block_strategy() -> impl Strategy<Value = GenBlock> {
     prop_oneof![
         3 => (text_strategy(), prop::collection::vec(text_strategy(), 0..4))
             .prop_map(|(s, d)| GenBlock::Text(s, d)),
-        2 => (text_strategy(), prop::collection::vec(text_strategy(), 0..4))
-            .prop_map(|(s, d)| GenBlock::Thinking(s, d)),
+        2 => (
+            text_strategy(),
+            prop::collection::vec(text_strategy(), 0..4),
+            prop::collection::vec("[A-Za-z0-9+/=]{0,6}", 0..3),
+        )
+            .prop_map(|(s, d, sig)| GenBlock::Thinking(s, d, sig)),
+        1 => "[A-Za-z0-9+/=]{1,12}".prop_map(GenBlock::Redacted),
         3 => ("[a-z]{0,4}", value_strategy(), 0usize..4)
             .prop_map(|(n, v, k)| GenBlock::Tool(n, v, k)),
         1 => text_strategy().prop_map(GenBlock::ServerTool),
@@ -832,7 +844,7 @@ impl Gen {
                         ));
                     }
                 }
-                GenBlock::Thinking(s, ds) => {
+                GenBlock::Thinking(s, ds, signature) => {
                     events.push(start(
                         i,
                         format!(
@@ -846,11 +858,17 @@ impl Gen {
                             format!(r#"{{"type":"thinking_delta","thinking":{}}}"#, q(d)),
                         ));
                     }
-                    events.push(delta(
-                        i,
-                        r#"{"type":"signature_delta","signature":"Eq"}"#.into(),
-                    ));
+                    for piece in signature {
+                        events.push(delta(
+                            i,
+                            format!(r#"{{"type":"signature_delta","signature":{}}}"#, q(piece)),
+                        ));
+                    }
                 }
+                GenBlock::Redacted(data) => events.push(start(
+                    i,
+                    format!(r#"{{"type":"redacted_thinking","data":{}}}"#, q(data)),
+                )),
                 GenBlock::Tool(name, args, n) => {
                     let whole = serde_json::to_string(args).expect("JSON");
                     let input = if *n == 0 {
@@ -994,4 +1012,120 @@ proptest! {
         let ones = library_message(&input, &reads_of(input.len(), 1));
         prop_assert_eq!(&ones, &whole);
     }
+}
+
+/// The library's `reasoning_details` text of choice 0 for `input` read whole.
+fn library_details(input: &[u8]) -> Option<String> {
+    let message = library_message(input, &[]);
+    message["choices"][0]["reasoning_details"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+#[test]
+fn signed_thinking_and_redacted_blocks_are_kept_to_send_back() {
+    let input = owned(&[
+        s(START),
+        // A signed block: its whole text and its signature (two deltas), with escapes.
+        block_start(
+            0,
+            r#"{"type":"thinking","thinking":"A \"q\"\n","signature":""}"#,
+        ),
+        delta(0, r#"{"type":"thinking_delta","thinking":"\u00e9"}"#),
+        delta(0, r#"{"type":"signature_delta","signature":"Eq"}"#),
+        delta(0, r#"{"type":"signature_delta","signature":"Rw\u003d="}"#),
+        block_stop(0),
+        // Stopped twice: kept once.
+        block_stop(0),
+        // Unsigned: it cannot be sent back, and is not kept.
+        block_start(1, r#"{"type":"thinking","thinking":"x"}"#),
+        block_stop(1),
+        // Redacted: the block as sent (compact), at its start.
+        block_start(2, r#"{"type":"redacted_thinking", "data":"ab\/c"}"#),
+        block_stop(2),
+        // The signature in the start itself.
+        block_start(3, r#"{"type":"thinking","thinking":"","signature":"S"}"#),
+        // A signature of another shape: the event is invalid and changes nothing.
+        delta(3, r#"{"type":"signature_delta","signature":7}"#),
+        block_stop(3),
+        // A signature for a block that is not a thinking block says nothing.
+        block_start(4, r#"{"type":"text","text":"Hi"}"#),
+        delta(4, r#"{"type":"signature_delta","signature":"T"}"#),
+        block_stop(4),
+        end("end_turn", 5),
+        s(STOP),
+    ]);
+    let details = concat!(
+        r#"[{"type":"thinking","thinking":"A \"q\"\né","signature":"EqRw=="},"#,
+        r#"{"type":"redacted_thinking","data":"ab/c"},"#,
+        r#"{"type":"thinking","thinking":"","signature":"S"}]"#,
+    );
+    let mut expected = message(
+        choice(json!({
+            "content": "Hi",
+            "reasoning": "A \"q\"\né\n\nx",
+            "reasoning_details": details,
+            "finish_reason": "end_turn", "finish": "stop",
+        })),
+        usage(10, 5, None),
+        "done",
+    );
+    expected["invalid"] = json!(1);
+    check(&input, &expected, "reasoning details");
+    assert_eq!(library_details(&input).as_deref(), Some(details));
+
+    // The parts: each detail in the event that completes it.
+    let mut stream = ChunkStream::new();
+    stream.feed(&input);
+    stream.finish();
+    let mut said = Vec::new();
+    while let Some(outcome) = stream.next_outcome() {
+        if let ssechunk::Outcome::Event {
+            payload: Payload::Parts(parts),
+            event,
+        } = outcome.expect("no event over the limit")
+        {
+            for part in parts.iter() {
+                if let Part::ReasoningDetail { choice, detail } = *part {
+                    said.push((
+                        event.event_type_lossy().into_owned(),
+                        choice,
+                        detail.to_owned(),
+                    ));
+                }
+            }
+        }
+    }
+    let kinds: Vec<&str> = said.iter().map(|(kind, _, _)| kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "content_block_stop",
+            "content_block_start",
+            "content_block_stop"
+        ]
+    );
+    assert!(said.iter().all(|(_, choice, _)| *choice == 0));
+}
+
+#[test]
+fn a_message_without_opaque_reasoning_has_no_reasoning_details_key() {
+    let input = owned(&[
+        s(START),
+        block_start(0, r#"{"type":"thinking","thinking":"t"}"#),
+        block_stop(0),
+        end("end_turn", 2),
+        s(STOP),
+    ]);
+    let message = library_message(&input, &[]);
+    let choice = message["choices"][0].as_object().expect("a choice");
+    assert!(!choice.contains_key("reasoning_details"), "{message}");
+    // The signature came, but the stream was cut before the block's stop: nothing is kept.
+    let cut = owned(&[
+        s(START),
+        block_start(0, r#"{"type":"thinking","thinking":"t"}"#),
+        delta(0, r#"{"type":"signature_delta","signature":"Eq"}"#),
+    ]);
+    assert_eq!(library_details(&cut), None);
+    assert_same_message(&library_message(&cut, &[]), &reference_message(&cut), "cut");
 }

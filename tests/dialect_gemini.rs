@@ -274,6 +274,7 @@ fn thought_text_is_reasoning_and_concatenates_without_a_gap() {
         message(json!({
             "choices": [choice(0, json!({
                 "content": "Answer!", "reasoning": "**Plan**\nmore",
+                "reasoning_details": r#"[{"text":"!","thoughtSignature":"c2ln"}]"#,
                 "finish_reason": "STOP", "finish": "stop",
             }))],
         })),
@@ -295,6 +296,7 @@ fn function_calls_are_whole_tool_calls() {
                     {"index": 2, "id": null, "name": "nil", "arguments": "{}", "complete": true},
                     {"index": 3, "id": null, "name": "later", "arguments": "{}", "complete": true},
                 ],
+                "reasoning_details": r#"[{"functionCall":{"id":"c1","name":"add","args":{"a":2,"b":[1.5,"x\ty"]}},"thoughtSignature":"c2ln"}]"#,
                 "finish_reason": "STOP", "finish": "tool_calls",
             }))],
         })),
@@ -413,12 +415,16 @@ fn every_candidate_is_an_assistant_choice() {
 
 #[test]
 fn other_parts_say_nothing() {
+    // But for their signature: a signed part, whatever else it holds, is a reasoning detail.
     case(
         &[
             r#"{"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png","data": "AAAA"}},{"thoughtSignature": "c2ln"},{"executableCode": {"language": "PYTHON","code": "1"}}]},"finishReason": "STOP"}],"createTime": "2025-01-01T00:00:00Z"}"#,
         ],
         message(json!({
-            "choices": [choice(0, json!({"finish_reason": "STOP", "finish": "stop"}))],
+            "choices": [choice(0, json!({
+                "reasoning_details": r#"[{"thoughtSignature":"c2ln"}]"#,
+                "finish_reason": "STOP", "finish": "stop",
+            }))],
         })),
     );
 }
@@ -1111,4 +1117,48 @@ fn decoding_gemini_allocates_nothing_once_warm() {
         "dialect_gemini: {} Gemini events decoded with 0 allocations once warm",
         second.0
     ));
+}
+
+#[test]
+fn signed_parts_are_reasoning_details_as_sent() {
+    let details0 = concat!(
+        r#"[{"text":"Plan","thought":true,"thoughtSignature":"c2ln/+=="},"#,
+        r#"{"functionCall":{"name":"f","args":{"q":"a\"b"}},"thoughtSignature":"c2"}]"#,
+    );
+    case(
+        &[
+            // A signed thought part (its escape written back plainly), an empty signature
+            // (nothing), and a signed call in the next event.
+            r#"{"candidates": [{"content": {"parts": [{"text": "Plan","thought": true,"thoughtSignature": "c2ln\/+=="},{"text": "A","thoughtSignature": ""}],"role": "model"},"index": 0}]}"#,
+            r#"{"candidates": [{"content": {"parts": [{"functionCall": {"name": "f","args": {"q": "a\"b"}},"thoughtSignature": "c2"}],"role": "model"},"index": 0},{"content": {"parts": [{"text": "","thoughtSignature": "b3"}]},"index": 1,"finishReason": "STOP"}]}"#,
+            // A signature of another shape: the event is invalid and leaves no trace.
+            r#"{"candidates": [{"content": {"parts": [{"text": "lost","thoughtSignature": 5}]},"index": 0}]}"#,
+            r#"{"candidates": [{"content": {"parts": [{"text": "!"}]},"finishReason": "STOP","index": 0}]}"#,
+        ],
+        message(json!({
+            "choices": [
+                choice(0, json!({
+                    "content": "A!", "reasoning": "Plan",
+                    "tool_calls": [
+                        {"index": 0, "id": null, "name": "f", "arguments": "{\"q\":\"a\\\"b\"}", "complete": true},
+                    ],
+                    "reasoning_details": details0,
+                    "finish_reason": "STOP", "finish": "tool_calls",
+                })),
+                choice(1, json!({
+                    "content": "",
+                    "reasoning_details": r#"[{"text":"","thoughtSignature":"b3"}]"#,
+                    "finish_reason": "STOP", "finish": "stop",
+                })),
+            ],
+            "invalid": 1,
+        })),
+    );
+    // The library's text, exactly: each part compact, in the order it came.
+    let input = sse(&[
+        r#"{"candidates": [{"content": {"parts": [{"text": "Plan","thought": true,"thoughtSignature": "c2ln\/+=="}]}}]}"#,
+        r#"{"candidates": [{"content": {"parts": [{"functionCall": {"name": "f","args": {"q": "a\"b"}},"thoughtSignature": "c2"}]}}]}"#,
+    ]);
+    let message = library_message(&input, input.len());
+    assert_eq!(message["choices"][0]["reasoning_details"], json!(details0));
 }

@@ -744,6 +744,9 @@ enum Op {
     ArgsDone(u8, Option<String>),
     /// The output_item.done of call `k`.
     ItemDone(u8, bool, String),
+    /// The output_item.done of reasoning item `i`: its summary text, and its encrypted
+    /// content when there is one.
+    ReasoningDone(u8, String, Option<String>),
     /// An `error` event: message, code.
     Error(u8, u8),
     Unknown,
@@ -780,6 +783,8 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0..3u8, 0..3u8, text()).prop_map(|(k, by, t)| Op::Fragment(k, by, t)),
         1 => (0..3u8, prop::option::of(text())).prop_map(|(k, w)| Op::ArgsDone(k, w)),
         1 => (0..3u8, any::<bool>(), text()).prop_map(|(k, c, w)| Op::ItemDone(k, c, w)),
+        1 => (0..2u8, text(), prop::option::of("[A-Za-z0-9+/=]{0,12}"))
+            .prop_map(|(i, t, e)| Op::ReasoningDone(i, t, e)),
         1 => (0..2u8, 0..3u8).prop_map(|(m, c)| Op::Error(m, c)),
         1 => Just(Op::Unknown),
         1 => Just(Op::Misshapen),
@@ -894,6 +899,14 @@ fn build(ops: &[Op], end: &End, style: &[(bool, usize, bool)]) -> String {
                 json!({"type": "response.output_item.done", "output_index": k,
                        "item": {"id": item(*k), "type": kind, field: whole, "call_id": format!("call_{k}"), "name": format!("tool{k}")}})
             }
+            Op::ReasoningDone(i, summary, encrypted) => {
+                let mut item = json!({"id": format!("rs_{i}"), "type": "reasoning",
+                    "summary": [{"type": "summary_text", "text": summary}], "content": []});
+                if let Some(e) = encrypted {
+                    item["encrypted_content"] = json!(e);
+                }
+                json!({"type": "response.output_item.done", "output_index": 7, "item": item})
+            }
             Op::Error(m, c) => {
                 let (message, code) = error_fields(*m, *c);
                 json!({"type": "error", "message": message, "code": code, "param": null})
@@ -953,4 +966,50 @@ proptest! {
         let split = library_at(bytes, &cuts);
         assert_same_message(&split, &whole, "random splits");
     }
+}
+
+#[test]
+fn reasoning_items_are_reasoning_details_as_sent() {
+    let encrypted = r#"{"id":"rs_1","type":"reasoning","summary":[{"type":"summary_text","text":"Plan \"x\""}],"encrypted_content":"gAAA/+=="}"#;
+    let stored = r#"{"id":"rs_2","type":"reasoning","summary":[]}"#;
+    let input = [
+        created(),
+        // The item's escapes are written back plainly, its members in their order.
+        "event: response.output_item.done\ndata: {\"type\":\"response.output_item.done\",\"output_index\":0,\"item\":{\"id\":\"rs_1\",\"type\":\"reasoning\",\"summary\":[{\"type\":\"summary_text\",\"text\":\"Plan \\\"x\\\"\"}],\"encrypted_content\":\"gAAA\\/+==\"}}\n\n".to_owned(),
+        // The same item's `added` event says nothing.
+        delta(
+            "response.output_item.added",
+            json!({"output_index": 1, "item": {"id": "rs_2", "type": "reasoning", "summary": []}}),
+        ),
+        // Without encrypted content (a stored response's item, sent back by its id): kept.
+        format!("event: response.output_item.done\ndata: {{\"type\":\"response.output_item.done\",\"output_index\":1,\"item\":{stored}}}\n\n"),
+        // Another kind of item is no reasoning detail.
+        delta(
+            "response.output_item.done",
+            json!({"output_index": 2, "item": {"id": "msg_1", "type": "message", "role": "assistant", "content": []}}),
+        ),
+        delta(
+            "response.output_text.delta",
+            json!({"item_id": "msg_1", "delta": "Hi"}),
+        ),
+        completed(json!({"input_tokens": 1, "output_tokens": 2})),
+    ]
+    .concat();
+    let details = format!("[{encrypted},{stored}]");
+    check_exact(
+        &input,
+        message(
+            json!({
+                "content": "Hi", "reasoning_details": details,
+                "finish_reason": "completed", "finish": "stop",
+            }),
+            json!({"input_tokens": 1, "output_tokens": 2, "total_tokens": 3,
+                   "cached_input_tokens": null, "reasoning_tokens": null}),
+            json!([]),
+            "done",
+        ),
+    );
+    // The library's text, exactly.
+    let message = library(input.as_bytes(), input.len());
+    assert_eq!(message["choices"][0]["reasoning_details"], json!(details));
 }

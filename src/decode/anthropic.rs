@@ -5,14 +5,17 @@
 //! - `content_block_start` opens block `index`: a `text` block's `text` is content, a
 //!   `thinking` block's `thinking` is reasoning (each thinking block a part of its own), a
 //!   `tool_use` block is a tool call (`id`, `name`), numbered 0, 1, ... in order of
-//!   appearance; other blocks (server tools and their results, redacted thinking) are not
-//!   read;
+//!   appearance; a `redacted_thinking` block is a [`Part::ReasoningDetail`], the block as
+//!   sent; other blocks (server tools and their results) are not read;
 //! - `content_block_delta`: `text_delta.text` is content, `thinking_delta.thinking` is
 //!   reasoning, `input_json_delta.partial_json` is a fragment of the block's tool-call
-//!   arguments (when the block is a `tool_use` block); other deltas (citations, signatures)
-//!   say nothing for the message;
+//!   arguments (when the block is a `tool_use` block), `signature_delta.signature` a piece of
+//!   a `thinking` block's signature; other deltas (citations) say nothing for the message;
 //! - `content_block_stop` ends a `tool_use` block's call, with the JSON text of the start's
-//!   `input` as its whole arguments (they count when no fragment came);
+//!   `input` as its whole arguments (they count when no fragment came); it ends a `thinking`
+//!   block with a signature with a [`Part::ReasoningDetail`],
+//!   `{"type":"thinking","thinking":TEXT,"signature":SIG}` (the block's whole thinking and
+//!   signature: what the API takes back), once per block;
 //! - `message_delta`: `delta.stop_reason` is the finish reason, `usage` updates the counts;
 //! - `message_stop` is the terminal event; `ping` and unknown events say nothing.
 //!
@@ -29,7 +32,7 @@ use std::collections::HashMap;
 use simd_json::{Node, StaticNode};
 
 use super::{Out, Part};
-use crate::chunk::{as_str, as_u64, fields, object_len, write_json};
+use crate::chunk::{as_str, as_u64, fields, object_len, write_json, write_json_string};
 use crate::{Finish, Usage};
 
 /// The only choice of an Anthropic message.
@@ -51,6 +54,19 @@ pub(crate) struct State {
     usage: Option<Usage>,
     /// Whether choice 0's role was pushed.
     role: bool,
+    /// The thinking blocks of the current message, each its text and signature so far: the
+    /// first `thoughts` slots (the others are kept for their buffers).
+    thinking: Vec<Thought>,
+    thoughts: usize,
+}
+
+/// A thinking block's text and signature, kept to send the block back whole.
+#[derive(Debug, Default)]
+struct Thought {
+    text: String,
+    signature: String,
+    /// Its reasoning detail was pushed.
+    sent: bool,
 }
 
 /// One content block.
@@ -64,7 +80,10 @@ struct Block {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Text,
-    Thinking,
+    /// A thinking block, its text and signature in `thinking[slot]`.
+    Thinking {
+        slot: usize,
+    },
     /// A tool call: its index, and its `input`'s JSON text at `inputs[start..end]`.
     Tool {
         call: u64,
@@ -226,6 +245,23 @@ impl State {
         self.counts = Counts::default();
         self.usage = None;
         self.role = false;
+        self.thoughts = 0;
+    }
+
+    /// A new thinking block's slot, holding `text` and `signature`.
+    fn new_thought(&mut self, text: &str, signature: &str) -> usize {
+        if self.thoughts == self.thinking.len() {
+            self.thinking.push(Thought::default());
+        }
+        let slot = self.thoughts;
+        self.thoughts += 1;
+        let thought = &mut self.thinking[slot];
+        thought.text.clear();
+        thought.text.push_str(text);
+        thought.signature.clear();
+        thought.signature.push_str(signature);
+        thought.sent = false;
+        slot
     }
 
     /// Pushes a part of choice 0, after its role if that was not pushed yet.
@@ -297,7 +333,9 @@ impl State {
             }
             Some("thinking") => {
                 let text = field("thinking", "thinking")?;
-                let mut started = Block::new(Kind::Thinking);
+                let signature = field("signature", "signature")?;
+                let slot = self.new_thought(text.unwrap_or(""), signature.unwrap_or(""));
+                let mut started = Block::new(Kind::Thinking { slot });
                 if let Some(text) = text {
                     started.reasoned = !text.is_empty();
                     self.push(
@@ -336,6 +374,18 @@ impl State {
                     },
                 );
             }
+            Some("redacted_thinking") => {
+                self.blocks.insert(index, Block::new(Kind::Other));
+                self.role(out);
+                out.push_json(
+                    Part::ReasoningDetail {
+                        choice: CHOICE,
+                        detail: "",
+                    },
+                    nodes,
+                    block,
+                );
+            }
             _ => {
                 self.blocks.insert(index, Block::new(Kind::Other));
             }
@@ -366,6 +416,9 @@ impl State {
                     let block = self.blocks.entry(index).or_insert(Block::new(Kind::Other));
                     let new_part = !text.is_empty() && !block.reasoned;
                     block.reasoned |= !text.is_empty();
+                    if let Kind::Thinking { slot } = block.kind {
+                        self.thinking[slot].text.push_str(text);
+                    }
                     self.push(
                         out,
                         Part::Reasoning {
@@ -391,7 +444,15 @@ impl State {
                     );
                 }
             }
-            // Citations, signatures, and deltas the mapping does not know.
+            Some("signature_delta") => {
+                let signature = field("signature", "signature")?;
+                if let (Some(signature), Some(Kind::Thinking { slot })) =
+                    (signature, self.blocks.get(&index).map(|b| b.kind))
+                {
+                    self.thinking[slot].signature.push_str(signature);
+                }
+            }
+            // Citations, and deltas the mapping does not know.
             _ => {}
         }
         Ok(())
@@ -399,16 +460,39 @@ impl State {
 
     fn block_stop<'a>(&mut self, nodes: &[Node<'a>], out: &mut Out<'_, 'a>) -> Shape<()> {
         let index = block_index(nodes)?;
-        if let Some(Kind::Tool { call, start, end }) = self.blocks.get(&index).map(|b| b.kind) {
-            self.role(out);
-            out.push_copy(
-                Part::ToolCallEnd {
-                    choice: CHOICE,
-                    index: call,
-                    arguments: None,
-                },
-                &self.inputs[start..end],
-            );
+        match self.blocks.get(&index).map(|b| b.kind) {
+            Some(Kind::Tool { call, start, end }) => {
+                self.role(out);
+                out.push_copy(
+                    Part::ToolCallEnd {
+                        choice: CHOICE,
+                        index: call,
+                        arguments: None,
+                    },
+                    &self.inputs[start..end],
+                );
+            }
+            Some(Kind::Thinking { slot })
+                if !self.thinking[slot].sent && !self.thinking[slot].signature.is_empty() =>
+            {
+                self.role(out);
+                let thought = &mut self.thinking[slot];
+                thought.sent = true;
+                out.push_written(
+                    Part::ReasoningDetail {
+                        choice: CHOICE,
+                        detail: "",
+                    },
+                    |json| {
+                        json.push_str(r#"{"type":"thinking","thinking":"#);
+                        write_json_string(&thought.text, json);
+                        json.push_str(r#","signature":"#);
+                        write_json_string(&thought.signature, json);
+                        json.push('}');
+                    },
+                );
+            }
+            _ => {}
         }
         Ok(())
     }

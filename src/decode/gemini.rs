@@ -7,8 +7,10 @@
 //! - Each candidate is a choice whose role is `assistant` (even without `content`).
 //! - Its `content.parts[]`: `text` is content, or reasoning when `thought` is `true`; a
 //!   `functionCall` is a whole tool call (`id` when present, `name`, arguments = the JSON text
-//!   of `args`, `{}` when absent), started, filled and ended at once. Other parts (and the
-//!   `thoughtSignature` beside them) say nothing for the message.
+//!   of `args`, `{}` when absent), started, filled and ended at once. A part with a
+//!   non-empty `thoughtSignature` is also a [`Part::ReasoningDetail`]: the part as sent (the
+//!   signature goes back in the same part of the next request's `contents`), after what its
+//!   text or call says. Other parts say nothing for the message.
 //! - `finishReason` is the raw finish: `STOP` is `stop` (`tool_calls` when the choice has
 //!   tool calls), `MAX_TOKENS` `length`, the safety reasons `content_filter`,
 //!   `MALFORMED_FUNCTION_CALL` `error`, anything else `other`.
@@ -20,8 +22,8 @@
 //!
 //! Shapes: `null` counts as absent everywhere; `candidates` and `parts` are arrays of
 //! objects, `content`, `functionCall`, `promptFeedback` and `usageMetadata` objects, `index` a
-//! non-negative integer, `text`, `finishReason`, `blockReason` and a call's `id` and `name`
-//! strings, `thought` a boolean. Another shape makes the event invalid (nothing of it is
+//! non-negative integer, `text`, `thoughtSignature`, `finishReason`, `blockReason` and a
+//! call's `id` and `name` strings, `thought` a boolean. Another shape makes the event invalid (nothing of it is
 //! taken). `responseId` and `modelVersion` of another type, and counts that are not
 //! non-negative integers, count as absent.
 
@@ -288,7 +290,7 @@ impl State {
         let Node::Object { len, .. } = nodes[at] else {
             return Err("parts");
         };
-        let (mut text, mut thought, mut call) = (None, false, None);
+        let (mut text, mut thought, mut call, mut signature) = (None, false, None, None);
         for (key, v) in fields(nodes, at, len) {
             match key {
                 "text" => text = string(nodes, v, "text")?,
@@ -300,6 +302,7 @@ impl State {
                     }
                 }
                 "functionCall" => call = object(nodes, v, "functionCall")?,
+                "thoughtSignature" => signature = string(nodes, v, "thoughtSignature")?,
                 _ => {}
             }
         }
@@ -352,6 +355,9 @@ impl State {
                 index,
                 arguments: None,
             });
+        }
+        if signature.is_some_and(|s| !s.is_empty()) {
+            out.push_json(Part::ReasoningDetail { choice, detail: "" }, nodes, at);
         }
         Ok(())
     }

@@ -3,11 +3,11 @@
 //! Chat Completions chunks are [`crate::ChunkView`]s (every field of the chunk). The
 //! Anthropic Messages API, the OpenAI Responses API and Gemini's `streamGenerateContent`
 //! stream events of their own shapes; each event of theirs is decoded into [`Parts`]: text,
-//! reasoning and refusal pieces, tool-call starts, argument fragments and ends, finish
-//! reasons, normalised usage, response metadata, errors and the terminal marker, each tagged
-//! with its choice. A dialect's decoder keeps what the stream's earlier events said (which
-//! content block is which tool call, the token counts so far), so one decoder reads one
-//! stream.
+//! reasoning and refusal pieces, opaque reasoning to send back, tool-call starts, argument
+//! fragments and ends, finish reasons, normalised usage, response metadata, errors and the
+//! terminal marker, each tagged with its choice. A dialect's decoder keeps what the stream's
+//! earlier events said (which content block is which tool call, the token counts so far), so
+//! one decoder reads one stream.
 //!
 //! Which dialect a stream speaks is detected from its first event that says
 //! ([`Dialect::detect`]), or fixed by the caller.
@@ -37,7 +37,8 @@ pub enum Dialect {
     /// block a reasoning part of its own) and `tool_use` calls (numbered 0, 1, ... in order;
     /// `input_json_delta` fragments; the start's `input` when no fragment came);
     /// `message_delta` the finish reason and the usage (cache reads and writes count as
-    /// input); `message_stop` the terminal part; `ping` nothing.
+    /// input); `message_stop` the terminal part; `ping` nothing. A signed thinking block
+    /// (at its stop) and a `redacted_thinking` block are [`Part::ReasoningDetail`]s.
     Anthropic,
     /// The OpenAI Responses API (`responses`). `response.created` gives the metadata and the
     /// role; `response.output_text.delta` text; `response.reasoning_summary_text.delta` and
@@ -45,12 +46,14 @@ pub enum Dialect {
     /// refusal; `function_call` and `custom_tool_call` items their start, argument deltas and
     /// end; `response.completed`, `response.incomplete` and `response.failed` the finish, the
     /// usage and the terminal part (and a failure's error, unless an `error` event said it).
+    /// A `reasoning` item's `response.output_item.done` is a [`Part::ReasoningDetail`].
     Responses,
     /// Gemini's `streamGenerateContent?alt=sse` (`gemini`). Each event: `responseId` and
     /// `modelVersion` the metadata; per candidate the role, text (`thought: true` is
     /// reasoning), `functionCall` (a whole call: start, `args` as JSON text, end) and
     /// `finishReason`; `usageMetadata` the usage (thoughts count as output);
-    /// `promptFeedback.blockReason` a blocked prompt's finish. No terminal event.
+    /// `promptFeedback.blockReason` a blocked prompt's finish; a part with a
+    /// `thoughtSignature` a [`Part::ReasoningDetail`]. No terminal event.
     Gemini,
 }
 
@@ -194,7 +197,7 @@ fn members(data: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
 /// One piece of what an event says, in the same vocabulary for every dialect; see [`Parts`].
 ///
 /// Strings borrow from the event's data, or from the decoder when they had escapes or are
-/// the JSON text of a value (a Gemini function call's `args`).
+/// the JSON text of a value (a Gemini function call's `args`, a reasoning detail).
 ///
 /// With the `serde` feature a part serialises as an object tagged by its `type`
 /// (`{"type": "text", "choice": 0, "text": "Hel"}`), the vocabulary of `ssechunk deltas`.
@@ -287,6 +290,38 @@ pub enum Part<'a> {
         /// The counts.
         usage: Usage,
     },
+    /// One element of a choice's opaque reasoning, which the provider needs back with the next
+    /// request to continue a reasoning model's turn: `detail` is the text of one JSON value
+    /// (compact), which the message appends to [`crate::ChoiceMessage::reasoning_details`], the
+    /// same JSON array OpenRouter's chat `reasoning_details` fill. What the element is, per
+    /// dialect, is what that dialect takes back:
+    ///
+    /// - Anthropic: a `thinking` block as the Messages API takes it back in `content`,
+    ///   `{"type":"thinking","thinking":TEXT,"signature":SIG}`, where `TEXT` is the block's
+    ///   thinking (its start's `thinking` and every `thinking_delta`, joined) and `SIG` its
+    ///   signature (its start's `signature` and every `signature_delta`, joined). Built from
+    ///   those pieces and said at the block's `content_block_stop`, once, when the signature
+    ///   is not empty (a block without one cannot be sent back). A `redacted_thinking`
+    ///   block: its `content_block` as sent (`{"type":"redacted_thinking","data":...}`), at
+    ///   its `content_block_start`.
+    /// - Responses: a `reasoning` output item, as sent in `response.output_item.done` (`id`,
+    ///   `summary`, `encrypted_content` when the request included
+    ///   `reasoning.encrypted_content`, ...), the item the API takes back in `input`. Every
+    ///   reasoning item is kept, with or without `encrypted_content`: a stored response's
+    ///   item is sent back by its `id`, and the API refuses a `function_call` item given
+    ///   back without the reasoning item before it.
+    /// - Gemini: a part that carries a non-empty `thoughtSignature`, as sent (the text,
+    ///   `functionCall` or empty text beside it included): the signature must go back in the
+    ///   same part of `contents[].parts`.
+    ///
+    /// The decoder writes the text into its own buffer (reused: no allocation per event
+    /// once it has grown).
+    ReasoningDetail {
+        /// The choice's index.
+        choice: u64,
+        /// One JSON value's text.
+        detail: &'a str,
+    },
     /// An error the API sent.
     Error {
         /// The error.
@@ -306,6 +341,7 @@ impl<'a> Part<'a> {
             }
             Part::ToolCallArguments { fragment, .. } => *fragment = new,
             Part::ToolCallEnd { arguments, .. } => *arguments = Some(new),
+            Part::ReasoningDetail { detail, .. } => *detail = new,
             _ => {}
         }
     }
@@ -392,17 +428,20 @@ impl<'a> Out<'_, 'a> {
 
     /// Adds `part` with its text replaced by the JSON text of the value at `nodes[at]`.
     pub(crate) fn push_json(&mut self, part: Part<'a>, nodes: &[Node<'_>], at: usize) {
-        let start = self.joined.len();
-        write_json(nodes, at, self.joined);
-        self.pending
-            .push((self.parts.len(), start, self.joined.len()));
-        self.parts.push(part);
+        self.push_written(part, |joined| {
+            write_json(nodes, at, joined);
+        });
     }
 
     /// Adds `part` with its text replaced by `text` (copied to the decoder).
     pub(crate) fn push_copy(&mut self, part: Part<'a>, text: &str) {
+        self.push_written(part, |joined| joined.push_str(text));
+    }
+
+    /// Adds `part` with its text replaced by what `write` appends to the decoder's buffer.
+    pub(crate) fn push_written(&mut self, part: Part<'a>, write: impl FnOnce(&mut String)) {
         let start = self.joined.len();
-        self.joined.push_str(text);
+        write(self.joined);
         self.pending
             .push((self.parts.len(), start, self.joined.len()));
         self.parts.push(part);

@@ -13,6 +13,9 @@
 //!   `response.custom_tool_call_input.delta` append to the call of their `item_id` (else of
 //!   their `output_index`); their `.done` events and `response.output_item.done` end it, with
 //!   the whole arguments.
+//! - `response.output_item.done` with a `reasoning` item: a [`Part::ReasoningDetail`], the
+//!   item as sent (what the API takes back in `input`; `encrypted_content` is in it when the
+//!   request asked for it).
 //! - `response.completed` (finish `completed`: `tool_calls` when the stream had tool calls,
 //!   else `stop`), `response.incomplete` (`incomplete_details.reason`) and `response.failed`
 //!   (`failed`, and `response.error` unless an `error` event already reported it) are
@@ -284,6 +287,15 @@ impl State {
                 let (whole, field) = match member_str(nodes, at, len, "type") {
                     Some("function_call") => (member(nodes, at, len, "arguments"), "arguments"),
                     Some("custom_tool_call") => (member(nodes, at, len, "input"), "input"),
+                    Some("reasoning") => {
+                        self.role(out);
+                        let detail = Part::ReasoningDetail {
+                            choice: 0,
+                            detail: "",
+                        };
+                        out.push_json(detail, nodes, at);
+                        return Ok(());
+                    }
                     _ => return Ok(()),
                 };
                 let whole = strict_str(nodes, whole, field)?;

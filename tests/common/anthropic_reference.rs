@@ -18,6 +18,12 @@
 //!   arguments (only for a `tool_use` block); other deltas: nothing;
 //! - `content_block_stop` of a `tool_use` block: a call still without arguments gets the JSON
 //!   text of the start's `input` (`{}` when absent);
+//! - opaque reasoning (`reasoning_details`, the JSON text of an array, present once it has an
+//!   element): a `thinking` block keeps its text (start's `thinking` + `thinking_delta`s) and
+//!   signature (start's `signature` + `signature_delta.signature`s, a string member like the
+//!   others); at its first `content_block_stop` with a non-empty signature it adds
+//!   `{"type":"thinking","thinking":TEXT,"signature":SIG}`; a `redacted_thinking` block's
+//!   `content_block_start` adds the block as sent;
 //! - `message_delta`: `delta.stop_reason` (non-empty) is the raw finish; `usage` updates the
 //!   counts (last value seen of each);
 //! - `message_stop`: the terminal event (`ending: done`); anything else: nothing.
@@ -42,7 +48,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value, json};
 
 use super::contract_reference::{
-    self, Decoded, RefError, RefInvalid, RefOutcome, code_json, outcomes, parse_json,
+    self, Decoded, RefError, RefInvalid, RefOutcome, code_json, outcomes, parse_json, with_details,
 };
 
 /// The Anthropic event names that identify the dialect.
@@ -68,6 +74,8 @@ pub struct RefChoice {
     pub reasoning: Option<String>,
     pub finish_reason: Option<String>,
     pub calls: BTreeMap<u64, RefCall>,
+    /// The `reasoning_details` elements, in order.
+    pub details: Vec<Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +93,10 @@ struct Block {
     input: String,
     /// A non-empty reasoning text of this block came.
     reasoned: bool,
+    /// A `thinking` block's text and signature so far, and whether its detail was added.
+    thinking: String,
+    signature: String,
+    sent: bool,
 }
 
 impl Block {
@@ -93,6 +105,9 @@ impl Block {
             kind,
             input: String::new(),
             reasoned: false,
+            thinking: String::new(),
+            signature: String::new(),
+            sent: false,
         }
     }
 }
@@ -296,6 +311,9 @@ impl Reference {
             .blocks
             .entry(index)
             .or_insert_with(|| Block::new(Kind::Other));
+        if block.kind == Kind::Thinking {
+            block.thinking.push_str(text);
+        }
         let new_part = !text.is_empty() && !block.reasoned;
         if !text.is_empty() {
             block.reasoned = true;
@@ -352,10 +370,17 @@ impl Reference {
                         }
                     }
                     Some("thinking") => {
-                        self.blocks.insert(index, Block::new(Kind::Thinking));
-                        if let Some(text) = opt_str(block, "thinking")? {
+                        let text = opt_str(block, "thinking")?;
+                        let mut b = Block::new(Kind::Thinking);
+                        b.signature = opt_str(block, "signature")?.unwrap_or_default();
+                        self.blocks.insert(index, b);
+                        if let Some(text) = text {
                             self.reasoning(index, &text);
                         }
+                    }
+                    Some("redacted_thinking") => {
+                        self.blocks.insert(index, Block::new(Kind::Other));
+                        self.choice().details.push(Value::Object(block.clone()));
                     }
                     Some("tool_use") => {
                         let id = opt_str(block, "id")?.filter(|s| !s.is_empty());
@@ -401,6 +426,14 @@ impl Reference {
                             self.reasoning(index, &text);
                         }
                     }
+                    Some("signature_delta") => {
+                        if let Some(signature) = opt_str(delta, "signature")?
+                            && let Some(block) = self.blocks.get_mut(&index)
+                            && block.kind == Kind::Thinking
+                        {
+                            block.signature.push_str(&signature);
+                        }
+                    }
                     Some("input_json_delta") => {
                         let fragment = opt_str(delta, "partial_json")?;
                         if let (Some(fragment), Some(Kind::Tool(number))) =
@@ -429,6 +462,19 @@ impl Reference {
                     if call.arguments.is_empty() {
                         call.arguments = input;
                     }
+                }
+                if let Some(block) = self.blocks.get_mut(&index)
+                    && block.kind == Kind::Thinking
+                    && !block.sent
+                    && !block.signature.is_empty()
+                {
+                    block.sent = true;
+                    let detail = json!({
+                        "type": "thinking",
+                        "thinking": block.thinking,
+                        "signature": block.signature,
+                    });
+                    self.choice().details.push(detail);
                 }
             }
             "message_delta" => {
@@ -482,12 +528,14 @@ impl Reference {
                         })
                     })
                     .collect();
-                json!({
+                let mut choice = json!({
                     "index": 0, "role": "assistant", "content": c.content,
                     "reasoning": c.reasoning, "refusal": null, "tool_calls": calls,
                     "finish_reason": c.finish_reason,
                     "finish": c.finish_reason.as_deref().map(finish_of),
-                })
+                });
+                with_details(&mut choice, &c.details);
+                choice
             })
             .collect();
         json!({

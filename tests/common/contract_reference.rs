@@ -899,7 +899,8 @@ pub fn outcome_json(outcome: &RefOutcome) -> Value {
 /// A value (a message, an event, a list of outcomes) with every string member named
 /// `arguments` replaced by `{"json": VALUE}` when it parses, else by `{"text": S}` with the
 /// whitespace outside JSON strings removed: arguments built from JSON values compare as JSON
-/// ("spacing is free"), even once cut into fragments that do not parse on their own.
+/// ("spacing is free"), even once cut into fragments that do not parse on their own. A
+/// `reasoning_details` string (a JSON array's text) compares as JSON the same way.
 pub fn canonical(value: &Value) -> Value {
     match value {
         Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
@@ -910,6 +911,11 @@ pub fn canonical(value: &Value) -> Value {
                         ("arguments", Value::String(text)) => match parse_json(text) {
                             Some(parsed) => json!({ "json": parsed }),
                             None => json!({ "text": strip_json_space(text) }),
+                        },
+                        // JSON text too, always whole: compared as JSON.
+                        ("reasoning_details", Value::String(text)) => match parse_json(text) {
+                            Some(parsed) => json!({ "json": parsed }),
+                            None => json!({ "text": text }),
                         },
                         _ => canonical(v),
                     };
@@ -940,6 +946,15 @@ fn strip_json_space(text: &str) -> String {
         out.push(ch);
     }
     out
+}
+
+/// Adds `reasoning_details` to a choice of the dialect references, the JSON text of the array of `details`, when there
+/// is one (as the contract writes it: the key only when present).
+pub fn with_details(choice: &mut Value, details: &[Value]) {
+    if !details.is_empty() {
+        let text = serde_json::to_string(details).expect("JSON values");
+        choice["reasoning_details"] = Value::String(text);
+    }
 }
 
 /// Asserts two contract messages are equal (arguments compared as JSON when both parse).

@@ -25,6 +25,9 @@
 //! - "The choice has tool calls" (for `STOP`): it received a `functionCall` earlier in the
 //!   stream or earlier in the same event.
 //! - `totalTokenCount` absent: the total is input + output.
+//! - A part with a non-empty `thoughtSignature` (a string member) adds the part as sent to
+//!   the choice's `reasoning_details` (the JSON text of an array, present once it has an
+//!   element), after what its text or call says.
 #![allow(dead_code)]
 
 #[path = "contract_reference.rs"]
@@ -48,6 +51,8 @@ pub enum GemPart {
         /// The JSON text of `args` (`{}` when absent).
         arguments: String,
     },
+    /// A part that carried a `thoughtSignature`: the part itself.
+    Detail(Value),
 }
 
 /// One candidate.
@@ -182,6 +187,7 @@ pub fn gemini_event(top: &Map<String, Value>) -> Result<GemEvent, &'static str> 
                         GemPart::Text(text)
                     });
                 }
+                let signature = string(part, "thoughtSignature", "thoughtSignature")?;
                 if let Some(call) = object(part, "functionCall", "functionCall")? {
                     parts.push(GemPart::Call {
                         id: string(call, "id", "id")?,
@@ -189,6 +195,9 @@ pub fn gemini_event(top: &Map<String, Value>) -> Result<GemEvent, &'static str> 
                         arguments: present(call, "args")
                             .map_or_else(|| "{}".to_owned(), Value::to_string),
                     });
+                }
+                if signature.is_some_and(|s| !s.is_empty()) {
+                    parts.push(GemPart::Detail(Value::Object(part.clone())));
                 }
             }
         }
@@ -244,6 +253,8 @@ pub struct RefChoice {
     pub calls: Vec<RefCall>,
     pub finish_reason: Option<String>,
     pub finish: Option<&'static str>,
+    /// The `reasoning_details` elements, in order.
+    pub details: Vec<Value>,
 }
 
 /// The message of a Gemini stream being assembled.
@@ -357,6 +368,7 @@ impl Reference {
                         keep_first(&mut call.name, name);
                         choice.calls.push(call);
                     }
+                    GemPart::Detail(part) => choice.details.push(part.clone()),
                 }
             }
             if let Some(reason) = candidate.finish_reason.as_ref().filter(|r| !r.is_empty()) {
@@ -400,11 +412,13 @@ impl Reference {
                         })
                     })
                     .collect();
-                json!({
+                let mut choice = json!({
                     "index": index, "role": c.role, "content": c.content,
                     "reasoning": c.reasoning, "refusal": null, "tool_calls": calls,
                     "finish_reason": c.finish_reason, "finish": c.finish,
-                })
+                });
+                contract_reference::with_details(&mut choice, &c.details);
+                choice
             })
             .collect();
         json!({

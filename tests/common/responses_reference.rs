@@ -17,7 +17,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::contract_reference::{RefCode, RefError, RefOutcome, code_json, outcomes, parse_json};
+use super::contract_reference::{
+    RefCode, RefError, RefOutcome, code_json, outcomes, parse_json, with_details,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Errors (issue 10, rule 1 for `event: error`, rule 3 for an `error` member).
@@ -143,6 +145,8 @@ struct Choice {
     refusal: Option<String>,
     finish_reason: Option<String>,
     finish: Option<&'static str>,
+    /// The `reasoning_details` elements (reasoning items), in order.
+    details: Vec<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -364,6 +368,14 @@ impl Message {
                 let field = match item.get("type").and_then(Value::as_str) {
                     Some("function_call") => "arguments",
                     Some("custom_tool_call") => "input",
+                    // Reading: every reasoning item is opaque reasoning to send back (its
+                    // `id` for a stored response, its `encrypted_content` otherwise): the
+                    // item as sent.
+                    Some("reasoning") => {
+                        let item = Value::Object(item.clone());
+                        self.choice().details.push(item);
+                        return Ok(());
+                    }
                     _ => return Ok(()),
                 };
                 let whole = strict_str(item, field)?;
@@ -472,11 +484,13 @@ impl Message {
                         })
                     })
                     .collect();
-                json!({
+                let mut choice = json!({
                     "index": 0, "role": "assistant", "content": c.content,
                     "reasoning": c.reasoning, "refusal": c.refusal, "tool_calls": calls,
                     "finish_reason": c.finish_reason, "finish": c.finish,
-                })
+                });
+                with_details(&mut choice, &c.details);
+                choice
             })
             .collect();
         json!({
