@@ -18,75 +18,16 @@ mod chunk_reference;
 #[path = "common/fixtures.rs"]
 mod fixtures;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::hint::black_box;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use ssechunk::{Accumulator, ChunkStream, Frame, Outcome, Parser, Part, Payload};
 
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-static MEASURING: Mutex<()> = Mutex::new(());
-
-thread_local! {
-    // Const-initialised and without a destructor, so reading it never allocates.
-    static ACTIVE: Cell<bool> = const { Cell::new(false) };
-}
-
-fn note() {
-    if ACTIVE.try_with(Cell::get).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; counting touches only an
-// atomic and a const thread-local, neither of which allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: the caller's guarantees are passed on as they are.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: as above.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // A growth is an allocation as far as a hot loop is concerned.
-        note();
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
+#[path = "common/counting.rs"]
+mod counting;
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting::Counting = counting::Counting;
 
-/// Runs `f`, counting the allocations it makes on this thread.
-fn counted<T>(f: impl FnOnce() -> T) -> (T, u64) {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    ACTIVE.with(|a| a.set(true));
-    let out = f();
-    ACTIVE.with(|a| a.set(false));
-    (out, ALLOCATIONS.load(Ordering::Relaxed) - before)
-}
-
-fn lock() -> std::sync::MutexGuard<'static, ()> {
-    MEASURING
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+use counting::{counted, lock};
 
 /// Reads of the size a client typically uses.
 const READ: usize = 64 * 1024;
@@ -468,9 +409,9 @@ fn accumulator_allocates_in_proportion_to_output() {
                 while let Some(outcome) = stream.next_outcome() {
                     if let Ok(Outcome::Event { payload, .. }) = outcome {
                         // The accumulator's own share, read off the running count.
-                        let before = ALLOCATIONS.load(Ordering::Relaxed);
+                        let before = counting::allocations();
                         acc.push_payload(&payload);
-                        allocs += ALLOCATIONS.load(Ordering::Relaxed) - before;
+                        allocs += counting::allocations() - before;
                     }
                 }
             }

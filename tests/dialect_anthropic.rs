@@ -30,48 +30,10 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use ssechunk::{Accumulator, ChunkStream, Part, Payload};
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-/// Counts the allocations of the thread that turned `COUNTING` on.
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn note() {
-    if COUNTING.try_with(Cell::get).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: every call goes to the system allocator unchanged; counting touches an atomic and a
-// const thread-local only.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: the caller's guarantees are passed on.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
+#[path = "common/counting.rs"]
+mod counting;
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting::Counting = counting::Counting;
 
 /// How many Anthropic streams the corpus holds.
 const CORPUS_STREAMS: usize = 28;
@@ -331,11 +293,7 @@ fn decoding_allocates_nothing_per_event_once_warm() {
     let reversed: Vec<u8> = streams.iter().rev().flat_map(|(_, b)| b.clone()).collect();
     let mut stream = ChunkStream::new();
     let warm = decode_all(&mut stream, &all);
-    COUNTING.with(|c| c.set(true));
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    let measured = decode_all(&mut stream, &reversed);
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
-    COUNTING.with(|c| c.set(false));
+    let (measured, allocations) = counting::counted(|| decode_all(&mut stream, &reversed));
     assert_eq!(warm, measured, "the same events and parts in either order");
     println!(
         "anthropic allocations: {} events, {} parts once warm: {allocations} allocations",

@@ -9,10 +9,6 @@ mod corpus;
 #[path = "common/gemini_reference.rs"]
 mod gemini_reference;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use gemini_reference::{assert_same_message, reference_message};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -1013,58 +1009,12 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 // Allocations.
 
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    static ACTIVE: Cell<bool> = const { Cell::new(false) };
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; counting touches only an
-// atomic and a const thread-local, neither of which allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: the caller's guarantees are passed on as they are.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: as above.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-fn note() {
-    if ACTIVE.try_with(Cell::get).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
+#[path = "common/counting.rs"]
+mod counting;
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting::Counting = counting::Counting;
 
-/// Runs `f`, counting the allocations this thread makes meanwhile.
-fn counted<T>(f: impl FnOnce() -> T) -> (T, u64) {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    ACTIVE.with(|a| a.set(true));
-    let out = f();
-    ACTIVE.with(|a| a.set(false));
-    (out, ALLOCATIONS.load(Ordering::Relaxed) - before)
-}
+use counting::counted;
 
 /// Feeds `input` in `size`-byte reads, reading every part of every event.
 fn parts_pass(stream: &mut ChunkStream, input: &[u8], size: usize) -> (u64, u64) {

@@ -23,54 +23,10 @@ use responses_reference::responses_message;
 use serde_json::{Value, json};
 use ssechunk::{Accumulator, ChunkStream, Outcome, Part, Payload};
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-/// Counts the allocations of the thread that turned counting on.
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    static ACTIVE: Cell<bool> = const { Cell::new(false) };
-}
-
-fn note() {
-    if ACTIVE.try_with(Cell::get).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; counting touches only an
-// atomic and a const thread-local, neither of which allocates.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: the caller's guarantees are passed on.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: as above.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
+#[path = "common/counting.rs"]
+mod counting;
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting::Counting = counting::Counting;
 
 /// The Responses streams in the corpus.
 const RESPONSES_STREAMS: usize = 39;
@@ -240,11 +196,8 @@ fn decoding_allocates_nothing_once_warm() {
     };
     let mut stream = ChunkStream::new();
     let warm = decode_all(&mut stream, bodies.iter());
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    ACTIVE.with(|a| a.set(true));
-    let measured = decode_all(&mut stream, bodies.iter().rev());
-    ACTIVE.with(|a| a.set(false));
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let (measured, allocations) =
+        counting::counted(|| decode_all(&mut stream, bodies.iter().rev()));
     assert_eq!(warm, measured, "the same events and parts in both passes");
     println!(
         "responses alloc: {} events, then {allocations} allocations in another order",
