@@ -645,11 +645,16 @@ impl ChunkDecoder {
     /// of several dialects (a recorded mix) is so decoded stream by stream, at no cost to a
     /// stream of chat chunks.
     fn redetect(&mut self, event_type: &[u8], data: &[u8]) {
-        let gemini = |data| {
-            matches!(
-                first_key(data),
-                Some(b"candidates" | b"usageMetadata" | b"promptFeedback")
-            )
+        let gemini = |data: &[u8]| {
+            // Most chunks open with a member that starts with another letter: no search then.
+            let quick = data.get(..3).is_some_and(|open| {
+                open[..2] == *b"{\"" && !matches!(open[2], b'c' | b'u' | b'p')
+            });
+            !quick
+                && matches!(
+                    first_key(data),
+                    Some(b"candidates" | b"usageMetadata" | b"promptFeedback")
+                )
         };
         let typed = event_type != b"message" && event_type != b"error";
         let look = match self.dialect {

@@ -344,7 +344,9 @@ impl Decoder {
                     // Nothing inside it changed: its compacted text in the template holds.
                     a.span
                 } else {
-                    match compact(&input[start as usize..end as usize], unescaped) {
+                    // The strings that changed inside it were checked as the simd-json path
+                    // writes them, and the rest is the template's.
+                    match compact(&input[start as usize..end as usize], unescaped, true) {
                         Ok(new) => Span { raw, ..new },
                         Err(GiveUp) => {
                             compacted = false;
@@ -596,26 +598,39 @@ fn canonical(json: &[u8]) -> bool {
 
 /// The text of `json`, a valid JSON value, without the whitespace between its tokens, onto
 /// the end of `out`, when that is the text the simd-json path writes (see [`canonical`]).
-fn compact(json: &[u8], out: &mut Vec<u8>) -> Fast<Span> {
+/// With `known_canonical`, the caller knows it is (every string and number in it was checked
+/// before), and the check is skipped.
+fn compact(json: &[u8], out: &mut Vec<u8>, known_canonical: bool) -> Fast<Span> {
     let mark = out.len();
-    let (mut in_string, mut escaped) = (false, false);
-    for &b in json {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
+    out.reserve(json.len());
+    let mut at = 0;
+    while at < json.len() {
+        match json[at] {
+            b' ' | b'\t' | b'\n' | b'\r' => at += 1,
+            b'"' => {
+                // A whole string, escapes and all: a backslash is never its last byte.
+                let mut end = at + 1;
+                loop {
+                    end += memchr::memchr2(b'"', b'\\', &json[end..]).ok_or(GiveUp)?;
+                    if json[end] == b'"' {
+                        break;
+                    }
+                    end += 2;
+                }
+                out.extend_from_slice(&json[at..=end]);
+                at = end + 1;
             }
-        } else if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
-            continue;
-        } else {
-            in_string = b == b'"';
+            _ => {
+                let run = json[at..]
+                    .iter()
+                    .position(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'"'))
+                    .unwrap_or(json.len() - at);
+                out.extend_from_slice(&json[at..at + run]);
+                at += run;
+            }
         }
-        out.push(b);
     }
-    if !canonical(&out[mark..]) || out.len() > u32::MAX as usize {
+    if (!known_canonical && !canonical(&out[mark..])) || out.len() > u32::MAX as usize {
         out.truncate(mark);
         return Err(GiveUp);
     }
@@ -978,7 +993,7 @@ impl Cursor<'_> {
                 raw: 0,
             }
         } else {
-            compact(text, self.out)?
+            compact(text, self.out, false)?
         };
         if self.record {
             span.raw = ARRAY | self.arrays.len() as u32;
