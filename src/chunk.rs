@@ -647,9 +647,9 @@ impl ChunkDecoder {
     fn redetect(&mut self, event_type: &[u8], data: &[u8]) {
         let gemini = |data: &[u8]| {
             // Most chunks open with a member that starts with another letter: no search then.
-            let quick = data.get(..3).is_some_and(|open| {
-                open[..2] == *b"{\"" && !matches!(open[2], b'c' | b'u' | b'p')
-            });
+            let quick = data
+                .get(..3)
+                .is_some_and(|open| open[..2] == *b"{\"" && !matches!(open[2], b'c' | b'u' | b'p'));
             !quick
                 && matches!(
                     first_key(data),
