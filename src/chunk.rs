@@ -178,9 +178,10 @@ impl<'v, 'a> Choice<'v, 'a> {
     pub fn content(&self) -> Option<&'a str> {
         self.raw.content
     }
-    /// `delta.reasoning_content` when it is a string (even empty), else `delta.reasoning`
-    /// (providers use one or the other), followed by the texts of any `thinking` parts of an
-    /// array `content`.
+    /// `delta.reasoning_content` when it is a non-empty string, else `delta.reasoning` when it
+    /// is a string, else `reasoning_content` (even empty): providers send one or the other, or
+    /// both with the same text. It is followed by the texts of any `thinking` parts of an array
+    /// `content`.
     pub fn reasoning(&self) -> Option<&'a str> {
         self.raw.reasoning
     }
@@ -861,6 +862,15 @@ enum Rule {
     Body,
 }
 
+/// A choice's reasoning from `delta.reasoning_content` and `delta.reasoning`: the first,
+/// unless it is empty and the second was sent (so an empty field never hides the other's text).
+fn prefer_non_empty<'a>(first: Option<&'a str>, second: Option<&'a str>) -> Option<&'a str> {
+    match (first, second) {
+        (Some(first), Some(second)) if first.is_empty() => Some(second),
+        (first, second) => first.or(second),
+    }
+}
+
 /// `data` as text: itself when it is UTF-8, else decoded with U+FFFD into `lossy` (a rare
 /// path that allocates).
 pub(crate) fn text_of<'a>(data: &'a [u8], lossy: &'a mut String) -> &'a str {
@@ -1196,11 +1206,10 @@ impl<'n, 'a> Walk<'n, 'a> {
         }
         choice.role = role.and_then(|v| as_str(&nodes[v]));
         choice.refusal = self.optional(refusal, |w, v| w.text(v, "refusal"))?;
-        // `reasoning_content` wins over `reasoning` whenever it is a string, whatever the order.
         let reasoning_content =
             self.optional(reasoning_content, |w, v| w.text(v, "reasoning_content"))?;
         let reasoning = self.optional(reasoning, |w, v| w.text(v, "reasoning"))?;
-        choice.reasoning = reasoning_content.or(reasoning);
+        choice.reasoning = prefer_non_empty(reasoning_content, reasoning);
         if let Some(v) = content {
             match nodes[v] {
                 Node::Array { len, .. } => self.content_parts(v, len, number, &mut choice)?,

@@ -1190,6 +1190,11 @@ impl Cursor<'_> {
             }
             Ok(())
         })?;
+        // Both sent: which one is taken depends on their texts, which a reused template could
+        // not follow; the slow way chooses (none of the recorded streams sends both).
+        if reasoning_content.is_some() && reasoning.is_some() {
+            return Err(GiveUp);
+        }
         choice.reasoning = reasoning_content.or(reasoning);
         choice.tools = (tools_start, tools.len());
         Ok(choice)

@@ -272,6 +272,15 @@ fn content_none_until_a_string_arrives() {
     let c = &text.choices[0];
     assert_eq!(c.reasoning.as_deref(), Some("think more"));
     assert_eq!(c.content.as_deref(), Some("answer"));
+
+    // An empty `reasoning_content` does not hide the text of `reasoning`, in either order.
+    let both = assemble(&stream_of(&[
+        r#"{"choices":[{"delta":{"reasoning_content":"","reasoning":"a"}}]}"#,
+        r#"{"choices":[{"delta":{"reasoning":"b","reasoning_content":""}}]}"#,
+        r#"{"choices":[{"delta":{"reasoning_content":"","reasoning":null}}]}"#,
+        r#"{"choices":[{"delta":{"reasoning_content":"c","reasoning":""}}]}"#,
+    ]));
+    assert_eq!(both.choices[0].reasoning.as_deref(), Some("abc"));
 }
 
 #[test]

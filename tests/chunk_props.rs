@@ -248,8 +248,13 @@ fn delta() -> impl Strategy<Value = Value> {
         ]),
         field(content()),
         field(string()),
-        field(string()),
-        field(string()),
+        // `reasoning_content` and `reasoning`: a provider sends one of them; both (which the
+        // fast path leaves to the slow way) now and then.
+        prop_oneof![
+            4 => (field(string()), Just(None)),
+            4 => (Just(None), field(string())),
+            1 => (field(string()), field(string())),
+        ],
         field(array(tool_call(), 3)),
         // OpenRouter's opaque reasoning, rare: a document holding one is taken by the fast path
         // only when the writer happened to leave the array compact.
@@ -259,7 +264,7 @@ fn delta() -> impl Strategy<Value = Value> {
         ],
         unknown(),
     )
-        .prop_map(|(role, content, refusal, rc, r, tools, details, extra)| {
+        .prop_map(|(role, content, refusal, (rc, r), tools, details, extra)| {
             object(
                 vec![
                     ("role", role),

@@ -25,7 +25,7 @@ const BASES: &[&str] = &[
     r#"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1758884734,"model":"m","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"role":"assistant","content":"Ol\u00e1 \"x\"\n\ud83d\ude00"},"logprobs":null,"finish_reason":null}],"usage":null,"obfuscation":"ab"}"#,
     r#"{"id":"c","choices":[{"index":1,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"add","arguments":"{\"a\": 2, \"b\": 3}"}},{"index":1,"function":{"arguments":"\\u"}}]},"finish_reason":"tool_calls"}]}"#,
     r#"{"choices":[],"usage":{"queue_time":0.035865149,"prompt_tokens":20,"completion_tokens":3,"total_tokens":23,"prompt_tokens_details":{"cached_tokens":5},"completion_tokens_details":{"reasoning_tokens":7}}}"#,
-    r#"{"choices":[{"delta":{"reasoning_content":"","reasoning":"r"}},{"index":2,"delta":{"reasoning":"think"},"finish_reason":"eos_token"}],"x":[1,-2,3.5,true,false,null,{"y":[[]]}]}"#,
+    r#"{"choices":[{"delta":{"reasoning_content":null,"reasoning":"r"}},{"index":2,"delta":{"reasoning":"think"},"finish_reason":"eos_token"}],"x":[1,-2,3.5,true,false,null,{"y":[[]]}]}"#,
     r#"  {"id":"", "model":"" , "choices" : null , "usage" : {}          }  "#,
     r#"{"error":{"message":"bad","type":"invalid_request_error","code":400,"param":null}}"#,
     r#"{"error":"not an object","choices":[{"delta":{"content":"ok"}}]}"#,
@@ -35,6 +35,7 @@ const BASES: &[&str] = &[
     r#"[1,2]"#,
     r#""just a string""#,
     r#"{"choices":[{"delta":{"tool_calls":[1,"x",{"index":3,"function":null}]}}]}"#,
+    r#"{"choices":[{"delta":{"reasoning_content":"","reasoning":"r"}},{"delta":{"reasoning":"","reasoning_content":"s"}}]}"#,
 ];
 
 /// The bytes an edit inserts or writes.

@@ -317,7 +317,11 @@ fn choice(c: &Map<String, Value>) -> Shape<RefChoice> {
     out.refusal = text(delta, "refusal")?;
     let reasoning_content = text(delta, "reasoning_content")?;
     let reasoning = text(delta, "reasoning")?;
-    out.reasoning = reasoning_content.or(reasoning);
+    // `reasoning_content` unless it is empty and `reasoning` is a string.
+    out.reasoning = match (reasoning_content, reasoning) {
+        (Some(first), Some(second)) if first.is_empty() => Some(second),
+        (first, second) => first.or(second),
+    };
     match delta.get("content") {
         Some(Value::Array(parts)) => {
             let (mut content, mut thinking) = (None::<String>, None::<String>);

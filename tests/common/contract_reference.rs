@@ -328,7 +328,12 @@ fn choice(c: &Map<String, Value>) -> Result<RefDelta, &'static str> {
     let reasoning_content = strict_str(delta, "reasoning_content", "reasoning_content")?;
     let reasoning = strict_str(delta, "reasoning", "reasoning")?;
     out.refusal = strict_str(delta, "refusal", "refusal")?;
-    out.reasoning = match (reasoning_content.or(reasoning), thinking) {
+    let base = if reasoning_content.as_deref() == Some("") && reasoning.is_some() {
+        reasoning
+    } else {
+        reasoning_content.or(reasoning)
+    };
+    out.reasoning = match (base, thinking) {
         (base, None) => base,
         (base, Some(thinking)) => Some(base.unwrap_or_default() + &thinking),
     };
