@@ -866,7 +866,7 @@ enum Rule {
 /// unless it is empty and the second was sent (so an empty field never hides the other's text).
 fn prefer_non_empty<'a>(first: Option<&'a str>, second: Option<&'a str>) -> Option<&'a str> {
     match (first, second) {
-        (Some(first), Some(second)) if first.is_empty() => Some(second),
+        (Some(""), Some(second)) => Some(second),
         (first, second) => first.or(second),
     }
 }
