@@ -417,10 +417,10 @@ fn naive_rec(data: &[u8]) -> Rec {
             continue;
         };
         f.content += text_len(&delta.content);
-        // As ssechunk: `reasoning_content` wins over `reasoning`.
-        f.reasoning += match &delta.reasoning_content {
-            Some(_) => text_len(&delta.reasoning_content),
-            None => text_len(&delta.reasoning),
+        // As ssechunk: `reasoning_content`, unless it is empty (then `reasoning`, if sent).
+        f.reasoning += match text_len(&delta.reasoning_content) {
+            0 => text_len(&delta.reasoning),
+            n => n,
         };
         for call in delta.tool_calls.iter().flatten() {
             f.tool_args += call.function.as_ref().map_or(0, |f| text_len(&f.arguments));

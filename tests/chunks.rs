@@ -605,8 +605,18 @@ fn cases() -> Vec<(&'static str, Vec<u8>, RefPayload)> {
             reasoning(Some("a")),
         ),
         (
-            "reasoning_content_empty_wins",
+            "reasoning_content_empty_does_not_hide_reasoning",
             d(r#"{"choices":[{"delta":{"reasoning_content":"","reasoning":"b"}}]}"#),
+            reasoning(Some("b")),
+        ),
+        (
+            "reasoning_content_empty_alone_is_empty_reasoning",
+            d(r#"{"choices":[{"delta":{"reasoning_content":"","reasoning":null}}]}"#),
+            reasoning(Some("")),
+        ),
+        (
+            "reasoning_both_empty",
+            d(r#"{"choices":[{"delta":{"reasoning":"","reasoning_content":""}}]}"#),
             reasoning(Some("")),
         ),
         (
