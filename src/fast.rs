@@ -56,9 +56,6 @@ pub(crate) struct ToolSpans {
 #[derive(Debug, Default)]
 pub(crate) struct Spans {
     pub(crate) id: Option<Span>,
-    /// The top-level `object` and `type` strings: an object that says it is an `"error"`
-    /// goes the slow way (whatever path found the value).
-    declared: [Option<Span>; 2],
     pub(crate) model: Option<Span>,
     pub(crate) created: Option<u64>,
     pub(crate) fingerprint: Option<Span>,
@@ -112,6 +109,9 @@ struct RawString {
     open: u32,
     close: u32,
     span: Span,
+    /// The top-level `object` or `type`: a document that changes it to `"error"` is an
+    /// error, which goes the slow way.
+    pinned: bool,
 }
 
 /// A value of the template taken as raw JSON text (a `reasoning_details` array): where its
@@ -198,14 +198,6 @@ impl Decoder {
         // Every span starts and ends next to an ASCII delimiter or at the edge of a whole
         // unescaped string, so it always falls on character boundaries.
         debug_assert!(self.spans.all(|s| texts.holds(s)));
-        if self
-            .spans
-            .declared
-            .iter()
-            .any(|&span| texts.get(span) == Some("error"))
-        {
-            return None;
-        }
         Some((texts, &self.spans, reused))
     }
 
@@ -213,7 +205,6 @@ impl Decoder {
     fn full(&mut self, input: &[u8]) -> bool {
         let spans = &mut self.spans;
         spans.id = None;
-        spans.declared = [None, None];
         spans.model = None;
         spans.created = None;
         spans.fingerprint = None;
@@ -291,6 +282,16 @@ impl Decoder {
             let Ok((span, after)) = scan_string(input, open as usize, &mut self.unescaped) else {
                 return false;
             };
+            if s.pinned {
+                let text = if span.unescaped {
+                    &self.unescaped[..]
+                } else {
+                    input
+                };
+                if text.get(span.start as usize..span.end as usize) == Some(b"error") {
+                    return false;
+                }
+            }
             // Inside a raw array, the string's new text must keep the array's text the one
             // the simd-json path writes.
             let inside = |a: &RawArray| a.open < s.open && s.close < a.close;
@@ -304,56 +305,11 @@ impl Decoder {
             });
             (at_old, at_new, next) = (s.close as usize + 1, after, k + 1);
         }
-        let Self {
-            spans,
-            strings,
-            changes,
-            arrays,
-            unescaped,
-            ..
-        } = self;
-        let (strings, changes, arrays) = (&*strings, &*changes, &*arrays);
-        // How far the bytes at template position `at` moved: the shift of the last change
-        // before it.
-        let shift_at = |at: u32| {
-            let before = changes
-                .iter()
-                .take_while(|c| strings[c.index as usize].close < at);
-            before.last().map_or(0, |c| c.shift)
-        };
-        let mut compacted = true;
-        spans.for_each_span(|span| {
+        let (strings, changes) = (&self.strings, &self.changes);
+        self.spans.for_each_span(|span| {
             let raw = span.raw;
             if raw & ARRAY != 0 {
-                let a = arrays[(raw & !ARRAY) as usize];
-                let (start, end) = (
-                    a.open.wrapping_add(shift_at(a.open)),
-                    (a.close + 1).wrapping_add(shift_at(a.close)),
-                );
-                *span = if !a.span.unescaped {
-                    Span {
-                        start,
-                        end,
-                        unescaped: false,
-                        raw,
-                    }
-                } else if !changes.iter().any(|c| {
-                    let s = strings[c.index as usize];
-                    a.open < s.open && s.close < a.close
-                }) {
-                    // Nothing inside it changed: its compacted text in the template holds.
-                    a.span
-                } else {
-                    // The strings that changed inside it were checked as the simd-json path
-                    // writes them, and the rest is the template's.
-                    match compact(&input[start as usize..end as usize], unescaped, true) {
-                        Ok(new) => Span { raw, ..new },
-                        Err(GiveUp) => {
-                            compacted = false;
-                            a.span
-                        }
-                    }
-                };
+                // Arrays move below.
                 return;
             }
             // An unchanged string moved with the bytes after the last change before it.
@@ -375,6 +331,74 @@ impl Decoder {
             }
             *span = Span { raw, ..now };
         });
+        if self.arrays.is_empty() {
+            return true;
+        }
+        self.move_arrays(input)
+    }
+
+    /// Where the template's raw arrays (`reasoning_details`) lie in `input`, after
+    /// [`Decoder::reuse`] found the strings that changed; false when one cannot be given as
+    /// the simd-json path writes it.
+    #[cold]
+    #[inline(never)]
+    fn move_arrays(&mut self, input: &[u8]) -> bool {
+        let Self {
+            spans,
+            strings,
+            changes,
+            arrays,
+            unescaped,
+            ..
+        } = self;
+        let (strings, changes, arrays) = (&*strings, &*changes, &*arrays);
+        // How far the bytes at template position `at` moved: the shift of the last change
+        // before it.
+        let shift_at = |at: u32| {
+            let before = changes
+                .iter()
+                .take_while(|c| strings[c.index as usize].close < at);
+            before.last().map_or(0, |c| c.shift)
+        };
+        let mut compacted = true;
+        for choice in &mut spans.choices {
+            let Some(span) = &mut choice.reasoning_details else {
+                continue;
+            };
+            let raw = span.raw;
+            if raw & ARRAY == 0 {
+                continue;
+            }
+            let a = arrays[(raw & !ARRAY) as usize];
+            let (start, end) = (
+                a.open.wrapping_add(shift_at(a.open)),
+                (a.close + 1).wrapping_add(shift_at(a.close)),
+            );
+            *span = if !a.span.unescaped {
+                Span {
+                    start,
+                    end,
+                    unescaped: false,
+                    raw,
+                }
+            } else if !changes.iter().any(|c| {
+                let s = strings[c.index as usize];
+                a.open < s.open && s.close < a.close
+            }) {
+                // Nothing inside it changed: its compacted text in the template holds.
+                a.span
+            } else {
+                // The strings that changed inside it were checked as the simd-json path
+                // writes them, and the rest is the template's.
+                match compact(&input[start as usize..end as usize], unescaped, true) {
+                    Ok(new) => Span { raw, ..new },
+                    Err(GiveUp) => {
+                        compacted = false;
+                        a.span
+                    }
+                }
+            };
+        }
         compacted
     }
 }
@@ -422,8 +446,6 @@ impl Spans {
             }
         };
         each(&mut self.id);
-        each(&mut self.declared[0]);
-        each(&mut self.declared[1]);
         each(&mut self.model);
         each(&mut self.fingerprint);
         for c in &mut self.choices {
@@ -447,15 +469,7 @@ impl Spans {
 
     /// Whether `f` holds for every string field.
     fn all(&self, mut f: impl FnMut(&Option<Span>) -> bool) -> bool {
-        [
-            self.id,
-            self.declared[0],
-            self.declared[1],
-            self.model,
-            self.fingerprint,
-        ]
-        .iter()
-        .all(&mut f)
+        [self.id, self.model, self.fingerprint].iter().all(&mut f)
             && self.choices.iter().all(|c| {
                 [
                     c.role,
@@ -485,7 +499,7 @@ enum TopKey {
     Choices,
     Error,
     Groq,
-    Declared(usize),
+    Declared,
     Other,
 }
 
@@ -1018,9 +1032,32 @@ impl Cursor<'_> {
                 open: open as u32,
                 close: (after - 1) as u32,
                 span,
+                pinned: false,
             });
         }
         Ok(span)
+    }
+
+    /// The top-level `object` or `type`: when it is the string `"error"`, the object is an
+    /// error, which goes the slow way; else the string is pinned, so that a document that
+    /// changes it is checked again.
+    fn declared(&mut self) -> Fast<()> {
+        if self.peek()? != b'"' {
+            return self.skip(1);
+        }
+        let span = self.string()?;
+        let text = if span.unescaped {
+            &self.out[..]
+        } else {
+            self.buf
+        };
+        if text.get(span.start as usize..span.end as usize) == Some(b"error") {
+            return Err(GiveUp);
+        }
+        if let Some(s) = self.strings.last_mut().filter(|_| self.record) {
+            s.pinned = true;
+        }
+        Ok(())
     }
 
     fn top(&mut self, spans: &mut Spans) -> Fast<()> {
@@ -1037,8 +1074,7 @@ impl Cursor<'_> {
             b"choices" => TopKey::Choices,
             b"error" => TopKey::Error,
             b"x_groq" => TopKey::Groq,
-            b"object" => TopKey::Declared(0),
-            b"type" => TopKey::Declared(1),
+            b"object" | b"type" => TopKey::Declared,
             _ => TopKey::Other,
         };
         // Groq's `x_groq.usage`, used when the chunk has no `usage` of its own.
@@ -1046,7 +1082,7 @@ impl Cursor<'_> {
         self.object(1, classify, |c, key| {
             match key {
                 TopKey::Id => spans.id = c.opt_string(1)?,
-                TopKey::Declared(k) => spans.declared[k] = c.opt_string(1)?,
+                TopKey::Declared => c.declared()?,
                 TopKey::Model => spans.model = c.opt_string(1)?,
                 TopKey::Fingerprint => spans.fingerprint = c.opt_string(1)?,
                 TopKey::Created => spans.created = c.count(1)?,

@@ -1160,8 +1160,11 @@ fn orders(n: usize) -> [(&'static str, Vec<usize>); 3] {
     ]
 }
 
-/// Best of three per order, the orders interleaved; asserts the others cost at most 5x
-/// ascending, and returns the figures.
+/// Best of three per order, the orders interleaved; asserts the others cost at most 50x
+/// ascending, and prints the figures. The bound is about the kind of cost, not its size: with
+/// 40,000 indexes a lookup that scanned the earlier entries would cost thousands of times
+/// more, while a loaded machine (the other tests of this file run beside it) or a cold cache
+/// for shuffled indexes moves the ratio by a few times at most.
 fn compare_orders(what: &str, streams: &[(&'static str, Vec<u8>)], check: impl Fn(&Value)) {
     let mut best = [Duration::MAX; 3];
     for _ in 0..3 {
@@ -1180,7 +1183,7 @@ fn compare_orders(what: &str, streams: &[(&'static str, Vec<u8>)], check: impl F
     for i in 1..3 {
         let ratio = best[i].as_secs_f64() / best[0].as_secs_f64();
         assert!(
-            ratio <= 5.0,
+            ratio <= 50.0,
             "{what}: {} costs {ratio:.1}x ascending ({})",
             streams[i].0,
             figures.join(", ")

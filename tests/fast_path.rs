@@ -252,6 +252,36 @@ fn chunks_that_differ_inside_strings_agree() {
     paths.check("chunks_that_differ_inside_strings_agree", 20, 250);
 }
 
+/// An object whose top-level `object` or `type` is `"error"` is an error (vLLM's flat
+/// errors), whichever path sees it: parsed in full, or as a template whose declared string
+/// changed to `"error"` (escaped or not).
+#[test]
+fn a_declared_error_is_an_error_on_every_path() {
+    let chunk = |key: &str, value: &str| {
+        format!(r#"{{"{key}":"{value}","message":"m","choices":[{{"delta":{{"content":"x"}}}}]}}"#)
+    };
+    for key in ["object", "type"] {
+        let mut decoder = ChunkDecoder::new();
+        for value in [
+            "chat.completion.chunk",
+            "error",
+            "chunk",
+            r"error",
+            "errors",
+        ] {
+            let data = chunk(key, value);
+            let (got, path) = traced(&mut decoder, data.as_bytes());
+            assert_eq!(got, reference(data.as_bytes()), "{path:?} path on {data}");
+            let error = value.ends_with("rror");
+            assert_eq!(matches!(got, RefPayload::ApiError(_)), error, "{data}");
+            if !error {
+                // A declared string that is not "error" keeps the template.
+                assert_ne!(path, DecodePath::SimdJson, "{data}");
+            }
+        }
+    }
+}
+
 #[test]
 fn mutants_agree() {
     let strategy = (
