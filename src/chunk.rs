@@ -651,11 +651,7 @@ impl ChunkDecoder {
             let quick = data
                 .get(..3)
                 .is_some_and(|open| open[..2] == *b"{\"" && !matches!(open[2], b'c' | b'u' | b'p'));
-            !quick
-                && matches!(
-                    first_key(data),
-                    Some(b"candidates" | b"usageMetadata" | b"promptFeedback")
-                )
+            !quick && gemini_first_key(data)
         };
         let typed = event_type != b"message" && event_type != b"error";
         let look = match self.dialect {
@@ -720,7 +716,8 @@ impl ChunkDecoder {
     /// An event of type `error` is an [`ApiError`] whatever its data: its message is the
     /// error object's, else the whole data text. Every other type is decoded by its data.
     pub fn decode_event<'a>(&'a mut self, event_type: &[u8], data: &'a [u8]) -> Payload<'a> {
-        self.decode_event_traced(event_type, data).0
+        // The path is not asked for: its stores vanish once `decode_on` is inlined.
+        self.decode_on(event_type, data, &mut DecodePath::Done)
     }
 
     /// [`ChunkDecoder::decode_event`], also saying which path decoded the data.
@@ -730,7 +727,26 @@ impl ChunkDecoder {
         event_type: &[u8],
         data: &'a [u8],
     ) -> (Payload<'a>, DecodePath) {
-        if !self.fixed {
+        let mut path = DecodePath::Done;
+        let payload = self.decode_on(event_type, data, &mut path);
+        (payload, path)
+    }
+
+    /// [`ChunkDecoder::decode_event`], writing the path that decoded the data to `path`.
+    #[inline(always)]
+    fn decode_on<'a>(
+        &'a mut self,
+        event_type: &[u8],
+        data: &'a [u8],
+        path: &mut DecodePath,
+    ) -> Payload<'a> {
+        // The common case, another chat chunk of a chat stream, is told at a glance.
+        let chat_again = self.dialect == Some(Dialect::Chat)
+            && event_type == b"message"
+            && data
+                .get(..3)
+                .is_some_and(|open| open[..2] == *b"{\"" && !matches!(open[2], b'c' | b'u' | b'p'));
+        if !self.fixed && !chat_again {
             self.redetect(event_type, data);
         }
         let Self {
@@ -744,30 +760,33 @@ impl ChunkDecoder {
         if event_type == b"error" {
             let error = error_in(slow, data, Rule::Event).unwrap_or_default();
             dialects.saw_error(&error);
-            return (Payload::ApiError(error), DecodePath::SimdJson);
+            *path = DecodePath::SimdJson;
+            return Payload::ApiError(error);
         }
         if data == b"[DONE]" {
-            return (Payload::Done, DecodePath::Done);
+            *path = DecodePath::Done;
+            return Payload::Done;
         }
         if let Some(dialect @ (Dialect::Anthropic | Dialect::Responses | Dialect::Gemini)) =
             *dialect
         {
-            let payload = match dialects.decode(dialect, event_type, data) {
+            *path = DecodePath::SimdJson;
+            return match dialects.decode(dialect, event_type, data) {
                 Ok(parts) => Payload::Parts(parts),
                 Err(Decoded::Error(error)) => Payload::ApiError(error),
                 Err(Decoded::Invalid(why)) => Payload::Invalid(why),
             };
-            return (payload, DecodePath::SimdJson);
         }
         if let Some((texts, spans, reused)) = fast.decode_traced(data) {
-            let path = if reused {
+            *path = if reused {
                 DecodePath::Template
             } else {
                 DecodePath::Fast
             };
-            return (Payload::Chunk(build(texts, spans, storage)), path);
+            return Payload::Chunk(build(texts, spans, storage));
         }
-        (slow_decode(slow, storage, data), DecodePath::SimdJson)
+        *path = DecodePath::SimdJson;
+        slow_decode(slow, storage, data)
     }
 
     /// Decodes one event's data with simd-json alone, without the specialised fast path.
@@ -837,6 +856,16 @@ impl ChunkDecoder {
         };
         error_in(&mut self.slow, text, rule)
     }
+}
+
+/// Whether the first member of `data` is one that only Gemini's chunks open with.
+#[cold]
+#[inline(never)]
+fn gemini_first_key(data: &[u8]) -> bool {
+    matches!(
+        first_key(data),
+        Some(b"candidates" | b"usageMetadata" | b"promptFeedback")
+    )
 }
 
 /// The first member name of a JSON object, when it has no escapes.
