@@ -20,7 +20,7 @@ mod corpus;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use ssechunk::{
     Accumulator, ChoiceMessage, ChunkStream, Dialect, Ending, Message, ToolCallMessage,
 };
@@ -363,5 +363,266 @@ fn every_recorded_next_request_continues_with_our_turn() {
             .copied(),
         Some(1),
         "the server-tool gap concerns the web-search run alone"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hand-written messages.
+
+/// A message of `dialect` whose only choice is `choice`.
+fn message(dialect: Dialect, choice: ChoiceMessage) -> Message {
+    Message {
+        dialect,
+        id: None,
+        model: None,
+        choices: vec![choice],
+        usage: None,
+        errors: Vec::new(),
+        invalid: 0,
+        ending: Ending::Done,
+    }
+}
+
+/// A message of `dialect` without a choice.
+fn empty(dialect: Dialect) -> Message {
+    Message {
+        choices: Vec::new(),
+        ..message(dialect, ChoiceMessage::default())
+    }
+}
+
+/// A tool call.
+fn call(id: Option<&str>, name: &str, arguments: &str) -> ToolCallMessage {
+    ToolCallMessage {
+        id: id.map(str::to_owned),
+        name: Some(name.to_owned()),
+        arguments: arguments.to_owned(),
+        ..ToolCallMessage::default()
+    }
+}
+
+/// A choice with `content`, `calls` and the `reasoning_details` elements `details`.
+fn choice(content: Option<&str>, calls: Vec<ToolCallMessage>, details: &[Value]) -> ChoiceMessage {
+    ChoiceMessage {
+        role: Some("assistant".into()),
+        content: content.map(str::to_owned),
+        reasoning: Some("the reasoning text, never sent back".into()),
+        reasoning_details: (!details.is_empty())
+            .then(|| Value::Array(details.to_vec()).to_string()),
+        tool_calls: calls,
+        ..ChoiceMessage::default()
+    }
+}
+
+/// The arguments of a call the stream cut, and other arguments that are no JSON object.
+const NOT_AN_OBJECT: [&str; 4] = ["", "{\"city\":\"Par", "[1,2]", "\"text\""];
+
+#[test]
+fn chat_is_the_first_choices_turn() {
+    let first = choice(
+        Some("Checking."),
+        vec![call(Some("call_1"), "get_weather", "{\"city\":\"Paris\"}")],
+        &[json!({"type": "reasoning.encrypted", "data": "x"})],
+    );
+    let second = choice(Some("other"), Vec::new(), &[]);
+    let mut m = message(Dialect::Chat, first.clone());
+    m.choices.push(second);
+    assert_eq!(m.to_assistant_turn(), vec![first.to_assistant_turn()]);
+    assert_eq!(
+        empty(Dialect::Chat).to_assistant_turn(),
+        vec![json!({"role": "assistant", "content": ""})]
+    );
+}
+
+#[test]
+fn anthropic_text_only() {
+    let m = message(Dialect::Anthropic, choice(Some("Hello."), Vec::new(), &[]));
+    assert_eq!(
+        m.to_assistant_turn(),
+        vec![json!({"role": "assistant", "content": [{"type": "text", "text": "Hello."}]})]
+    );
+}
+
+#[test]
+fn anthropic_thinking_then_text_then_tool_uses() {
+    let thinking = json!({"type": "thinking", "thinking": "Weather first.", "signature": "sig1"});
+    let redacted = json!({"type": "redacted_thinking", "data": "opaque"});
+    let m = message(
+        Dialect::Anthropic,
+        choice(
+            Some("Let me look."),
+            vec![
+                call(Some("toolu_1"), "get_weather", "{\"city\":\"Paris\"}"),
+                call(Some("toolu_2"), "get_time", "{\"tz\":\"CET\"}"),
+            ],
+            &[thinking.clone(), redacted.clone()],
+        ),
+    );
+    assert_eq!(
+        m.to_assistant_turn(),
+        vec![json!({"role": "assistant", "content": [
+            thinking,
+            redacted,
+            {"type": "text", "text": "Let me look."},
+            {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}},
+            {"type": "tool_use", "id": "toolu_2", "name": "get_time", "input": {"tz": "CET"}},
+        ]})]
+    );
+}
+
+#[test]
+fn anthropic_input_is_an_empty_object_unless_the_arguments_are_one() {
+    for arguments in NOT_AN_OBJECT {
+        let m = message(
+            Dialect::Anthropic,
+            choice(Some(""), vec![call(Some("toolu_1"), "f", arguments)], &[]),
+        );
+        assert_eq!(
+            m.to_assistant_turn(),
+            vec![json!({"role": "assistant", "content": [
+                {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}},
+            ]})],
+            "arguments {arguments:?}"
+        );
+    }
+    assert_eq!(
+        empty(Dialect::Anthropic).to_assistant_turn(),
+        vec![json!({"role": "assistant", "content": []})]
+    );
+}
+
+#[test]
+fn responses_text_and_refusal() {
+    let mut text = choice(Some("Hello."), Vec::new(), &[]);
+    assert_eq!(
+        message(Dialect::Responses, text.clone()).to_assistant_turn(),
+        vec![json!({"type": "message", "role": "assistant",
+                    "content": [{"type": "output_text", "text": "Hello."}]})]
+    );
+    text.content = None;
+    text.refusal = Some("I can't help with that.".into());
+    assert_eq!(
+        message(Dialect::Responses, text).to_assistant_turn(),
+        vec![json!({"type": "message", "role": "assistant",
+                    "content": [{"type": "refusal", "refusal": "I can't help with that."}]})]
+    );
+}
+
+#[test]
+fn responses_reasoning_items_then_the_message_then_calls() {
+    let reasoning = json!({"id": "rs_1", "type": "reasoning", "summary": [],
+                           "encrypted_content": "gAAA"});
+    let m = message(
+        Dialect::Responses,
+        choice(
+            Some("Checking."),
+            vec![
+                call(Some("call_1"), "get_weather", "{\"city\":\"Paris\"}"),
+                // Cut by the end of the stream: sent as received, the API takes text.
+                call(Some("call_2"), "get_time", "{\"tz\":\"CE"),
+            ],
+            std::slice::from_ref(&reasoning),
+        ),
+    );
+    assert_eq!(
+        m.to_assistant_turn(),
+        vec![
+            reasoning,
+            json!({"type": "message", "role": "assistant",
+                   "content": [{"type": "output_text", "text": "Checking."}]}),
+            json!({"type": "function_call", "call_id": "call_1", "name": "get_weather",
+                   "arguments": "{\"city\":\"Paris\"}"}),
+            json!({"type": "function_call", "call_id": "call_2", "name": "get_time",
+                   "arguments": "{\"tz\":\"CE"}),
+        ]
+    );
+    assert_eq!(
+        empty(Dialect::Responses).to_assistant_turn(),
+        Vec::<Value>::new()
+    );
+}
+
+#[test]
+fn gemini_text_only() {
+    let m = message(Dialect::Gemini, choice(Some("Hello."), Vec::new(), &[]));
+    assert_eq!(
+        m.to_assistant_turn(),
+        vec![json!({"role": "model", "parts": [{"text": "Hello."}]})]
+    );
+}
+
+#[test]
+fn gemini_signed_call_parts_go_back_in_place() {
+    // Two calls of one function: the signed part is the second's (matched by its args).
+    let signed = json!({"functionCall": {"name": "get_weather", "args": {"city": "Rome"}, "id": "c2"},
+                        "thoughtSignature": "sig"});
+    let thought = json!({"text": "Thinking about cities.", "thought": true,
+                         "thoughtSignature": "thought-sig"});
+    let m = message(
+        Dialect::Gemini,
+        choice(
+            None,
+            vec![
+                call(None, "get_weather", "{\"city\":\"Paris\"}"),
+                call(Some("c2"), "get_weather", "{\"city\": \"Rome\"}"),
+            ],
+            &[thought, signed.clone()],
+        ),
+    );
+    assert_eq!(
+        m.to_assistant_turn(),
+        vec![json!({"role": "model", "parts": [
+            {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}},
+            signed,
+        ]})]
+    );
+}
+
+#[test]
+fn gemini_a_text_signature_goes_on_the_text() {
+    let m = message(
+        Dialect::Gemini,
+        choice(
+            Some("It is sunny."),
+            Vec::new(),
+            &[json!({"text": "sunny.", "thoughtSignature": "sig"})],
+        ),
+    );
+    assert_eq!(
+        m.to_assistant_turn(),
+        vec![
+            json!({"role": "model", "parts": [{"text": "It is sunny.", "thoughtSignature": "sig"}]})
+        ]
+    );
+    // A signed part without text, in a reply without text, goes back as it came.
+    let bare = json!({"text": "", "thoughtSignature": "sig"});
+    let m = message(
+        Dialect::Gemini,
+        choice(Some(""), Vec::new(), std::slice::from_ref(&bare)),
+    );
+    assert_eq!(
+        m.to_assistant_turn(),
+        vec![json!({"role": "model", "parts": [bare]})]
+    );
+}
+
+#[test]
+fn gemini_args_are_an_empty_object_unless_the_arguments_are_one() {
+    for arguments in NOT_AN_OBJECT {
+        let m = message(
+            Dialect::Gemini,
+            choice(None, vec![call(Some("c1"), "f", arguments)], &[]),
+        );
+        assert_eq!(
+            m.to_assistant_turn(),
+            vec![json!({"role": "model", "parts": [
+                {"functionCall": {"name": "f", "args": {}, "id": "c1"}},
+            ]})],
+            "arguments {arguments:?}"
+        );
+    }
+    assert_eq!(
+        empty(Dialect::Gemini).to_assistant_turn(),
+        vec![json!({"role": "model", "parts": []})]
     );
 }
