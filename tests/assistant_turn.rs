@@ -189,14 +189,16 @@ fn normalise_chat(ours: &mut Value, theirs: &mut Value, applied: &mut Applied) {
     // The client keeps only the text that followed the last tool call (one Kimi stream sends
     // text, a call, a space, another call); we send the whole text the stream had. Narrowly:
     // the client's text is blank and ends ours.
-    if let (Some(mine), Some(its)) = (
-        ours.get("content").and_then(Value::as_str),
-        theirs.get("content").and_then(Value::as_str),
-    ) {
-        if mine != its && its.trim().is_empty() && !its.is_empty() && mine.ends_with(its) {
-            ours.insert("content".into(), its.into());
-            applied.note("chat: the client keeps only the text after the last tool call");
-        }
+    let mine = ours.get("content").and_then(Value::as_str);
+    let its = theirs.get("content").and_then(Value::as_str);
+    if let (Some(mine), Some(its)) = (mine, its)
+        && mine != its
+        && !its.is_empty()
+        && its.trim().is_empty()
+        && mine.ends_with(its)
+    {
+        ours.insert("content".into(), its.into());
+        applied.note("chat: the client keeps only the text after the last tool call");
     }
     // OpenRouter `reasoning_details`: we send the elements back as received, OpenRouter's rule.
     // The client rebuilds the array from its own reading of the stream (it merges the
