@@ -168,7 +168,8 @@ pub struct ChoiceMessage {
     /// - Gemini: each part that carried a `thoughtSignature`, as sent: parts to put back in
     ///   the model turn's `parts`.
     ///
-    /// See [`crate::Part::ReasoningDetail`].
+    /// [`Message::to_assistant_turn`] (feature `serde`) puts every dialect's elements back
+    /// where its request takes them. See [`crate::Part::ReasoningDetail`].
     #[cfg_attr(
         feature = "serde",
         serde(default, skip_serializing_if = "Option::is_none")

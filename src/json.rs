@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
-    ApiError, Choice, ChoiceMessage, ChunkView, ErrorCode, InvalidData, ToolCall, ToolCallMessage,
+    ApiError, Choice, ChoiceMessage, ChunkView, Dialect, ErrorCode, InvalidData, Message, ToolCall,
+    ToolCallMessage,
 };
 
 impl Serialize for ToolCallMessage {
@@ -143,6 +144,235 @@ impl ChoiceMessage {
         }
         Value::Object(turn)
     }
+}
+
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+impl Message {
+    /// The reply as the items that continue the conversation in the next request, in the
+    /// request shape of the stream's [`Dialect`] (feature `serde`), built from the first
+    /// choice (`choices[0]`). An agent loop appends them, in order, to the next request's list
+    /// (`messages`, `input` or `contents`), then its tool results.
+    ///
+    /// - [`Dialect::Chat`]: one item, [`ChoiceMessage::to_assistant_turn`].
+    /// - [`Dialect::Anthropic`]: one item, `{"role":"assistant","content":[blocks]}`: first the
+    ///   signed `thinking` and `redacted_thinking` blocks kept in
+    ///   [`ChoiceMessage::reasoning_details`], as received and in order, then
+    ///   `{"type":"text","text":S}` when the text is not empty, then
+    ///   `{"type":"tool_use","id":S,"name":S,"input":{..}}` per tool call.
+    /// - [`Dialect::Responses`]: several input items: the `reasoning` items kept in
+    ///   `reasoning_details`, as received; then, when there is text or a refusal,
+    ///   `{"type":"message","role":"assistant","content":[..]}` with an
+    ///   `{"type":"output_text","text":S}` part for the text and a
+    ///   `{"type":"refusal","refusal":S}` part for the refusal; then
+    ///   `{"type":"function_call","call_id":S,"name":S,"arguments":S}` per tool call (the
+    ///   call's id is the item's `call_id`; the arguments are sent as received, even cut).
+    ///   A reasoning item without `encrypted_content` stands for the item stored under its
+    ///   `id`: with `store: false`, ask for `include: ["reasoning.encrypted_content"]`, or
+    ///   leave such items out, as the API cannot find them. A `custom_tool_call` is not told
+    ///   apart from a function call in the message, and comes back as a `function_call`.
+    /// - [`Dialect::Gemini`]: one item, `{"role":"model","parts":[..]}`: a `{"text":S}` part
+    ///   for the text, then a `{"functionCall":{"name":S,"args":{..},"id":S}}` part per tool
+    ///   call (`id` only when the call had one). The parts that carried a `thoughtSignature`
+    ///   (kept in `reasoning_details`) go back in their place with their signature, not
+    ///   beside it: a signed `functionCall` part is sent as received instead of the part built
+    ///   for its call (matched by name and arguments, in order); the signature of a signed text
+    ///   part goes on the text part (the first one, when several came; a signed text part
+    ///   without text is sent alone when the reply has no text). Thought-summary parts
+    ///   (`"thought":true`) are not sent back.
+    ///
+    /// The reasoning text (thinking, reasoning summaries, thought summaries) is not sent back
+    /// on its own: what a provider needs back is in the opaque `reasoning_details`.
+    ///
+    /// # Cut arguments
+    /// Anthropic's `input` and Gemini's `args` are JSON objects, not text. They are the
+    /// arguments parsed when these are one whole JSON object, and `{}` otherwise: when no
+    /// fragment came, when the stream was cut inside them, or when they are another JSON
+    /// value. The turn stays a request the provider accepts, and the call keeps its id, so
+    /// the tool result can still answer it (and say that the call was cut:
+    /// [`ToolCallMessage::arguments_complete`] tells). Chat and Responses carry the arguments
+    /// as text, sent as received.
+    ///
+    /// # Empty message
+    /// Without a choice, the first choice is taken as empty: chat gives
+    /// `{"role":"assistant","content":""}`, Anthropic `{"role":"assistant","content":[]}`,
+    /// Gemini `{"role":"model","parts":[]}` and Responses no item. The providers reject an
+    /// empty turn before other messages: check the message's [`Message::ending`] and
+    /// [`Message::errors`] before continuing a conversation.
+    ///
+    /// # Example
+    /// ```
+    /// use ssechunk::{Accumulator, ChunkStream};
+    /// use serde_json::json;
+    ///
+    /// let mut stream = ChunkStream::new();
+    /// stream.feed(
+    ///     concat!(
+    ///         "event: message_start\n",
+    ///         "data: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"role\":\"assistant\"}}\n\n",
+    ///         "event: content_block_start\n",
+    ///         "data: {\"type\":\"content_block_start\",\"index\":0,",
+    ///         "\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"get_weather\",\"input\":{}}}\n\n",
+    ///         "event: content_block_delta\n",
+    ///         "data: {\"type\":\"content_block_delta\",\"index\":0,",
+    ///         "\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"city\\\":\\\"Paris\\\"}\"}}\n\n",
+    ///         "event: content_block_stop\n",
+    ///         "data: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
+    ///         "event: message_stop\n",
+    ///         "data: {\"type\":\"message_stop\"}\n\n",
+    ///     )
+    ///     .as_bytes(),
+    /// );
+    /// stream.finish();
+    /// let mut acc = Accumulator::new();
+    /// while let Some(outcome) = stream.next_outcome() {
+    ///     acc.push_outcome(&outcome?);
+    /// }
+    /// assert_eq!(
+    ///     acc.message().to_assistant_turn(),
+    ///     vec![json!({
+    ///         "role": "assistant",
+    ///         "content": [
+    ///             {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}},
+    ///         ],
+    ///     })]
+    /// );
+    /// # Ok::<(), ssechunk::Error>(())
+    /// ```
+    pub fn to_assistant_turn(&self) -> Vec<Value> {
+        let empty = ChoiceMessage::default();
+        let choice = self.choices.first().unwrap_or(&empty);
+        match self.dialect {
+            Dialect::Chat => vec![choice.to_assistant_turn()],
+            Dialect::Anthropic => vec![anthropic_turn(choice)],
+            Dialect::Responses => responses_items(choice),
+            Dialect::Gemini => vec![gemini_turn(choice)],
+        }
+    }
+}
+
+/// The elements of a choice's `reasoning_details` (nothing when it has none, or when they
+/// are not a JSON array).
+fn details_of(choice: &ChoiceMessage) -> Vec<Value> {
+    match choice
+        .reasoning_details
+        .as_deref()
+        .map(serde_json::from_str::<Value>)
+    {
+        Some(Ok(Value::Array(details))) => details,
+        _ => Vec::new(),
+    }
+}
+
+/// A call's arguments as a JSON object: the arguments parsed when they are one, else `{}`
+/// (none came, the stream cut them, or they are another value).
+fn arguments_object(call: &ToolCallMessage) -> Value {
+    match serde_json::from_str::<Value>(&call.arguments) {
+        Ok(args @ Value::Object(_)) => args,
+        _ => Value::Object(Map::new()),
+    }
+}
+
+/// The text of a choice, `None` when it is absent or empty.
+fn text_of(choice: &ChoiceMessage) -> Option<&str> {
+    choice.content.as_deref().filter(|text| !text.is_empty())
+}
+
+/// Anthropic Messages: `{"role":"assistant","content":[thinking..., text, tool_use...]}`.
+fn anthropic_turn(choice: &ChoiceMessage) -> Value {
+    let mut blocks = details_of(choice);
+    if let Some(text) = text_of(choice) {
+        blocks.push(serde_json::json!({"type": "text", "text": text}));
+    }
+    blocks.extend(choice.tool_calls.iter().map(|call| {
+        serde_json::json!({
+            "type": "tool_use",
+            "id": call.id.as_deref().unwrap_or(""),
+            "name": call.name.as_deref().unwrap_or(""),
+            "input": arguments_object(call),
+        })
+    }));
+    serde_json::json!({"role": "assistant", "content": blocks})
+}
+
+/// OpenAI Responses: `reasoning` items, the assistant `message`, `function_call` items.
+fn responses_items(choice: &ChoiceMessage) -> Vec<Value> {
+    let mut items = details_of(choice);
+    let mut parts = Vec::new();
+    if let Some(text) = text_of(choice) {
+        parts.push(serde_json::json!({"type": "output_text", "text": text}));
+    }
+    if let Some(refusal) = choice.refusal.as_deref().filter(|r| !r.is_empty()) {
+        parts.push(serde_json::json!({"type": "refusal", "refusal": refusal}));
+    }
+    if !parts.is_empty() {
+        items.push(serde_json::json!({"type": "message", "role": "assistant", "content": parts}));
+    }
+    items.extend(choice.tool_calls.iter().map(|call| {
+        serde_json::json!({
+            "type": "function_call",
+            "call_id": call.id.as_deref().unwrap_or(""),
+            "name": call.name.as_deref().unwrap_or(""),
+            "arguments": call.arguments,
+        })
+    }));
+    items
+}
+
+/// Gemini: `{"role":"model","parts":[text, functionCall...]}`, the signed parts in place.
+fn gemini_turn(choice: &ChoiceMessage) -> Value {
+    let mut calls: Vec<Value> = choice
+        .tool_calls
+        .iter()
+        .map(|call| {
+            let mut function = Map::new();
+            function.insert("name".into(), call.name.as_deref().unwrap_or("").into());
+            function.insert("args".into(), arguments_object(call));
+            if let Some(id) = call.id.as_deref() {
+                function.insert("id".into(), id.into());
+            }
+            serde_json::json!({ "functionCall": function })
+        })
+        .collect();
+    // Which built call parts a signed part has replaced.
+    let mut replaced = vec![false; calls.len()];
+    let mut text_signature = None;
+    let mut signed_texts = Vec::new();
+    for detail in details_of(choice) {
+        if detail.get("thought").and_then(Value::as_bool) == Some(true) {
+            continue;
+        }
+        if let Some(call) = detail.get("functionCall") {
+            let matching = calls.iter().zip(&replaced).position(|(built, &done)| {
+                !done
+                    && built["functionCall"]["name"] == call["name"]
+                    && built["functionCall"]["args"]
+                        == *call.get("args").unwrap_or(&Value::Object(Map::new()))
+            });
+            if let Some(at) = matching {
+                calls[at] = detail;
+                replaced[at] = true;
+            }
+        } else if detail.get("text").is_some() {
+            if text_signature.is_none() {
+                text_signature = detail.get("thoughtSignature").cloned();
+            }
+            signed_texts.push(detail);
+        }
+    }
+    let mut parts = Vec::new();
+    match text_of(choice) {
+        Some(text) => {
+            let mut part = Map::new();
+            part.insert("text".into(), text.into());
+            if let Some(signature) = text_signature {
+                part.insert("thoughtSignature".into(), signature);
+            }
+            parts.push(Value::Object(part));
+        }
+        None => parts.extend(signed_texts),
+    }
+    parts.extend(calls);
+    serde_json::json!({"role": "model", "parts": parts})
 }
 
 impl Serialize for ChunkView<'_> {

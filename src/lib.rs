@@ -139,7 +139,8 @@
 //!   [`ChoiceMessage`], [`ToolCallMessage`], [`ErrorMessage`], [`Usage`], [`Finish`],
 //!   [`Ending`], `Delta`), `Serialize` on the borrowed views ([`ChunkView`], [`Choice`],
 //!   [`ToolCall`], [`ApiError`]: strings borrowed, not copied), `ChoiceMessage::to_assistant_turn`
-//!   (the next request's assistant turn, for an agent loop) and
+//!   (the next request's assistant turn, for an agent loop), `Message::to_assistant_turn` (the
+//!   same in the stream's own dialect: Anthropic, Responses, Gemini) and
 //!   `ToolCallMessage::parse_arguments` (arguments parsed once into the caller's type). Adds
 //!   `serde` with its derive, and `serde_json`.
 //! - `async`: `AsyncChunkStream` (borrowed outcomes from a lending `next_outcome`) and
