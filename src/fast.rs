@@ -112,6 +112,9 @@ struct RawString {
     /// The top-level `object` or `type`: a document that changes it to `"error"` is an
     /// error, which goes the slow way.
     pinned: bool,
+    /// Inside a raw array that was compacted: where the string's opening quote lies in the
+    /// compacted text (bytes from its start).
+    compact_at: u32,
 }
 
 /// A value of the template taken as raw JSON text (a `reasoning_details` array): where its
@@ -141,6 +144,8 @@ struct Change {
     index: u32,
     span: Span,
     shift: u32,
+    /// Where the string's opening quote now lies.
+    open: u32,
 }
 
 /// Documents up to this size become templates that the next documents are compared with;
@@ -302,6 +307,7 @@ impl Decoder {
                 index: k as u32,
                 span,
                 shift: (after as u32).wrapping_sub(s.close + 1),
+                open,
             });
             (at_old, at_new, next) = (s.close as usize + 1, after, k + 1);
         }
@@ -388,13 +394,32 @@ impl Decoder {
                 // Nothing inside it changed: its compacted text in the template holds.
                 a.span
             } else {
-                // The strings that changed inside it were checked as the simd-json path
-                // writes them, and the rest is the template's.
-                match compact(&input[start as usize..end as usize], unescaped, true) {
-                    Ok(new) => Span { raw, ..new },
-                    Err(GiveUp) => {
-                        compacted = false;
-                        a.span
+                // The template's compacted text with the strings that changed inside it
+                // replaced (each was checked to be as the simd-json path writes it).
+                let mark = unescaped.len();
+                let mut from = a.span.start as usize;
+                for c in changes {
+                    let s = strings[c.index as usize];
+                    if !(a.open < s.open && s.close < a.close) {
+                        continue;
+                    }
+                    let at = a.span.start as usize + s.compact_at as usize;
+                    unescaped.extend_from_within(from..at);
+                    let after = (s.close + 1).wrapping_add(c.shift) as usize;
+                    unescaped.extend_from_slice(&input[c.open as usize..after]);
+                    from = at + (s.close - s.open + 1) as usize;
+                }
+                unescaped.extend_from_within(from..a.span.end as usize);
+                if unescaped.len() > u32::MAX as usize {
+                    unescaped.truncate(mark);
+                    compacted = false;
+                    a.span
+                } else {
+                    Span {
+                        start: mark as u32,
+                        end: unescaped.len() as u32,
+                        unescaped: true,
+                        raw,
                     }
                 }
             };
@@ -565,45 +590,48 @@ const FUNCTION_KEYS: &[&[u8]] = &[b"name", b"arguments"];
 /// characters); integers only, of at most 18 digits (simd-json reads longer ones or `-0`
 /// otherwise), no fraction or exponent (floats are written in their shortest form).
 fn canonical(json: &[u8]) -> bool {
-    let (mut i, mut in_string, mut digits) = (0, false, 0);
+    let (mut i, mut digits) = (0, 0);
     while let Some(&b) = json.get(i) {
-        if in_string {
-            match b {
-                b'"' => in_string = false,
-                b'\\' => match json.get(i + 1) {
-                    Some(b'"' | b'\\' | b'n' | b'r' | b't') => i += 1,
-                    Some(b'u') => {
-                        let Some(&[b'0', b'0', high, low]) = json.get(i + 2..i + 6) else {
-                            return false;
-                        };
-                        let control = matches!(high, b'0' | b'1')
-                            && matches!(low, b'0'..=b'9' | b'a'..=b'f')
-                            && !(high == b'0' && matches!(low, b'9' | b'a' | b'd'));
-                        if !control {
-                            return false;
-                        }
-                        i += 5;
-                    }
-                    _ => return false,
-                },
-                _ => {}
-            }
-        } else {
-            match b {
-                b'"' => in_string = true,
-                b'0'..=b'9' => {
-                    digits += 1;
-                    if digits > 18 {
+        match b {
+            b'"' => {
+                // A string: only its escapes matter, found a machine word at a time.
+                i += 1;
+                loop {
+                    let Some(k) = memchr::memchr2(b'"', b'\\', &json[i..]) else {
                         return false;
+                    };
+                    i += k;
+                    if json[i] == b'"' {
+                        break;
+                    }
+                    match json.get(i + 1) {
+                        Some(b'"' | b'\\' | b'n' | b'r' | b't') => i += 2,
+                        Some(b'u') => {
+                            let Some(&[b'0', b'0', high, low]) = json.get(i + 2..i + 6) else {
+                                return false;
+                            };
+                            let control = matches!(high, b'0' | b'1')
+                                && matches!(low, b'0'..=b'9' | b'a'..=b'f')
+                                && !(high == b'0' && matches!(low, b'9' | b'a' | b'd'));
+                            if !control {
+                                return false;
+                            }
+                            i += 6;
+                        }
+                        _ => return false,
                     }
                 }
-                b'-' if json.get(i + 1) == Some(&b'0') => return false,
-                b' ' | b'\t' | b'\n' | b'\r' | b'.' | b'e' | b'E' => return false,
-                _ => {}
-            }
-            if !b.is_ascii_digit() {
                 digits = 0;
             }
+            b'0'..=b'9' => {
+                digits += 1;
+                if digits > 18 {
+                    return false;
+                }
+            }
+            b'-' if json.get(i + 1) == Some(&b'0') => return false,
+            b' ' | b'\t' | b'\n' | b'\r' | b'.' | b'e' | b'E' => return false,
+            _ => digits = 0,
         }
         i += 1;
     }
@@ -612,12 +640,13 @@ fn canonical(json: &[u8]) -> bool {
 
 /// The text of `json`, a valid JSON value, without the whitespace between its tokens, onto
 /// the end of `out`, when that is the text the simd-json path writes (see [`canonical`]).
-/// With `known_canonical`, the caller knows it is (every string and number in it was checked
-/// before), and the check is skipped.
-fn compact(json: &[u8], out: &mut Vec<u8>, known_canonical: bool) -> Fast<Span> {
+/// Each of `strings`, the template strings recorded inside it in order (their `open` a
+/// position in the document, in which `json` starts at `base`), gets its `compact_at`.
+fn compact(json: &[u8], out: &mut Vec<u8>, strings: &mut [RawString], base: usize) -> Fast<Span> {
     let mark = out.len();
     out.reserve(json.len());
     let mut at = 0;
+    let mut recorded = strings.iter_mut().peekable();
     while at < json.len() {
         match json[at] {
             b' ' | b'\t' | b'\n' | b'\r' => at += 1,
@@ -630,6 +659,11 @@ fn compact(json: &[u8], out: &mut Vec<u8>, known_canonical: bool) -> Fast<Span> 
                         break;
                     }
                     end += 2;
+                }
+                while let Some(s) = recorded.next_if(|s| (s.open as usize) <= base + at) {
+                    if s.open as usize == base + at {
+                        s.compact_at = (out.len() - mark) as u32;
+                    }
                 }
                 out.extend_from_slice(&json[at..=end]);
                 at = end + 1;
@@ -644,7 +678,7 @@ fn compact(json: &[u8], out: &mut Vec<u8>, known_canonical: bool) -> Fast<Span> 
             }
         }
     }
-    if (!known_canonical && !canonical(&out[mark..])) || out.len() > u32::MAX as usize {
+    if !canonical(&out[mark..]) || out.len() > u32::MAX as usize {
         out.truncate(mark);
         return Err(GiveUp);
     }
@@ -990,6 +1024,7 @@ impl Cursor<'_> {
             return Ok(None);
         }
         let open = self.pos;
+        let first = self.strings.len();
         // Validates it, and records the strings inside it as the template's.
         self.skip(4)?;
         let after = self.pos;
@@ -1007,7 +1042,8 @@ impl Cursor<'_> {
                 raw: 0,
             }
         } else {
-            compact(text, self.out, false)?
+            let inside = self.strings.get_mut(first..).unwrap_or_default();
+            compact(text, self.out, inside, open)?
         };
         if self.record {
             span.raw = ARRAY | self.arrays.len() as u32;
@@ -1033,6 +1069,7 @@ impl Cursor<'_> {
                 close: (after - 1) as u32,
                 span,
                 pinned: false,
+                compact_at: 0,
             });
         }
         Ok(span)
