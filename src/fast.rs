@@ -1420,6 +1420,30 @@ mod tests {
     }
 
     #[test]
+    fn a_spaced_array_with_several_changed_strings_is_spliced_as_compacted_in_full() {
+        let doc = |content: &str, text: &str, data: &str| {
+            format!(
+                r#"{{"choices": [{{"delta": {{"content": "{content}", "reasoning_details": [{{"type": "reasoning.text", "text": "{text}", "index": 0}}, {{"type": "reasoning.encrypted", "data": "{data}"}}]}}, "finish_reason": null}}]}}"#
+            )
+        };
+        let mut decoder = Decoder::default();
+        assert!(decoder.decode(doc("A", "T1", "D1").as_bytes()).is_some());
+        for (content, text, data) in [
+            ("A", "longer text", "D1"),
+            ("BB", "T", "a much longer datum"),
+            ("", "", ""),
+            ("C", r"tab\there", "D1"),
+            ("A", "T1", "D1"),
+        ] {
+            let next = doc(content, text, data);
+            assert!(decoder.reuse(next.as_bytes()), "{next}");
+            let fresh = details_text(&mut Decoder::default(), &next);
+            assert!(fresh.is_some(), "{next}");
+            assert_eq!(details_text(&mut decoder, &next), fresh, "{next}");
+        }
+    }
+
+    #[test]
     fn any_other_difference_is_parsed_in_full() {
         let first = doc("c1", "Hello", "abc");
         for next in [
