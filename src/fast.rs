@@ -298,9 +298,13 @@ impl Decoder {
                 }
             }
             // Inside a raw array, the string's new text must keep the array's text the one
-            // the simd-json path writes.
+            // the simd-json path writes; a string without escapes always does (the scan
+            // refused raw control characters), so only one with escapes is checked.
             let inside = |a: &RawArray| a.open < s.open && s.close < a.close;
-            if self.arrays.iter().any(inside) && !canonical(&input[open as usize..after]) {
+            if span.unescaped
+                && self.arrays.iter().any(inside)
+                && !canonical(&input[open as usize..after])
+            {
                 return false;
             }
             self.changes.push(Change {
@@ -314,10 +318,6 @@ impl Decoder {
         let (strings, changes) = (&self.strings, &self.changes);
         self.spans.for_each_span(|span| {
             let raw = span.raw;
-            if raw & ARRAY != 0 {
-                // Arrays move below.
-                return;
-            }
             // An unchanged string moved with the bytes after the last change before it.
             let mut now = strings[raw as usize].span;
             let mut shift = 0u32;
@@ -463,7 +463,8 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 }
 
 impl Spans {
-    /// Calls `f` on every string span.
+    /// Calls `f` on every string span (a choice's `reasoning_details`, a raw array, is not
+    /// one: see [`Decoder::move_arrays`]).
     fn for_each_span(&mut self, mut f: impl FnMut(&mut Span)) {
         let mut each = |s: &mut Option<Span>| {
             if let Some(s) = s {
@@ -479,7 +480,6 @@ impl Spans {
                 &mut c.content,
                 &mut c.reasoning,
                 &mut c.refusal,
-                &mut c.reasoning_details,
                 &mut c.finish_reason,
             ] {
                 each(s);
