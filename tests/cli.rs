@@ -645,3 +645,33 @@ fn a_tool_call_is_printed_once_the_next_begins() {
         "{out}"
     );
 }
+
+/// A plain JSON error body (no SSE framing) is reported once, as the error it is, not also
+/// line by line as ignored lines; lines ignored before an event are still reported.
+#[test]
+fn a_plain_error_body_is_reported_once() {
+    let body = b"{\n  \"error\": {\"message\": \"Rate limit\", \"type\": \"requests\"}\n}\n";
+    for mode in ["stats", "message", "text", "events"] {
+        let output = run(&[mode], body);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            stderr.matches("the API sent an error: Rate limit").count(),
+            1,
+            "{mode}: {stderr}"
+        );
+        assert!(!stderr.contains("ignored a line"), "{mode}: {stderr}");
+    }
+    let output = run(
+        &["stats"],
+        b"hello\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\nbye\n",
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("ignored a line that is no SSE field: hello"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("ignored a line that is no SSE field: bye"),
+        "{stderr}"
+    );
+}

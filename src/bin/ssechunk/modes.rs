@@ -18,12 +18,20 @@ use crate::{Args, report_incomplete};
 const SHOWN: u64 = 10;
 
 /// The problems of a stream, reported on stderr one line each, up to [`SHOWN`] of a kind.
+///
+/// Ignored lines are held until the next event or the end of input: when the lines after the
+/// last event turn out to be a plain JSON error body, only the error is reported, not its
+/// lines one by one as well.
 #[derive(Default)]
 struct Problems {
     errors: u64,
     invalid: u64,
     ignored: u64,
     oversized: u64,
+    /// The reports of the ignored lines since the last event (at most those still to be
+    /// shown), and how many lines that is.
+    held: Vec<String>,
+    held_lines: u64,
 }
 
 /// At most this many bytes of an event or line are quoted in a report.
@@ -81,17 +89,34 @@ impl Problems {
     }
 
     fn ignored(&mut self, line: &[u8]) {
-        self.ignored += 1;
-        if self.ignored <= SHOWN {
-            eprintln!(
+        self.held_lines += 1;
+        if self.ignored + self.held_lines <= SHOWN {
+            self.held.push(format!(
                 "ssechunk: ignored a line that is no SSE field: {}",
                 quote(line)
-            );
+            ));
         }
     }
 
-    /// Reports an outcome's problem, if it has one.
-    fn note(&mut self, outcome: &Outcome<'_>) {
+    /// Reports the ignored lines held so far.
+    fn release_held(&mut self) {
+        for line in self.held.drain(..) {
+            eprintln!("{line}");
+        }
+        self.ignored += std::mem::take(&mut self.held_lines);
+    }
+
+    /// Reports an outcome's problem, if it has one. `finished`: the input has ended (an
+    /// error then, after ignored lines, is the plain JSON error body those lines formed).
+    fn note(&mut self, outcome: &Outcome<'_>, finished: bool) {
+        match outcome {
+            Outcome::Ignored(_) => {}
+            Outcome::Error(_) if finished && self.held_lines > 0 => {
+                self.held.clear();
+                self.held_lines = 0;
+            }
+            _ => self.release_held(),
+        }
         match outcome {
             Outcome::Event {
                 payload: Payload::ApiError(e),
@@ -164,7 +189,7 @@ pub(crate) fn drive<W: Write>(
         while let Some(outcome) = stream.next_outcome() {
             match outcome {
                 Ok(outcome) => {
-                    problems.note(&outcome);
+                    problems.note(&outcome, done);
                     on_outcome(out, &outcome)?;
                 }
                 Err(e) => problems.stream_error(&e),
@@ -172,6 +197,7 @@ pub(crate) fn drive<W: Write>(
         }
         out.flush()?;
     }
+    problems.release_held();
     problems.summary();
     Ok(())
 }
