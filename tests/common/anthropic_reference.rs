@@ -48,7 +48,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value, json};
 
 use super::contract_reference::{
-    self, Decoded, RefError, RefInvalid, RefOutcome, code_json, outcomes, parse_json, with_details,
+    self, ChoiceJson, Decoded, MessageJson, RefError, RefInvalid, RefOutcome, call_json, ending_of,
+    outcomes, parse_json,
 };
 
 /// The Anthropic event names that identify the dialect.
@@ -496,19 +497,11 @@ impl Reference {
 
     /// `done`, else `finished`, else `error`, else `truncated`.
     pub fn ending(&self) -> &'static str {
-        if self.done {
-            "done"
-        } else if self
+        let finished = self
             .choice
             .as_ref()
-            .is_some_and(|c| c.finish_reason.is_some())
-        {
-            "finished"
-        } else if !self.errors.is_empty() {
-            "error"
-        } else {
-            "truncated"
-        }
+            .is_some_and(|c| c.finish_reason.is_some());
+        ending_of(self.done, finished, !self.errors.is_empty())
     }
 
     /// The contract's JSON value.
@@ -517,39 +510,35 @@ impl Reference {
             .choice
             .iter()
             .map(|c| {
-                let calls: Vec<Value> = c
-                    .calls
-                    .iter()
-                    .map(|(index, t)| {
-                        json!({
-                            "index": index, "id": t.id, "name": t.name,
-                            "arguments": t.arguments,
-                            "complete": parse_json(&t.arguments).is_some(),
-                        })
-                    })
-                    .collect();
-                let mut choice = json!({
-                    "index": 0, "role": "assistant", "content": c.content,
-                    "reasoning": c.reasoning, "refusal": null, "tool_calls": calls,
-                    "finish_reason": c.finish_reason,
-                    "finish": c.finish_reason.as_deref().map(finish_of),
-                });
-                with_details(&mut choice, &c.details);
-                choice
+                ChoiceJson {
+                    index: 0,
+                    role: Some("assistant"),
+                    content: &c.content,
+                    reasoning: &c.reasoning,
+                    refusal: &None,
+                    tool_calls: c
+                        .calls
+                        .iter()
+                        .map(|(&index, t)| call_json(index, &t.id, &t.name, &t.arguments))
+                        .collect(),
+                    finish_reason: &c.finish_reason,
+                    finish: c.finish_reason.as_deref().map(finish_of),
+                    details: &c.details,
+                }
+                .to_json()
             })
             .collect();
-        json!({
-            "dialect": if self.anthropic { "anthropic" } else { "chat" },
-            "id": self.id,
-            "model": self.model,
-            "choices": choices,
-            "usage": self.usage,
-            "errors": self.errors.iter().map(|e| json!({
-                "message": e.message, "type": e.kind, "code": e.code.as_ref().map(code_json),
-            })).collect::<Vec<_>>(),
-            "invalid": self.invalid,
-            "ending": self.ending(),
-        })
+        MessageJson {
+            dialect: if self.anthropic { "anthropic" } else { "chat" },
+            id: &self.id,
+            model: &self.model,
+            choices,
+            usage: self.usage.clone(),
+            errors: &self.errors,
+            invalid: self.invalid,
+            ending: self.ending(),
+        }
+        .to_json()
     }
 }
 

@@ -702,15 +702,8 @@ impl Accumulator {
 
     /// `done`, else `finished`, else `error`, else `truncated`.
     pub fn ending(&self) -> &'static str {
-        if self.done {
-            "done"
-        } else if self.choices.iter().any(|c| c.finish_reason.is_some()) {
-            "finished"
-        } else if !self.errors.is_empty() {
-            "error"
-        } else {
-            "truncated"
-        }
+        let finished = self.choices.iter().any(|c| c.finish_reason.is_some());
+        ending_of(self.done, finished, !self.errors.is_empty())
     }
 
     /// The contract's JSON value, choices and tool calls sorted by index.
@@ -722,36 +715,34 @@ impl Accumulator {
             .map(|c| {
                 let mut calls: Vec<&RefCall> = c.calls.iter().collect();
                 calls.sort_by_key(|t| t.index);
-                let calls: Vec<Value> = calls
-                    .into_iter()
-                    .map(|t| {
-                        json!({
-                            "index": t.index, "id": t.id, "name": t.name,
-                            "arguments": t.arguments,
-                            "complete": parse_json(&t.arguments).is_some(),
-                        })
-                    })
-                    .collect();
-                json!({
-                    "index": c.index, "role": c.role, "content": c.content,
-                    "reasoning": c.reasoning, "refusal": c.refusal, "tool_calls": calls,
-                    "finish_reason": c.finish_reason,
-                    "finish": c.finish_reason.as_deref().map(finish_from_chat),
-                })
+                ChoiceJson {
+                    index: c.index,
+                    role: c.role.as_deref(),
+                    content: &c.content,
+                    reasoning: &c.reasoning,
+                    refusal: &c.refusal,
+                    tool_calls: calls
+                        .into_iter()
+                        .map(|t| call_json(t.index, &t.id, &t.name, &t.arguments))
+                        .collect(),
+                    finish_reason: &c.finish_reason,
+                    finish: c.finish_reason.as_deref().map(finish_from_chat),
+                    details: &[],
+                }
+                .to_json()
             })
             .collect();
-        json!({
-            "dialect": "chat",
-            "id": self.id,
-            "model": self.model,
-            "choices": choices,
-            "usage": self.usage.map(usage_json),
-            "errors": self.errors.iter().map(|e| json!({
-                "message": e.message, "type": e.kind, "code": e.code.as_ref().map(code_json),
-            })).collect::<Vec<_>>(),
-            "invalid": self.invalid,
-            "ending": self.ending(),
-        })
+        MessageJson {
+            dialect: "chat",
+            id: &self.id,
+            model: &self.model,
+            choices,
+            usage: self.usage.map(usage_json),
+            errors: &self.errors,
+            invalid: self.invalid,
+            ending: self.ending(),
+        }
+        .to_json()
     }
 }
 
@@ -951,6 +942,87 @@ fn strip_json_space(text: &str) -> String {
         out.push(ch);
     }
     out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The message contract's JSON, written the same way by every dialect's reference.
+
+/// The message's `ending`: the terminal marker, else a finish reason, else an error, else
+/// truncated.
+pub fn ending_of(done: bool, finished: bool, errored: bool) -> &'static str {
+    if done {
+        "done"
+    } else if finished {
+        "finished"
+    } else if errored {
+        "error"
+    } else {
+        "truncated"
+    }
+}
+
+/// A tool call: `{"index","id","name","arguments","complete"}`, complete when the arguments
+/// parse as one JSON value.
+pub fn call_json(index: u64, id: &Option<String>, name: &Option<String>, arguments: &str) -> Value {
+    json!({
+        "index": index, "id": id, "name": name, "arguments": arguments,
+        "complete": parse_json(arguments).is_some(),
+    })
+}
+
+/// A choice of the message contract.
+pub struct ChoiceJson<'a> {
+    pub index: u64,
+    pub role: Option<&'a str>,
+    pub content: &'a Option<String>,
+    pub reasoning: &'a Option<String>,
+    pub refusal: &'a Option<String>,
+    pub tool_calls: Vec<Value>,
+    pub finish_reason: &'a Option<String>,
+    pub finish: Option<&'a str>,
+    /// The opaque reasoning elements, in order (`reasoning_details` when there are any).
+    pub details: &'a [Value],
+}
+
+impl ChoiceJson<'_> {
+    pub fn to_json(self) -> Value {
+        let mut choice = json!({
+            "index": self.index, "role": self.role, "content": self.content,
+            "reasoning": self.reasoning, "refusal": self.refusal, "tool_calls": self.tool_calls,
+            "finish_reason": self.finish_reason, "finish": self.finish,
+        });
+        with_details(&mut choice, self.details);
+        choice
+    }
+}
+
+/// The whole message: `{"dialect","id","model","choices","usage","errors","invalid","ending"}`.
+pub struct MessageJson<'a> {
+    pub dialect: &'a str,
+    pub id: &'a Option<String>,
+    pub model: &'a Option<String>,
+    pub choices: Vec<Value>,
+    pub usage: Option<Value>,
+    pub errors: &'a [RefError],
+    pub invalid: u64,
+    pub ending: &'a str,
+}
+
+impl MessageJson<'_> {
+    pub fn to_json(self) -> Value {
+        json!({
+            "dialect": self.dialect,
+            "id": self.id,
+            "model": self.model,
+            "choices": self.choices,
+            "usage": self.usage,
+            "errors": self.errors.iter().map(|e| json!({
+                "message": e.message, "type": e.kind, "code": e.code.as_ref().map(code_json),
+            })).collect::<Vec<_>>(),
+            "invalid": self.invalid,
+            "ending": self.ending,
+        })
+    }
 }
 
 /// Adds `reasoning_details` to a choice of the dialect references, the JSON text of the array of `details`, when there

@@ -36,7 +36,7 @@ pub mod contract_reference;
 use std::collections::HashMap;
 
 use contract_reference::{Decoded, RefError, RefInvalid, RefOutcome, RefUsage};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 pub use contract_reference::{assert_same_message, outcomes, parse_json};
 
@@ -382,15 +382,8 @@ impl Reference {
     }
 
     pub fn ending(&self) -> &'static str {
-        if self.done {
-            "done"
-        } else if self.choices.values().any(|c| c.finish.is_some()) {
-            "finished"
-        } else if !self.errors.is_empty() {
-            "error"
-        } else {
-            "truncated"
-        }
+        let finished = self.choices.values().any(|c| c.finish.is_some());
+        contract_reference::ending_of(self.done, finished, !self.errors.is_empty())
     }
 
     /// The contract's JSON value, choices and tool calls sorted by index.
@@ -401,39 +394,36 @@ impl Reference {
             .into_iter()
             .map(|index| {
                 let c = &self.choices[&index];
-                let calls: Vec<Value> = c
-                    .calls
-                    .iter()
-                    .enumerate()
-                    .map(|(i, t)| {
-                        json!({
-                            "index": i, "id": t.id, "name": t.name, "arguments": t.arguments,
-                            "complete": parse_json(&t.arguments).is_some(),
+                contract_reference::ChoiceJson {
+                    index,
+                    role: c.role.as_deref(),
+                    content: &c.content,
+                    reasoning: &c.reasoning,
+                    refusal: &None,
+                    tool_calls: (0u64..)
+                        .zip(&c.calls)
+                        .map(|(i, t)| {
+                            contract_reference::call_json(i, &t.id, &t.name, &t.arguments)
                         })
-                    })
-                    .collect();
-                let mut choice = json!({
-                    "index": index, "role": c.role, "content": c.content,
-                    "reasoning": c.reasoning, "refusal": null, "tool_calls": calls,
-                    "finish_reason": c.finish_reason, "finish": c.finish,
-                });
-                contract_reference::with_details(&mut choice, &c.details);
-                choice
+                        .collect(),
+                    finish_reason: &c.finish_reason,
+                    finish: c.finish,
+                    details: &c.details,
+                }
+                .to_json()
             })
             .collect();
-        json!({
-            "dialect": if self.gemini { "gemini" } else { "chat" },
-            "id": self.id,
-            "model": self.model,
-            "choices": choices,
-            "usage": self.usage.map(contract_reference::usage_json),
-            "errors": self.errors.iter().map(|e| json!({
-                "message": e.message, "type": e.kind,
-                "code": e.code.as_ref().map(contract_reference::code_json),
-            })).collect::<Vec<_>>(),
-            "invalid": self.invalid,
-            "ending": self.ending(),
-        })
+        contract_reference::MessageJson {
+            dialect: if self.gemini { "gemini" } else { "chat" },
+            id: &self.id,
+            model: &self.model,
+            choices,
+            usage: self.usage.map(contract_reference::usage_json),
+            errors: &self.errors,
+            invalid: self.invalid,
+            ending: self.ending(),
+        }
+        .to_json()
     }
 }
 

@@ -18,7 +18,8 @@
 use serde_json::{Map, Value, json};
 
 use super::contract_reference::{
-    RefCode, RefError, RefOutcome, code_json, outcomes, parse_json, with_details,
+    ChoiceJson, MessageJson, RefCode, RefError, RefOutcome, call_json, ending_of, outcomes,
+    parse_json,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -457,15 +458,8 @@ impl Message {
     }
 
     fn ending(&self) -> &'static str {
-        if self.done {
-            "done"
-        } else if self.choice.as_ref().is_some_and(|c| c.finish.is_some()) {
-            "finished"
-        } else if !self.errors.is_empty() {
-            "error"
-        } else {
-            "truncated"
-        }
+        let finished = self.choice.as_ref().is_some_and(|c| c.finish.is_some());
+        ending_of(self.done, finished, !self.errors.is_empty())
     }
 
     fn to_json(&self) -> Value {
@@ -473,38 +467,34 @@ impl Message {
             .choice
             .iter()
             .map(|c| {
-                let calls: Vec<Value> = self
-                    .calls
-                    .iter()
-                    .enumerate()
-                    .map(|(i, t)| {
-                        json!({
-                            "index": i, "id": t.id, "name": t.name, "arguments": t.arguments,
-                            "complete": parse_json(&t.arguments).is_some(),
-                        })
-                    })
-                    .collect();
-                let mut choice = json!({
-                    "index": 0, "role": "assistant", "content": c.content,
-                    "reasoning": c.reasoning, "refusal": c.refusal, "tool_calls": calls,
-                    "finish_reason": c.finish_reason, "finish": c.finish,
-                });
-                with_details(&mut choice, &c.details);
-                choice
+                ChoiceJson {
+                    index: 0,
+                    role: Some("assistant"),
+                    content: &c.content,
+                    reasoning: &c.reasoning,
+                    refusal: &c.refusal,
+                    tool_calls: (0u64..)
+                        .zip(&self.calls)
+                        .map(|(i, t)| call_json(i, &t.id, &t.name, &t.arguments))
+                        .collect(),
+                    finish_reason: &c.finish_reason,
+                    finish: c.finish,
+                    details: &c.details,
+                }
+                .to_json()
             })
             .collect();
-        json!({
-            "dialect": if self.responses { "responses" } else { "chat" },
-            "id": self.id,
-            "model": self.model,
-            "choices": choices,
-            "usage": self.usage,
-            "errors": self.errors.iter().map(|e| json!({
-                "message": e.message, "type": e.kind, "code": e.code.as_ref().map(code_json),
-            })).collect::<Vec<_>>(),
-            "invalid": self.invalid,
-            "ending": self.ending(),
-        })
+        MessageJson {
+            dialect: if self.responses { "responses" } else { "chat" },
+            id: &self.id,
+            model: &self.model,
+            choices,
+            usage: self.usage.clone(),
+            errors: &self.errors,
+            invalid: self.invalid,
+            ending: self.ending(),
+        }
+        .to_json()
     }
 }
 
