@@ -525,7 +525,7 @@ impl Reference {
                     finish: c.finish_reason.as_deref().map(finish_of),
                     details: &c.details,
                 }
-                .to_json()
+                .into_json()
             })
             .collect();
         MessageJson {
@@ -538,7 +538,7 @@ impl Reference {
             invalid: self.invalid,
             ending: self.ending(),
         }
-        .to_json()
+        .into_json()
     }
 }
 

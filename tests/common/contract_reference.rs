@@ -729,7 +729,7 @@ impl Accumulator {
                     finish: c.finish_reason.as_deref().map(finish_from_chat),
                     details: &[],
                 }
-                .to_json()
+                .into_json()
             })
             .collect();
         MessageJson {
@@ -742,7 +742,7 @@ impl Accumulator {
             invalid: self.invalid,
             ending: self.ending(),
         }
-        .to_json()
+        .into_json()
     }
 }
 
@@ -985,7 +985,7 @@ pub struct ChoiceJson<'a> {
 }
 
 impl ChoiceJson<'_> {
-    pub fn to_json(self) -> Value {
+    pub fn into_json(self) -> Value {
         let mut choice = json!({
             "index": self.index, "role": self.role, "content": self.content,
             "reasoning": self.reasoning, "refusal": self.refusal, "tool_calls": self.tool_calls,
@@ -1009,7 +1009,7 @@ pub struct MessageJson<'a> {
 }
 
 impl MessageJson<'_> {
-    pub fn to_json(self) -> Value {
+    pub fn into_json(self) -> Value {
         json!({
             "dialect": self.dialect,
             "id": self.id,

@@ -410,7 +410,7 @@ impl Reference {
                     finish: c.finish,
                     details: &c.details,
                 }
-                .to_json()
+                .into_json()
             })
             .collect();
         contract_reference::MessageJson {
@@ -423,7 +423,7 @@ impl Reference {
             invalid: self.invalid,
             ending: self.ending(),
         }
-        .to_json()
+        .into_json()
     }
 }
 

@@ -481,7 +481,7 @@ impl Message {
                     finish: c.finish,
                     details: &c.details,
                 }
-                .to_json()
+                .into_json()
             })
             .collect();
         MessageJson {
@@ -494,7 +494,7 @@ impl Message {
             invalid: self.invalid,
             ending: self.ending(),
         }
-        .to_json()
+        .into_json()
     }
 }
 
