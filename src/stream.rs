@@ -1,5 +1,7 @@
 //! [`ChunkStream`]: framing and chunk decoding joined for the common case.
 
+use std::fmt;
+
 use bytes::{Bytes, BytesMut};
 
 use crate::chunk::ErrorRule;
@@ -7,7 +9,15 @@ use crate::framing::ignored_field;
 use crate::{ApiError, ChunkDecoder, Config, Error, Event, Frame, Incomplete, Parser, Payload};
 
 /// One outcome of [`ChunkStream::next_outcome`].
-#[derive(Debug)]
+///
+/// Its `Debug` form shows the lines of [`Outcome::Ignored`] and [`Outcome::Comment`] as text
+/// (`b"..."`, non-ASCII and control bytes escaped), not as lists of numbers:
+///
+/// ```
+/// use ssechunk::Outcome;
+///
+/// assert_eq!(format!("{:?}", Outcome::Ignored(b"caf\xc3\xa9\t!")), r#"Ignored(b"caf\xc3\xa9\t!")"#);
+/// ```
 #[non_exhaustive]
 pub enum Outcome<'a> {
     /// A dispatched event and what its data holds. Every event is decoded by its data alone,
@@ -31,6 +41,28 @@ pub enum Outcome<'a> {
     /// After [`ChunkStream::finish`]: the stream ended inside an event, which is not
     /// dispatched.
     Incomplete(Incomplete<'a>),
+}
+
+impl fmt::Debug for Outcome<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Event { event, payload } => f
+                .debug_struct("Event")
+                .field("event", event)
+                .field("payload", payload)
+                .finish(),
+            Self::Error(error) => f.debug_tuple("Error").field(error).finish(),
+            Self::Ignored(bytes) => f
+                .debug_tuple("Ignored")
+                .field(&format_args!("b\"{}\"", bytes.escape_ascii()))
+                .finish(),
+            Self::Comment(bytes) => f
+                .debug_tuple("Comment")
+                .field(&format_args!("b\"{}\"", bytes.escape_ascii()))
+                .finish(),
+            Self::Incomplete(incomplete) => f.debug_tuple("Incomplete").field(incomplete).finish(),
+        }
+    }
 }
 
 /// Feeds bytes, pulls decoded outcomes: a [`Parser`] and a [`ChunkDecoder`] in one.
