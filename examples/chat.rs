@@ -78,14 +78,14 @@ pub async fn run(
         }
     }
     writeln!(out)?;
-    if let Some(usage) = deltas.message().usage() {
+    if let Some(usage) = deltas.accumulator().usage() {
         writeln!(
             out,
             "\n[usage: {} input + {} output = {} tokens]",
             usage.input_tokens, usage.output_tokens, usage.total_tokens
         )?;
     }
-    Ok(deltas.into_message())
+    Ok(deltas.into_accumulator())
 }
 
 #[tokio::main(flavor = "current_thread")]

@@ -720,8 +720,8 @@ impl Delta {
 ///     assert_eq!(text, "Oi");
 ///     Ok::<(), ssechunk::Error>(())
 /// })?;
-/// assert_eq!(deltas.message().choices()[0].content.as_deref(), Some("Oi"));
-/// assert_eq!(deltas.message().ending(), Ending::Done);
+/// assert_eq!(deltas.accumulator().choices()[0].content.as_deref(), Some("Oi"));
+/// assert_eq!(deltas.accumulator().ending(), Ending::Done);
 /// # Ok::<(), ssechunk::Error>(())
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
@@ -805,14 +805,14 @@ impl<S> DeltaStream<S> {
         self.raw.as_ref()
     }
 
-    /// The message assembled so far (the whole message once the stream has ended), also
-    /// after an error.
-    pub fn message(&self) -> &Accumulator {
+    /// The accumulator of the message assembled so far (the whole message once the stream
+    /// has ended), also after an error; [`Accumulator::message`] gives the [`crate::Message`].
+    pub fn accumulator(&self) -> &Accumulator {
         &self.message
     }
 
-    /// The assembled message, giving up the stream.
-    pub fn into_message(self) -> Accumulator {
+    /// The accumulator of the assembled message, giving up the stream.
+    pub fn into_accumulator(self) -> Accumulator {
         self.message
     }
 

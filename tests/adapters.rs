@@ -579,7 +579,7 @@ mod async_adapters {
             let (seen, errors) = collect_deltas(&mut deltas);
             assert!(errors.is_empty(), "{errors:?}");
             assert!(futures::stream::FusedStream::is_terminated(&deltas));
-            assert_eq!(deltas.message(), &expected.message);
+            assert_eq!(deltas.accumulator(), &expected.message);
             assert_eq!(replay(&seen), from_message(&expected.message));
             let usage = seen.iter().rev().find_map(|d| match d {
                 Delta::Usage(u) => Some(*u),
@@ -668,7 +668,7 @@ mod async_adapters {
             }
         );
         assert_eq!(seen.last(), Some(&Delta::Done));
-        let message = deltas.into_message();
+        let message = deltas.into_accumulator();
         assert_eq!(message.ending(), Ending::Done);
         assert_eq!(message.choices().len(), 2);
     }
@@ -694,10 +694,10 @@ mod async_adapters {
             })
         );
         assert_eq!(
-            deltas.message().choices()[0].content.as_deref(),
+            deltas.accumulator().choices()[0].content.as_deref(),
             Some("Hello")
         );
-        assert_eq!(deltas.message().ending(), Ending::Truncated);
+        assert_eq!(deltas.accumulator().ending(), Ending::Truncated);
     }
 
     /// Kimi's shape: the role in every chunk; two parallel calls; extras beside the deltas.
@@ -761,7 +761,7 @@ data: [DONE]\n\n";
         ));
         assert_eq!(seen[second + 1], Delta::Done);
         assert_eq!(second + 2, seen.len());
-        assert_eq!(deltas.message().choices()[0].tool_calls.len(), 2);
+        assert_eq!(deltas.accumulator().choices()[0].tool_calls.len(), 2);
     }
 
     #[test]

@@ -263,7 +263,7 @@ async fn fetch_deltas(url: &str) -> (Vec<Delta>, Vec<Error>, Accumulator) {
         }
         assert!(errors.len() < 2, "one error ends the input: {errors:?}");
     }
-    (deltas, errors, stream.into_message())
+    (deltas, errors, stream.into_accumulator())
 }
 
 /// Where each event of a body with LF line ends ends (after its blank line).
@@ -440,7 +440,7 @@ async fn an_event_arrives_while_the_server_holds_the_rest() {
         }
         assert!(started.elapsed() < HOLD, "arrived only after the hold");
         assert_eq!(
-            deltas.message().chunks(),
+            deltas.accumulator().chunks(),
             1,
             "the message has the first chunk"
         );
@@ -448,7 +448,7 @@ async fn an_event_arrives_while_the_server_holds_the_rest() {
         while let Some(delta) = timeout(READ_LIMIT, deltas.next()).await.expect("in time") {
             delta.expect("no error");
         }
-        assert_eq!(deltas.message(), &expected.message);
+        assert_eq!(deltas.accumulator(), &expected.message);
     })
     .await
     .expect("in time");
@@ -847,8 +847,8 @@ mod from_response {
             while let Some(delta) = deltas.next().await {
                 delta.expect("no error");
             }
-            assert_eq!(deltas.message().choices()[0].content.as_deref(), Some("Oi"));
-            assert_eq!(deltas.message().ending(), Ending::Done);
+            assert_eq!(deltas.accumulator().choices()[0].content.as_deref(), Some("Oi"));
+            assert_eq!(deltas.accumulator().ending(), Ending::Done);
         })
         .await
         .expect("in time");
@@ -894,9 +894,12 @@ mod from_response {
                 }
             }
             assert_eq!(text, "Oi!");
-            assert_eq!(deltas.message(), &expected.message);
-            assert_eq!(deltas.message().ending(), Ending::Done);
-            assert_eq!(deltas.message().usage().map(|u| u.total_tokens), Some(23));
+            assert_eq!(deltas.accumulator(), &expected.message);
+            assert_eq!(deltas.accumulator().ending(), Ending::Done);
+            assert_eq!(
+                deltas.accumulator().usage().map(|u| u.total_tokens),
+                Some(23)
+            );
         })
         .await
         .expect("in time");
