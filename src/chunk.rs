@@ -195,7 +195,7 @@ impl<'v, 'a> Choice<'v, 'a> {
     ///
     /// The text is written from the parsed array (no whitespace, the same escapes for every
     /// provider), so it always starts with `[` and ends with `]`. When the array was sent in
-    /// that form already (as OpenRouter sends it), it is a slice of the event's data.
+    /// that form already, it is not rewritten.
     pub fn reasoning_details(&self) -> Option<&'a str> {
         self.raw.reasoning_details
     }
@@ -706,8 +706,9 @@ impl ChunkDecoder {
     /// Decodes the data of an event of the default type (`message`); see
     /// [`ChunkDecoder::decode_event`].
     ///
-    /// The payload's strings borrow from `data` where they had no escapes, and from the
-    /// decoder otherwise; `data` itself is never modified.
+    /// The payload's strings borrow from `data` or from the decoder (strings with escapes,
+    /// unescaped; the strings of a chunk decoded against the last chunk parsed in full);
+    /// `data` itself is never modified.
     pub fn decode<'a>(&'a mut self, data: &'a [u8]) -> Payload<'a> {
         self.decode_event(b"message", data)
     }

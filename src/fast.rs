@@ -12,12 +12,15 @@
 //! The last document parsed in full is kept as a template, with where each of its value
 //! strings lies: a document that differs from it only inside value strings is decoded by
 //! re-reading just those strings (see [`Decoder::reuse`] for why that is the full parse's
-//! result).
+//! result). Its other strings are then taken from the template's copy, validated once, and
+//! the strings that changed are copied into the side buffer: so a reused document is neither
+//! validated as UTF-8 again outside its changed strings, nor are its spans moved.
 
 use crate::Usage;
 
-/// A string found by the fast path: `input[start..end]`, or `unescaped[start..end]` when
-/// the string had escapes.
+/// A string found by the fast path: `input[start..end]` ([`Texts::input`]: the document, or
+/// the template's copy when the template was reused), or `unescaped[start..end]` when the
+/// string had escapes or changed from the template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Span {
     pub(crate) start: u32,
@@ -75,7 +78,9 @@ type Fast<T> = Result<T, GiveUp>;
 /// The validated text a chunk's spans point into.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Texts<'a> {
+    /// The document parsed in full, or the template's copy of the document it reused.
     pub(crate) input: &'a str,
+    /// The side buffer.
     pub(crate) unescaped: &'a str,
 }
 
@@ -112,19 +117,19 @@ struct RawString {
     /// The top-level `object` or `type`: a document that changes it to `"error"` is an
     /// error, which goes the slow way.
     pinned: bool,
-    /// Inside a raw array that was compacted: where the string's opening quote lies in the
-    /// compacted text (bytes from its start).
+    /// Inside a raw array: where the string's opening quote lies in the array's text (the
+    /// document's, or compacted), in bytes from its start.
     compact_at: u32,
 }
 
 /// A value of the template taken as raw JSON text (a `reasoning_details` array): where its
 /// brackets are. The strings inside it are the template's strings like any other, so a
-/// document that changes only them reuses the template; its span is the array's text where it
-/// now lies.
+/// document that changes only them reuses the template; its text is then the template's with
+/// the changed strings put in, in the side buffer.
 ///
 /// An array the provider spaced out is taken compacted (see [`compact`]): its span in the
-/// template lies in the side buffer, and a document that changes a string inside it compacts
-/// it again.
+/// template lies in the side buffer, where each string inside it keeps its place
+/// ([`RawString::compact_at`]).
 #[derive(Debug, Clone, Copy)]
 struct RawArray {
     open: u32,
@@ -137,15 +142,14 @@ struct RawArray {
 /// [`Decoder::strings`].
 const ARRAY: u32 = 1 << 31;
 
-/// A template string that the current document changed: its new span, and how far the
-/// bytes after it moved from the template's.
+/// A template string that the current document changed: its new span (in the side buffer),
+/// and where its raw text (quotes included) lies in the document.
 #[derive(Debug, Clone, Copy)]
 struct Change {
     index: u32,
     span: Span,
-    shift: u32,
-    /// Where the string's opening quote now lies.
     open: u32,
+    after: u32,
 }
 
 /// Documents up to this size become templates that the next documents are compared with;
@@ -159,9 +163,9 @@ pub(crate) struct Decoder {
     /// Where strings with escapes are unescaped: the template's first, then the current
     /// document's.
     unescaped: Vec<u8>,
-    /// The last document parsed in full, when it decoded on the fast path and is small
-    /// enough to keep.
-    template: Vec<u8>,
+    /// The last document parsed in full, when it decoded on the fast path, is valid UTF-8
+    /// and is small enough to keep.
+    template: String,
     /// Whether `template` (and `strings`, `template_unescaped`) describe such a document.
     has_template: bool,
     /// Every value string of the template, in order.
@@ -192,12 +196,26 @@ impl Decoder {
         input: &'a [u8],
     ) -> Option<(Texts<'a>, &'a Spans, bool)> {
         let reused = self.has_template && self.reuse(input);
-        if !reused && !self.full(input) {
-            return None;
-        }
-        let texts = Texts {
+        let input = if reused {
+            // The document is the template outside its changed strings, which are in the side
+            // buffer: validating that buffer validates them.
+            self.template.as_str()
+        } else {
+            if !self.full(input) {
+                return None;
+            }
             // simdutf8 validates in wide SIMD loads (std's check goes a word at a time).
-            input: simdutf8::basic::from_utf8(input).ok()?,
+            let input = simdutf8::basic::from_utf8(input).ok()?;
+            if input.len() <= TEMPLATE_MAX {
+                self.template.clear();
+                self.template.push_str(input);
+                self.template_unescaped = self.unescaped.len();
+                self.has_template = true;
+            }
+            input
+        };
+        let texts = Texts {
+            input,
             unescaped: simdutf8::basic::from_utf8(&self.unescaped).ok()?,
         };
         // Every span starts and ends next to an ASCII delimiter or at the edge of a whole
@@ -206,7 +224,8 @@ impl Decoder {
         Some((texts, &self.spans, reused))
     }
 
-    /// Parses `input` from scratch and makes it the template; true on success.
+    /// Parses `input` from scratch, recording its strings for the template when it is small
+    /// enough to keep; true on success.
     fn full(&mut self, input: &[u8]) -> bool {
         let spans = &mut self.spans;
         spans.id = None;
@@ -232,16 +251,7 @@ impl Decoder {
             arrays: &mut self.arrays,
             record: keep,
         };
-        if c.top(spans).is_err() {
-            return false;
-        }
-        if keep {
-            self.template.clear();
-            self.template.extend_from_slice(input);
-            self.template_unescaped = self.unescaped.len();
-            self.has_template = true;
-        }
-        true
+        c.top(spans).is_ok()
     }
 
     /// Decodes `input` from the template's result, when the two differ only inside value
@@ -255,12 +265,13 @@ impl Decoder {
     /// the parse goes on from its closing quote in the same state as before, over bytes
     /// compared again. A difference anywhere else (a key, a number, punctuation, a string
     /// that does not close where the bytes after it match again) gives up here, and the
-    /// document is parsed in full. UTF-8 is validated over the whole document as always.
+    /// document is parsed in full. UTF-8: the document equals the template (valid UTF-8)
+    /// outside its changed strings, which are copied into the side buffer, validated with it.
     fn reuse(&mut self, input: &[u8]) -> bool {
         if input.len() > TEMPLATE_MAX {
             return false;
         }
-        let old = self.template.as_slice();
+        let old = self.template.as_bytes();
         self.unescaped.truncate(self.template_unescaped);
         self.changes.clear();
         // The template's strings from `next` on have not been looked at yet.
@@ -284,9 +295,11 @@ impl Decoder {
             let open = s
                 .open
                 .wrapping_add((at_new as u32).wrapping_sub(at_old as u32));
-            let Ok((span, after)) = scan_string(input, open as usize, &mut self.unescaped) else {
+            let Ok((mut span, after)) = scan_string(input, open as usize, &mut self.unescaped)
+            else {
                 return false;
             };
+            let escaped = span.unescaped;
             if s.pinned {
                 let text = if span.unescaped {
                     &self.unescaped[..]
@@ -301,39 +314,39 @@ impl Decoder {
             // the simd-json path writes; a string without escapes always does (the scan
             // refused raw control characters), so only one with escapes is checked.
             let inside = |a: &RawArray| a.open < s.open && s.close < a.close;
-            if span.unescaped
-                && self.arrays.iter().any(inside)
-                && !canonical(&input[open as usize..after])
+            if escaped && self.arrays.iter().any(inside) && !canonical(&input[open as usize..after])
             {
                 return false;
+            }
+            if !escaped {
+                // Into the side buffer, which is validated as a whole.
+                let start = self.unescaped.len();
+                let text = &input[span.start as usize..span.end as usize];
+                self.unescaped.extend_from_slice(text);
+                span = Span {
+                    start: start as u32,
+                    end: self.unescaped.len() as u32,
+                    unescaped: true,
+                    raw: 0,
+                };
             }
             self.changes.push(Change {
                 index: k as u32,
                 span,
-                shift: (after as u32).wrapping_sub(s.close + 1),
                 open,
+                after: after as u32,
             });
             (at_old, at_new, next) = (s.close as usize + 1, after, k + 1);
         }
         let (strings, changes) = (&self.strings, &self.changes);
         self.spans.for_each_span(|span| {
             let raw = span.raw;
-            // An unchanged string moved with the bytes after the last change before it.
+            // An unchanged string is the template's.
             let mut now = strings[raw as usize].span;
-            let mut shift = 0u32;
-            for change in changes {
-                if change.index < raw {
-                    shift = change.shift;
-                    continue;
-                }
-                if change.index == raw {
-                    (now, shift) = (change.span, 0);
-                }
-                break;
-            }
-            if !now.unescaped {
-                now.start = now.start.wrapping_add(shift);
-                now.end = now.end.wrapping_add(shift);
+            if let Some(change) = changes.iter().find(|c| c.index >= raw)
+                && change.index == raw
+            {
+                now = change.span;
             }
             *span = Span { raw, ..now };
         });
@@ -343,7 +356,7 @@ impl Decoder {
         self.move_arrays(input)
     }
 
-    /// Where the template's raw arrays (`reasoning_details`) lie in `input`, after
+    /// The text of the template's raw arrays (`reasoning_details`) for `input`, after
     /// [`Decoder::reuse`] found the strings that changed; false when one cannot be given as
     /// the simd-json path writes it.
     #[cold]
@@ -355,17 +368,10 @@ impl Decoder {
             changes,
             arrays,
             unescaped,
+            template,
             ..
         } = self;
         let (strings, changes, arrays) = (&*strings, &*changes, &*arrays);
-        // How far the bytes at template position `at` moved: the shift of the last change
-        // before it.
-        let shift_at = |at: u32| {
-            let before = changes
-                .iter()
-                .take_while(|c| strings[c.index as usize].close < at);
-            before.last().map_or(0, |c| c.shift)
-        };
         let mut compacted = true;
         for choice in &mut spans.choices {
             let Some(span) = &mut choice.reasoning_details else {
@@ -376,51 +382,45 @@ impl Decoder {
                 continue;
             }
             let a = arrays[(raw & !ARRAY) as usize];
-            let (start, end) = (
-                a.open.wrapping_add(shift_at(a.open)),
-                (a.close + 1).wrapping_add(shift_at(a.close)),
-            );
-            *span = if !a.span.unescaped {
-                Span {
-                    start,
-                    end,
-                    unescaped: false,
-                    raw,
-                }
-            } else if !changes.iter().any(|c| {
+            let inside = |c: &&Change| {
                 let s = strings[c.index as usize];
                 a.open < s.open && s.close < a.close
-            }) {
-                // Nothing inside it changed: its compacted text in the template holds.
+            };
+            if !changes.iter().any(|c| inside(&c)) {
+                // Nothing inside it changed: the template's text holds (in its copy of the
+                // document, or compacted in the side buffer).
+                *span = a.span;
+                continue;
+            }
+            // The template's text with the strings that changed inside it replaced (each was
+            // checked to be as the simd-json path writes it), into the side buffer.
+            let mark = unescaped.len();
+            let mut from = a.span.start as usize;
+            let copy = |unescaped: &mut Vec<u8>, range: std::ops::Range<usize>| {
+                if a.span.unescaped {
+                    unescaped.extend_from_within(range);
+                } else {
+                    unescaped.extend_from_slice(&template.as_bytes()[range]);
+                }
+            };
+            for c in changes.iter().filter(inside) {
+                let s = strings[c.index as usize];
+                let at = a.span.start as usize + s.compact_at as usize;
+                copy(unescaped, from..at);
+                unescaped.extend_from_slice(&input[c.open as usize..c.after as usize]);
+                from = at + (s.close - s.open + 1) as usize;
+            }
+            copy(unescaped, from..a.span.end as usize);
+            *span = if unescaped.len() > u32::MAX as usize {
+                unescaped.truncate(mark);
+                compacted = false;
                 a.span
             } else {
-                // The template's compacted text with the strings that changed inside it
-                // replaced (each was checked to be as the simd-json path writes it).
-                let mark = unescaped.len();
-                let mut from = a.span.start as usize;
-                for c in changes {
-                    let s = strings[c.index as usize];
-                    if !(a.open < s.open && s.close < a.close) {
-                        continue;
-                    }
-                    let at = a.span.start as usize + s.compact_at as usize;
-                    unescaped.extend_from_within(from..at);
-                    let after = (s.close + 1).wrapping_add(c.shift) as usize;
-                    unescaped.extend_from_slice(&input[c.open as usize..after]);
-                    from = at + (s.close - s.open + 1) as usize;
-                }
-                unescaped.extend_from_within(from..a.span.end as usize);
-                if unescaped.len() > u32::MAX as usize {
-                    unescaped.truncate(mark);
-                    compacted = false;
-                    a.span
-                } else {
-                    Span {
-                        start: mark as u32,
-                        end: unescaped.len() as u32,
-                        unescaped: true,
-                        raw,
-                    }
+                Span {
+                    start: mark as u32,
+                    end: unescaped.len() as u32,
+                    unescaped: true,
+                    raw,
                 }
             };
         }
@@ -1035,6 +1035,10 @@ impl Cursor<'_> {
         // As it is when it is the text the simd-json path writes; else compacted, when only
         // the provider's spacing differs (a space after each colon, say).
         let mut span = if canonical(text) {
+            // Its text is the document's: each string lies where it is.
+            for s in self.strings.get_mut(first..).unwrap_or_default() {
+                s.compact_at = s.open - open as u32;
+            }
             Span {
                 start: open as u32,
                 end: after as u32,

@@ -118,8 +118,9 @@
 //!   as they were fed; multi-line `data` is joined with `\n` in place (it only ever shrinks).
 //!   At least [`PADDING`] initialised bytes follow every event's data inside the buffer.
 //! - Once the buffers have grown to the largest event seen, framing and decoding allocate
-//!   nothing per event. A decoded string is a slice of the event's data when it has no escapes,
-//!   and a slice of the decoder's side buffer when it has; the raw event is never modified.
+//!   nothing per event. A decoded string is a slice of the event's data, or of the decoder's
+//!   own buffers (strings with escapes unescaped; the unchanged strings of a chunk that reused
+//!   the last chunk parsed in full); the raw event is never modified.
 //! - Each input byte is scanned once, however the input is cut.
 //! - Memory is bounded by [`Config::max_event_bytes`] plus one read; nothing is dropped
 //!   silently: an oversized event is reported ([`Error::EventTooLarge`]), and a stream that

@@ -99,7 +99,15 @@ impl Problems {
     }
 
     /// Reports the ignored lines held so far.
+    #[inline]
     fn release_held(&mut self) {
+        if self.held_lines > 0 {
+            self.report_held();
+        }
+    }
+
+    #[cold]
+    fn report_held(&mut self) {
         for line in self.held.drain(..) {
             eprintln!("{line}");
         }
