@@ -308,7 +308,10 @@ impl<'a> ChunkView<'a> {
 impl Drop for ChunkView<'_> {
     fn drop(&mut self) {
         self.home.choices = recycle(std::mem::take(&mut self.choices));
-        self.home.tools = recycle(std::mem::take(&mut self.tools));
+        // Most chunks carry no tool call: their view never took the tools' buffer.
+        if self.tools.capacity() != 0 {
+            self.home.tools = recycle(std::mem::take(&mut self.tools));
+        }
     }
 }
 
@@ -1025,7 +1028,11 @@ fn slow_decode<'a>(slow: &'a mut Slow, storage: &'a mut Storage, data: &'a [u8])
 fn build<'a>(texts: Texts<'a>, spans: &Spans, storage: &'a mut Storage) -> ChunkView<'a> {
     let text = |span: Option<Span>| texts.get(span);
     let mut choices: Vec<RawChoice<'a>> = recycle(std::mem::take(&mut storage.choices));
-    let mut tools: Vec<ToolCall<'a>> = recycle(std::mem::take(&mut storage.tools));
+    let mut tools: Vec<ToolCall<'a>> = if spans.tools.is_empty() {
+        Vec::new()
+    } else {
+        recycle(std::mem::take(&mut storage.tools))
+    };
     tools.extend(spans.tools.iter().map(|t| ToolCall {
         index: t.index,
         id: text(t.id),
