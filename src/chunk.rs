@@ -989,7 +989,7 @@ fn slow_decode<'a>(slow: &'a mut Slow, storage: &'a mut Storage, data: &'a [u8])
         let Some(len) = object_len(nodes, 0) else {
             return Ok(Err(InvalidData::NotObject));
         };
-        if let Ok(error) = read_error(nodes, len, text) {
+        if let Some(error) = error_member(nodes, len, text) {
             return Err(error);
         }
         let mut walk = Walk {
@@ -1499,23 +1499,30 @@ pub(crate) fn write_json(nodes: &[Node<'_>], at: usize, out: &mut String) -> usi
     }
 }
 
-/// Appends `s` as a JSON string (quoted, escaped).
+/// Appends `s` as a JSON string (quoted, escaped): `\"`, `\\`, `\n`, `\r`, `\t`, and
+/// `\u00xx` (lower case) for the other control characters. The runs between those bytes
+/// (all ASCII, so never inside a character) are copied whole.
 pub(crate) fn write_json_string(s: &str, out: &mut String) {
     use std::fmt::Write as _;
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c < ' ' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+    let mut rest = s;
+    while let Some(at) = crate::fast::string_stop(rest.as_bytes()) {
+        let (run, tail) = rest.split_at(at);
+        out.push_str(run);
+        let byte = tail.as_bytes()[0];
+        match byte {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ => {
+                let _ = write!(out, "\\u{:04x}", byte);
             }
-            c => out.push(c),
         }
+        rest = &tail[1..];
     }
+    out.push_str(rest);
     out.push('"');
 }
 
@@ -1560,6 +1567,16 @@ pub(crate) fn read_error<'a>(
     len: usize,
     text: &'a str,
 ) -> Result<ApiError<'a>, ApiError<'a>> {
+    error_member(nodes, len, text).ok_or_else(|| error_object(nodes, 0, len, text, true))
+}
+
+/// The `Ok` of [`read_error`] alone: the error when the object at the root is one, without
+/// reading the object as an error object otherwise (most events are not errors).
+pub(crate) fn error_member<'a>(
+    nodes: &[Node<'a>],
+    len: usize,
+    text: &'a str,
+) -> Option<ApiError<'a>> {
     let (mut member, mut error_type, mut declared) = (None, None, (None, None));
     for (key, v) in fields(nodes, 0, len) {
         match key {
@@ -1571,8 +1588,8 @@ pub(crate) fn read_error<'a>(
         }
     }
     match member.map(|v| (v, nodes[v])) {
-        Some((v, Node::Object { len, .. })) => Ok(error_object(nodes, v, len, text, false)),
-        Some((_, Node::String(message))) if !message.is_empty() => Ok(ApiError {
+        Some((v, Node::Object { len, .. })) => Some(error_object(nodes, v, len, text, false)),
+        Some((_, Node::String(message))) if !message.is_empty() => Some(ApiError {
             message: Some(message),
             kind: error_type,
             ..ApiError::default()
@@ -1580,9 +1597,9 @@ pub(crate) fn read_error<'a>(
         // An object that says it is an error (vLLM's `"object": "error"`, a flat
         // `"type": "error"`) is its own error object.
         _ if declared.0 == Some("error") || declared.1 == Some("error") => {
-            Ok(error_object(nodes, 0, len, text, true))
+            Some(error_object(nodes, 0, len, text, true))
         }
-        _ => Err(error_object(nodes, 0, len, text, true)),
+        _ => None,
     }
 }
 
@@ -1710,5 +1727,54 @@ impl ChunkDecoder {
         let Self { fast, storage, .. } = self;
         let (texts, spans) = fast.decode(data)?;
         Some(Payload::Chunk(build(texts, spans, storage)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_json_string;
+
+    /// The escaping rule, a character at a time.
+    fn reference(s: &str) -> String {
+        let mut out = String::from('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if c < ' ' => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn json_strings_are_escaped_as_a_character_at_a_time() {
+        let cases = [
+            "",
+            "plain text, long enough to span several words of eight bytes",
+            "\"",
+            "\\",
+            "a\"b\\c\nd\re\tf\u{0}g\u{1f}h\u{7f}",
+            "Olá — 日本語 🎉 \u{0b}\u{0c}\u{08}",
+            "ends with a newline\n",
+            "\n\n\n\n\n\n\n\n\n\"\"\"\"\"\"\"\"\"",
+            "é\u{1}é\u{2}éééééééééé\"",
+        ];
+        for s in cases {
+            let mut got = String::from("prefix");
+            write_json_string(s, &mut got);
+            assert_eq!(got, format!("prefix{}", reference(s)), "{s:?}");
+        }
+        for b in 0u8..0x80 {
+            let s = format!("x{}y", b as char);
+            let mut got = String::new();
+            write_json_string(&s, &mut got);
+            assert_eq!(got, reference(&s), "{b}");
+        }
     }
 }

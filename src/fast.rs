@@ -535,7 +535,7 @@ const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
 /// plain run inside a string), eight bytes at a time: strings are short, so this beats a
 /// SIMD search's setup cost.
 #[inline]
-fn string_stop(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn string_stop(bytes: &[u8]) -> Option<usize> {
     let mut i = 0;
     while let Some(chunk) = bytes.get(i..i + 8) {
         let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));

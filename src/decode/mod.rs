@@ -503,7 +503,7 @@ impl Dialects {
             let Some(len) = crate::chunk::object_len(nodes, 0) else {
                 return Err(Decoded::Invalid(InvalidData::NotObject));
             };
-            if let Ok(error) = crate::chunk::read_error(nodes, len, text) {
+            if let Some(error) = crate::chunk::error_member(nodes, len, text) {
                 // An error in the data (not in an `event: error`) is one the stream sent too.
                 responses.saw_error(&error);
                 return Err(Decoded::Error(error));
