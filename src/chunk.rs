@@ -719,7 +719,7 @@ impl ChunkDecoder {
     /// error object's, else the whole data text. Every other type is decoded by its data.
     pub fn decode_event<'a>(&'a mut self, event_type: &[u8], data: &'a [u8]) -> Payload<'a> {
         // The path is not asked for: its stores vanish once `decode_on` is inlined.
-        self.decode_on(event_type, data, &mut DecodePath::Done)
+        self.decode_on(event_type, data, &mut DecodePath::Done, false)
     }
 
     /// [`ChunkDecoder::decode_event`], also saying which path decoded the data.
@@ -730,17 +730,32 @@ impl ChunkDecoder {
         data: &'a [u8],
     ) -> (Payload<'a>, DecodePath) {
         let mut path = DecodePath::Done;
-        let payload = self.decode_on(event_type, data, &mut path);
+        let payload = self.decode_on(event_type, data, &mut path, false);
         (payload, path)
     }
 
-    /// [`ChunkDecoder::decode_event`], writing the path that decoded the data to `path`.
+    /// [`ChunkDecoder::decode_event`] with simd-json alone: neither the chat fast path nor the
+    /// other dialects' flat scanner. The same result, more slowly; it exists so that tests and
+    /// fuzz targets can hold the specialised paths to it (a stream decoded by this decoder
+    /// next to one decoded by [`ChunkDecoder::decode_event_traced`]).
+    #[doc(hidden)]
+    pub fn decode_event_with_simd_json<'a>(
+        &'a mut self,
+        event_type: &[u8],
+        data: &'a [u8],
+    ) -> Payload<'a> {
+        self.decode_on(event_type, data, &mut DecodePath::Done, true)
+    }
+
+    /// [`ChunkDecoder::decode_event`], writing the path that decoded the data to `path`; with
+    /// `simd_only`, on the simd-json path alone.
     #[inline(always)]
     fn decode_on<'a>(
         &'a mut self,
         event_type: &[u8],
         data: &'a [u8],
         path: &mut DecodePath,
+        simd_only: bool,
     ) -> Payload<'a> {
         // The common case, another chat chunk of a chat stream, is told at a glance.
         let chat_again = self.dialect == Some(Dialect::Chat)
@@ -772,12 +787,21 @@ impl ChunkDecoder {
         if let Some(dialect @ (Dialect::Anthropic | Dialect::Responses | Dialect::Gemini)) =
             *dialect
         {
-            *path = DecodePath::SimdJson;
-            return match dialects.decode(dialect, event_type, data) {
+            let (decoded, flat) = dialects.decode(dialect, event_type, data, !simd_only);
+            *path = if flat {
+                DecodePath::Fast
+            } else {
+                DecodePath::SimdJson
+            };
+            return match decoded {
                 Ok(parts) => Payload::Parts(parts),
                 Err(Decoded::Error(error)) => Payload::ApiError(error),
                 Err(Decoded::Invalid(why)) => Payload::Invalid(why),
             };
+        }
+        if simd_only {
+            *path = DecodePath::SimdJson;
+            return slow_decode(slow, storage, data);
         }
         if let Some((texts, spans, reused)) = fast.decode_traced(data) {
             *path = if reused {
@@ -1702,7 +1726,8 @@ pub enum DecodePath {
     Done,
     /// The fast path, by reusing the template (the last document it parsed in full).
     Template,
-    /// The fast path, parsing the document in full.
+    /// The fast path, parsing the document in full (in the other dialects: the flat scanner
+    /// of their frequent events).
     Fast,
     /// simd-json: the fast path declined (or the event is an `error` event, which simd-json
     /// always reads).
