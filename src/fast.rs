@@ -829,6 +829,13 @@ impl Cursor<'_> {
                 break;
             }
             self.pos += 1;
+            // A run of spaces (some providers pad events with hundreds) eight at a time.
+            while let Some(word) = self.buf.get(self.pos..self.pos + 8) {
+                if word != b"        " {
+                    break;
+                }
+                self.pos += 8;
+            }
         }
     }
 
