@@ -17,11 +17,8 @@
 
 #[path = "common/chunk_reference.rs"]
 mod chunk_reference;
-#[path = "common/rng.rs"]
-mod rng;
-
+use chunk_reference::Rng;
 use proptest::prelude::*;
-use rng::Rng;
 use ssechunk::{ChunkDecoder, DecodePath, Dialect, Frame, Parser};
 
 /// The events of an SSE stream: (type, data).
