@@ -25,6 +25,20 @@ use crate::chunk::{text_of, with_tape, write_json};
 use crate::{ApiError, Finish, InvalidData, Usage};
 
 /// Which wire dialect a stream speaks.
+///
+/// # How the events are read
+/// Most events of the dialects besides chat are read by a flat scanner, without a parse
+/// tree: it reads the event's bytes where they are (validating the JSON grammar, UTF-8 and
+/// escapes as it goes, unescaping strings that have escapes into a reused buffer), picks out
+/// the fields the dialect's decoder reads, whatever the order of the keys, and skips the
+/// others. It takes every Anthropic event but a `redacted_thinking` block and a `tool_use`
+/// block whose `input` is not empty; the Responses API's deltas (text, refusal, reasoning,
+/// tool-call arguments), tool-call items and ends, `response.created`, `in_progress`,
+/// `completed` and `incomplete`, and the events the mapping ignores; Gemini chunks whose parts
+/// are text (or thoughts). Anything else, and anything it cannot prove reads the same (a key
+/// given twice or escaped, a field of another shape, an API error, an exponent or a long
+/// number, invalid UTF-8, any syntax error), goes to simd-json, which parses it in full. The
+/// parts are the same either way: tests and a fuzz target compare the two paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
