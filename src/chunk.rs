@@ -723,7 +723,7 @@ impl ChunkDecoder {
     /// error object's, else the whole data text. Every other type is decoded by its data.
     pub fn decode_event<'a>(&'a mut self, event_type: &[u8], data: &'a [u8]) -> Payload<'a> {
         // The path is not asked for: its stores vanish once `decode_on` is inlined.
-        self.decode_on(event_type, data, &mut DecodePath::Done)
+        self.decode_on(event_type, data, &mut DecodePath::Done, false)
     }
 
     /// [`ChunkDecoder::decode_event`], also saying which path decoded the data.
@@ -734,17 +734,32 @@ impl ChunkDecoder {
         data: &'a [u8],
     ) -> (Payload<'a>, DecodePath) {
         let mut path = DecodePath::Done;
-        let payload = self.decode_on(event_type, data, &mut path);
+        let payload = self.decode_on(event_type, data, &mut path, false);
         (payload, path)
     }
 
-    /// [`ChunkDecoder::decode_event`], writing the path that decoded the data to `path`.
+    /// [`ChunkDecoder::decode_event`] with simd-json alone: neither the chat fast path nor the
+    /// other dialects' flat scanner. The same result, more slowly; it exists so that tests and
+    /// fuzz targets can hold the specialised paths to it (a stream decoded by this decoder
+    /// next to one decoded by [`ChunkDecoder::decode_event_traced`]).
+    #[doc(hidden)]
+    pub fn decode_event_with_simd_json<'a>(
+        &'a mut self,
+        event_type: &[u8],
+        data: &'a [u8],
+    ) -> Payload<'a> {
+        self.decode_on(event_type, data, &mut DecodePath::Done, true)
+    }
+
+    /// [`ChunkDecoder::decode_event`], writing the path that decoded the data to `path`; with
+    /// `simd_only`, on the simd-json path alone.
     #[inline(always)]
     fn decode_on<'a>(
         &'a mut self,
         event_type: &[u8],
         data: &'a [u8],
         path: &mut DecodePath,
+        simd_only: bool,
     ) -> Payload<'a> {
         // The common case, another chat chunk of a chat stream, is told at a glance.
         let chat_again = self.dialect == Some(Dialect::Chat)
@@ -776,12 +791,21 @@ impl ChunkDecoder {
         if let Some(dialect @ (Dialect::Anthropic | Dialect::Responses | Dialect::Gemini)) =
             *dialect
         {
-            *path = DecodePath::SimdJson;
-            return match dialects.decode(dialect, event_type, data) {
+            let (decoded, flat) = dialects.decode(dialect, event_type, data, !simd_only);
+            *path = if flat {
+                DecodePath::Fast
+            } else {
+                DecodePath::SimdJson
+            };
+            return match decoded {
                 Ok(parts) => Payload::Parts(parts),
                 Err(Decoded::Error(error)) => Payload::ApiError(error),
                 Err(Decoded::Invalid(why)) => Payload::Invalid(why),
             };
+        }
+        if simd_only {
+            *path = DecodePath::SimdJson;
+            return slow_decode(slow, storage, data);
         }
         if let Some((texts, spans, reused)) = fast.decode_traced(data) {
             *path = if reused {
@@ -993,7 +1017,7 @@ fn slow_decode<'a>(slow: &'a mut Slow, storage: &'a mut Storage, data: &'a [u8])
         let Some(len) = object_len(nodes, 0) else {
             return Ok(Err(InvalidData::NotObject));
         };
-        if let Ok(error) = read_error(nodes, len, text) {
+        if let Some(error) = error_member(nodes, len, text) {
             return Err(error);
         }
         let mut walk = Walk {
@@ -1507,23 +1531,30 @@ pub(crate) fn write_json(nodes: &[Node<'_>], at: usize, out: &mut String) -> usi
     }
 }
 
-/// Appends `s` as a JSON string (quoted, escaped).
+/// Appends `s` as a JSON string (quoted, escaped): `\"`, `\\`, `\n`, `\r`, `\t`, and
+/// `\u00xx` (lower case) for the other control characters. The runs between those bytes
+/// (all ASCII, so never inside a character) are copied whole.
 pub(crate) fn write_json_string(s: &str, out: &mut String) {
     use std::fmt::Write as _;
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c < ' ' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+    let mut rest = s;
+    while let Some(at) = crate::fast::string_stop(rest.as_bytes()) {
+        let (run, tail) = rest.split_at(at);
+        out.push_str(run);
+        let byte = tail.as_bytes()[0];
+        match byte {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ => {
+                let _ = write!(out, "\\u{:04x}", byte);
             }
-            c => out.push(c),
         }
+        rest = &tail[1..];
     }
+    out.push_str(rest);
     out.push('"');
 }
 
@@ -1568,6 +1599,16 @@ pub(crate) fn read_error<'a>(
     len: usize,
     text: &'a str,
 ) -> Result<ApiError<'a>, ApiError<'a>> {
+    error_member(nodes, len, text).ok_or_else(|| error_object(nodes, 0, len, text, true))
+}
+
+/// The `Ok` of [`read_error`] alone: the error when the object at the root is one, without
+/// reading the object as an error object otherwise (most events are not errors).
+pub(crate) fn error_member<'a>(
+    nodes: &[Node<'a>],
+    len: usize,
+    text: &'a str,
+) -> Option<ApiError<'a>> {
     let (mut member, mut error_type, mut declared) = (None, None, (None, None));
     for (key, v) in fields(nodes, 0, len) {
         match key {
@@ -1579,8 +1620,8 @@ pub(crate) fn read_error<'a>(
         }
     }
     match member.map(|v| (v, nodes[v])) {
-        Some((v, Node::Object { len, .. })) => Ok(error_object(nodes, v, len, text, false)),
-        Some((_, Node::String(message))) if !message.is_empty() => Ok(ApiError {
+        Some((v, Node::Object { len, .. })) => Some(error_object(nodes, v, len, text, false)),
+        Some((_, Node::String(message))) if !message.is_empty() => Some(ApiError {
             message: Some(message),
             kind: error_type,
             ..ApiError::default()
@@ -1588,9 +1629,9 @@ pub(crate) fn read_error<'a>(
         // An object that says it is an error (vLLM's `"object": "error"`, a flat
         // `"type": "error"`) is its own error object.
         _ if declared.0 == Some("error") || declared.1 == Some("error") => {
-            Ok(error_object(nodes, 0, len, text, true))
+            Some(error_object(nodes, 0, len, text, true))
         }
-        _ => Err(error_object(nodes, 0, len, text, true)),
+        _ => None,
     }
 }
 
@@ -1693,7 +1734,8 @@ pub enum DecodePath {
     Done,
     /// The fast path, by reusing the template (the last document it parsed in full).
     Template,
-    /// The fast path, parsing the document in full.
+    /// The fast path, parsing the document in full (in the other dialects: the flat scanner
+    /// of their frequent events).
     Fast,
     /// simd-json: the fast path declined (or the event is an `error` event, which simd-json
     /// always reads).
@@ -1718,5 +1760,54 @@ impl ChunkDecoder {
         let Self { fast, storage, .. } = self;
         let (texts, spans) = fast.decode(data)?;
         Some(Payload::Chunk(build(texts, spans, storage)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_json_string;
+
+    /// The escaping rule, a character at a time.
+    fn reference(s: &str) -> String {
+        let mut out = String::from('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if c < ' ' => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn json_strings_are_escaped_as_a_character_at_a_time() {
+        let cases = [
+            "",
+            "plain text, long enough to span several words of eight bytes",
+            "\"",
+            "\\",
+            "a\"b\\c\nd\re\tf\u{0}g\u{1f}h\u{7f}",
+            "Olá — 日本語 🎉 \u{0b}\u{0c}\u{08}",
+            "ends with a newline\n",
+            "\n\n\n\n\n\n\n\n\n\"\"\"\"\"\"\"\"\"",
+            "é\u{1}é\u{2}éééééééééé\"",
+        ];
+        for s in cases {
+            let mut got = String::from("prefix");
+            write_json_string(s, &mut got);
+            assert_eq!(got, format!("prefix{}", reference(s)), "{s:?}");
+        }
+        for b in 0u8..0x80 {
+            let s = format!("x{}y", b as char);
+            let mut got = String::new();
+            write_json_string(&s, &mut got);
+            assert_eq!(got, reference(&s), "{b}");
+        }
     }
 }

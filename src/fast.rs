@@ -27,7 +27,7 @@ pub(crate) struct Span {
     pub(crate) end: u32,
     pub(crate) unescaped: bool,
     /// Which value string of the template this is (an index into [`Decoder::strings`]).
-    raw: u32,
+    pub(crate) raw: u32,
 }
 
 /// A choice's fields as spans.
@@ -68,12 +68,12 @@ pub(crate) struct Spans {
 }
 
 /// Nesting deeper than this goes the slow way.
-const MAX_DEPTH: u32 = 64;
+pub(crate) const MAX_DEPTH: u32 = 64;
 
 /// The fast path gave up; the slow path decides.
-struct GiveUp;
+pub(crate) struct GiveUp;
 
-type Fast<T> = Result<T, GiveUp>;
+pub(crate) type Fast<T> = Result<T, GiveUp>;
 
 /// The validated text a chunk's spans point into.
 #[derive(Debug, Clone, Copy)]
@@ -535,7 +535,7 @@ const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
 /// plain run inside a string), eight bytes at a time: strings are short, so this beats a
 /// SIMD search's setup cost.
 #[inline]
-fn string_stop(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn string_stop(bytes: &[u8]) -> Option<usize> {
     let mut i = 0;
     while let Some(chunk) = bytes.get(i..i + 8) {
         let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
@@ -784,9 +784,9 @@ fn hex4(buf: &[u8], at: usize) -> Fast<u32> {
     })
 }
 
-struct Cursor<'b> {
-    buf: &'b [u8],
-    pos: usize,
+pub(crate) struct Cursor<'b> {
+    pub(crate) buf: &'b [u8],
+    pub(crate) pos: usize,
     /// Where strings with escapes are unescaped.
     out: &'b mut Vec<u8>,
     /// Where value strings are recorded, when `record` is set.
@@ -796,24 +796,51 @@ struct Cursor<'b> {
     record: bool,
 }
 
+/// Runs `read` on a cursor at the start of `buf` that keeps no template (nothing is recorded,
+/// so nothing is allocated but what `read` unescapes onto `out`): the scanner of the other
+/// dialects' frequent events reads their fields with the same validation and unescaping.
+pub(crate) fn scan<T>(
+    buf: &[u8],
+    out: &mut Vec<u8>,
+    read: impl FnOnce(&mut Cursor<'_>) -> Fast<T>,
+) -> Option<T> {
+    let (mut strings, mut arrays) = (Vec::new(), Vec::new());
+    let mut cursor = Cursor {
+        buf,
+        pos: 0,
+        out,
+        strings: &mut strings,
+        arrays: &mut arrays,
+        record: false,
+    };
+    read(&mut cursor).ok()
+}
+
 impl Cursor<'_> {
     #[inline]
-    fn peek(&self) -> Fast<u8> {
+    pub(crate) fn peek(&self) -> Fast<u8> {
         self.buf.get(self.pos).copied().ok_or(GiveUp)
     }
 
     #[inline]
-    fn ws(&mut self) {
+    pub(crate) fn ws(&mut self) {
         while let Some(&b) = self.buf.get(self.pos) {
             if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
                 break;
             }
             self.pos += 1;
+            // A run of spaces (some providers pad events with hundreds) eight at a time.
+            while let Some(word) = self.buf.get(self.pos..self.pos + 8) {
+                if word != b"        " {
+                    break;
+                }
+                self.pos += 8;
+            }
         }
     }
 
     #[inline]
-    fn expect(&mut self, byte: u8) -> Fast<()> {
+    pub(crate) fn expect(&mut self, byte: u8) -> Fast<()> {
         if self.peek()? == byte {
             self.pos += 1;
             Ok(())
@@ -823,7 +850,7 @@ impl Cursor<'_> {
     }
 
     #[inline]
-    fn literal(&mut self, word: &[u8]) -> Fast<()> {
+    pub(crate) fn literal(&mut self, word: &[u8]) -> Fast<()> {
         if self.buf[self.pos..].starts_with(word) {
             self.pos += word.len();
             Ok(())
@@ -834,7 +861,7 @@ impl Cursor<'_> {
 
     /// Walks an object: for each key, `field` reads or skips the value. Keys with escapes
     /// go the slow way (they would have to be unescaped before they can be compared).
-    fn object<K>(
+    pub(crate) fn object<K>(
         &mut self,
         depth: u32,
         classify: impl Fn(&[u8]) -> K,
@@ -878,7 +905,11 @@ impl Cursor<'_> {
     }
 
     /// Walks an array, calling `element` at the start of each element.
-    fn array(&mut self, depth: u32, mut element: impl FnMut(&mut Self) -> Fast<()>) -> Fast<()> {
+    pub(crate) fn array(
+        &mut self,
+        depth: u32,
+        mut element: impl FnMut(&mut Self) -> Fast<()>,
+    ) -> Fast<()> {
         if depth > MAX_DEPTH {
             return Err(GiveUp);
         }
@@ -907,7 +938,7 @@ impl Cursor<'_> {
 
     /// Validates and skips any value.
     #[inline]
-    fn skip(&mut self, depth: u32) -> Fast<()> {
+    pub(crate) fn skip(&mut self, depth: u32) -> Fast<()> {
         match self.peek()? {
             b'"' => self.string().map(drop),
             b'{' => self.object(depth + 1, |_| (), |c, ()| c.skip(depth + 1)),
@@ -924,7 +955,7 @@ impl Cursor<'_> {
     /// fits `u64`. Exponents and very long numbers go the slow way, where parsers differ in
     /// what they accept.
     #[inline]
-    fn number(&mut self) -> Fast<Option<u64>> {
+    pub(crate) fn number(&mut self) -> Fast<Option<u64>> {
         let start = self.pos;
         let negative = self.buf[self.pos] == b'-';
         if negative {
@@ -1062,7 +1093,7 @@ impl Cursor<'_> {
 
     /// Validates the value string at the cursor and records where it is.
     #[inline]
-    fn string(&mut self) -> Fast<Span> {
+    pub(crate) fn string(&mut self) -> Fast<Span> {
         let open = self.pos;
         let (mut span, after) = scan_string(self.buf, open, self.out)?;
         self.pos = after;

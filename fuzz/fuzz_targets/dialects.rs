@@ -1,11 +1,13 @@
 //! The dialect decoders (Anthropic Messages, the Responses API, Gemini) and their detection:
 //! any bytes, as a stream of each dialect fixed and of the dialect detected, decode without
 //! panicking, and any split of the input gives the outcomes and the message of the whole
-//! input in one read. Seeded with the recorded streams of every dialect.
+//! input in one read; and each event decodes to the same payload on the flat scanner (with
+//! simd-json when it declines) as on simd-json alone. Seeded with the recorded streams of
+//! every dialect.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssechunk::{Accumulator, ChunkStream, Config, Dialect, Outcome};
+use ssechunk::{Accumulator, ChunkDecoder, ChunkStream, Config, Dialect, Frame, Outcome, Parser};
 
 mod common;
 
@@ -50,6 +52,34 @@ fn run(config: &Config, input: &[u8], ends: &[usize], mut rng: Option<Rng>) -> R
     Run { outcomes, message }
 }
 
+/// Decodes every event of `input` with two decoders, one as `decode_event` does (the flat
+/// scanner first) and one with simd-json alone: the payloads must be the same.
+fn both_paths(dialect: Option<Dialect>, input: &[u8]) {
+    let mut parser = Parser::new();
+    parser.feed(input);
+    parser.finish();
+    let mut flat = ChunkDecoder::with_dialect(dialect);
+    let mut simd = ChunkDecoder::with_dialect(dialect);
+    while let Some(frame) = parser.next_frame() {
+        let Ok(Frame::Event(event)) = frame else {
+            continue;
+        };
+        let (payload, _) = flat.decode_event_traced(event.event_type(), event.data());
+        let got = format!("{payload:?}");
+        drop(payload);
+        let want = format!(
+            "{:?}",
+            simd.decode_event_with_simd_json(event.event_type(), event.data())
+        );
+        assert_eq!(
+            got,
+            want,
+            "{dialect:?}: {:?}",
+            event.data().escape_ascii().to_string()
+        );
+    }
+}
+
 fuzz_target!(|input: &[u8]| {
     let mut rng = Rng::new(hash(input));
     let dialect = [
@@ -59,6 +89,7 @@ fuzz_target!(|input: &[u8]| {
         Some(Dialect::Gemini),
     ][rng.below(4)];
     let config = Config::new().dialect(dialect);
+    both_paths(dialect, input);
     let len = input.len();
     let whole = run(&config, input, &[len], None);
     let seed = rng.next_u64();

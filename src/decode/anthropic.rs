@@ -96,11 +96,11 @@ enum Kind {
 
 /// The counts of the `usage` objects, each the last value seen.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-struct Counts {
-    input: Option<u64>,
-    output: Option<u64>,
-    cache_read: Option<u64>,
-    cache_creation: Option<u64>,
+pub(crate) struct Counts {
+    pub(crate) input: Option<u64>,
+    pub(crate) output: Option<u64>,
+    pub(crate) cache_read: Option<u64>,
+    pub(crate) cache_creation: Option<u64>,
 }
 
 impl Counts {
@@ -203,6 +203,144 @@ fn finish(raw: &str) -> Finish {
     }
 }
 
+/// What one event says, read from its data (by the simd-json path from the tape, by the
+/// flat scanner from the bytes): everything [`State::apply`] needs, every shape already
+/// checked, so that applying it cannot fail.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Event<'a, 'n> {
+    MessageStart {
+        id: Option<&'a str>,
+        model: Option<&'a str>,
+        counts: Option<Counts>,
+    },
+    BlockStart {
+        index: u64,
+        block: Start<'a, 'n>,
+    },
+    BlockDelta {
+        index: u64,
+        delta: Delta<'a>,
+    },
+    BlockStop {
+        index: u64,
+    },
+    MessageDelta {
+        reason: Option<&'a str>,
+        counts: Option<Counts>,
+    },
+    MessageStop,
+    /// `ping`, and events the mapping does not know.
+    Nothing,
+}
+
+/// A `content_block_start`'s block.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Start<'a, 'n> {
+    Text(Option<&'a str>),
+    Thinking {
+        text: Option<&'a str>,
+        signature: Option<&'a str>,
+    },
+    ToolUse {
+        id: Option<&'a str>,
+        name: Option<&'a str>,
+        /// The `input` in the tape, or `None` for `{}` (absent, or an empty object).
+        input: Option<(&'n [Node<'a>], usize)>,
+    },
+    /// A `redacted_thinking` block, in the tape.
+    Redacted(&'n [Node<'a>], usize),
+    Other,
+}
+
+/// A `content_block_delta`'s delta: the text of its kind's field (`None` when absent or
+/// `null`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Delta<'a> {
+    Text(Option<&'a str>),
+    Thinking(Option<&'a str>),
+    InputJson(Option<&'a str>),
+    Signature(Option<&'a str>),
+    /// Citations, and deltas the mapping does not know.
+    Other,
+}
+
+/// Reads one event (its type, and its data parsed as a JSON object at `nodes[0]`).
+/// `Err` names a field of a shape the dialect does not have.
+fn read<'a, 'n>(event_type: &[u8], nodes: &'n [Node<'a>]) -> Shape<Event<'a, 'n>> {
+    let kind = match opt_str(nodes, member(nodes, 0, "type"), "type")? {
+        Some(kind) => kind.as_bytes(),
+        None => event_type,
+    };
+    Ok(match kind {
+        b"message_start" => {
+            let (mut id, mut model, mut counts) = (None, None, None);
+            if let Some(message) = opt_object(nodes, member(nodes, 0, "message"), "message")? {
+                id = opt_str(nodes, member(nodes, message, "id"), "id")?;
+                model = opt_str(nodes, member(nodes, message, "model"), "model")?;
+                if let Some(usage) = opt_object(nodes, member(nodes, message, "usage"), "usage")? {
+                    counts = Some(read_counts(nodes, usage)?);
+                }
+            }
+            Event::MessageStart { id, model, counts }
+        }
+        b"content_block_start" => {
+            let index = block_index(nodes)?;
+            let block = member(nodes, 0, "content_block")
+                .filter(|&at| object_len(nodes, at).is_some())
+                .ok_or("content_block")?;
+            let field = |key, name| opt_str(nodes, member(nodes, block, key), name);
+            let block = match field("type", "type")? {
+                Some("text") => Start::Text(field("text", "text")?),
+                Some("thinking") => Start::Thinking {
+                    text: field("thinking", "thinking")?,
+                    signature: field("signature", "signature")?,
+                },
+                Some("tool_use") => Start::ToolUse {
+                    id: field("id", "id")?,
+                    name: field("name", "name")?,
+                    input: member(nodes, block, "input").map(|at| (nodes, at)),
+                },
+                Some("redacted_thinking") => Start::Redacted(nodes, block),
+                _ => Start::Other,
+            };
+            Event::BlockStart { index, block }
+        }
+        b"content_block_delta" => {
+            let index = block_index(nodes)?;
+            let delta = member(nodes, 0, "delta")
+                .filter(|&at| object_len(nodes, at).is_some())
+                .ok_or("delta")?;
+            let field = |key, name| opt_str(nodes, member(nodes, delta, key), name);
+            let delta = match field("type", "type")? {
+                Some("text_delta") => Delta::Text(field("text", "text")?),
+                Some("thinking_delta") => Delta::Thinking(field("thinking", "thinking")?),
+                Some("input_json_delta") => {
+                    Delta::InputJson(field("partial_json", "partial_json")?)
+                }
+                Some("signature_delta") => Delta::Signature(field("signature", "signature")?),
+                _ => Delta::Other,
+            };
+            Event::BlockDelta { index, delta }
+        }
+        b"content_block_stop" => Event::BlockStop {
+            index: block_index(nodes)?,
+        },
+        b"message_delta" => {
+            let mut reason = None;
+            if let Some(delta) = opt_object(nodes, member(nodes, 0, "delta"), "delta")? {
+                reason = opt_str(nodes, member(nodes, delta, "stop_reason"), "stop_reason")?;
+            }
+            let counts = match opt_object(nodes, member(nodes, 0, "usage"), "usage")? {
+                Some(usage) => Some(read_counts(nodes, usage)?),
+                None => None,
+            };
+            Event::MessageDelta { reason, counts }
+        }
+        b"message_stop" => Event::MessageStop,
+        _ => Event::Nothing,
+    })
+}
+
 impl State {
     /// Decodes one event (its type, and its data parsed as a JSON object at `nodes[0]`).
     /// `Err` names a field of a shape the dialect does not have.
@@ -212,22 +350,35 @@ impl State {
         nodes: &[Node<'a>],
         out: &mut Out<'_, 'a>,
     ) -> Result<(), &'static str> {
-        let kind = match opt_str(nodes, member(nodes, 0, "type"), "type")? {
-            Some(kind) => kind.as_bytes(),
-            None => event_type,
-        };
-        match kind {
-            b"message_start" => self.message_start(nodes, out),
-            b"content_block_start" => self.block_start(nodes, out),
-            b"content_block_delta" => self.block_delta(nodes, out),
-            b"content_block_stop" => self.block_stop(nodes, out),
-            b"message_delta" => self.message_delta(nodes, out),
-            b"message_stop" => {
-                out.push(Part::Done);
-                Ok(())
+        let event = read(event_type, nodes)?;
+        self.apply(event, out);
+        Ok(())
+    }
+
+    /// Says what an event says, and remembers what the later events need.
+    pub(crate) fn apply<'a>(&mut self, event: Event<'a, '_>, out: &mut Out<'_, 'a>) {
+        match event {
+            Event::MessageStart { id, model, counts } => self.message_start(id, model, counts, out),
+            Event::BlockStart { index, block } => self.block_start(index, block, out),
+            Event::BlockDelta { index, delta } => self.block_delta(index, delta, out),
+            Event::BlockStop { index } => self.block_stop(index, out),
+            Event::MessageDelta { reason, counts } => {
+                if let Some(reason) = reason.filter(|r| !r.is_empty()) {
+                    self.push(
+                        out,
+                        Part::Finish {
+                            choice: CHOICE,
+                            finish: finish(reason),
+                            reason,
+                        },
+                    );
+                }
+                if let Some(counts) = counts {
+                    self.take_counts(counts, out);
+                }
             }
-            // `ping`, and events the mapping does not know.
-            _ => Ok(()),
+            Event::MessageStop => out.push(Part::Done),
+            Event::Nothing => {}
         }
     }
 
@@ -290,15 +441,13 @@ impl State {
         }
     }
 
-    fn message_start<'a>(&mut self, nodes: &[Node<'a>], out: &mut Out<'_, 'a>) -> Shape<()> {
-        let (mut id, mut model, mut counts) = (None, None, None);
-        if let Some(message) = opt_object(nodes, member(nodes, 0, "message"), "message")? {
-            id = opt_str(nodes, member(nodes, message, "id"), "id")?;
-            model = opt_str(nodes, member(nodes, message, "model"), "model")?;
-            if let Some(usage) = opt_object(nodes, member(nodes, message, "usage"), "usage")? {
-                counts = Some(read_counts(nodes, usage)?);
-            }
-        }
+    fn message_start<'a>(
+        &mut self,
+        id: Option<&'a str>,
+        model: Option<&'a str>,
+        counts: Option<Counts>,
+        out: &mut Out<'_, 'a>,
+    ) {
         // A new message: what the earlier one said is forgotten.
         self.start_message();
         if id.is_some() || model.is_some() {
@@ -308,18 +457,11 @@ impl State {
         if let Some(counts) = counts {
             self.take_counts(counts, out);
         }
-        Ok(())
     }
 
-    fn block_start<'a>(&mut self, nodes: &[Node<'a>], out: &mut Out<'_, 'a>) -> Shape<()> {
-        let index = block_index(nodes)?;
-        let block = member(nodes, 0, "content_block")
-            .filter(|&at| object_len(nodes, at).is_some())
-            .ok_or("content_block")?;
-        let field = |key, name| opt_str(nodes, member(nodes, block, key), name);
-        match field("type", "type")? {
-            Some("text") => {
-                let text = field("text", "text")?;
+    fn block_start<'a>(&mut self, index: u64, block: Start<'a, '_>, out: &mut Out<'_, 'a>) {
+        match block {
+            Start::Text(text) => {
                 self.blocks.insert(index, Block::new(Kind::Text));
                 if let Some(text) = text {
                     self.push(
@@ -331,9 +473,7 @@ impl State {
                     );
                 }
             }
-            Some("thinking") => {
-                let text = field("thinking", "thinking")?;
-                let signature = field("signature", "signature")?;
+            Start::Thinking { text, signature } => {
                 let slot = self.new_thought(text.unwrap_or(""), signature.unwrap_or(""));
                 let mut started = Block::new(Kind::Thinking { slot });
                 if let Some(text) = text {
@@ -349,12 +489,10 @@ impl State {
                 }
                 self.blocks.insert(index, started);
             }
-            Some("tool_use") => {
-                let id = field("id", "id")?;
-                let name = field("name", "name")?;
+            Start::ToolUse { id, name, input } => {
                 let start = self.inputs.len();
-                match member(nodes, block, "input") {
-                    Some(input) => {
+                match input {
+                    Some((nodes, input)) => {
                         write_json(nodes, input, &mut self.inputs);
                     }
                     None => self.inputs.push_str("{}"),
@@ -374,7 +512,7 @@ impl State {
                     },
                 );
             }
-            Some("redacted_thinking") => {
+            Start::Redacted(nodes, block) => {
                 self.blocks.insert(index, Block::new(Kind::Other));
                 self.role(out);
                 out.push_json(
@@ -386,22 +524,16 @@ impl State {
                     block,
                 );
             }
-            _ => {
+            Start::Other => {
                 self.blocks.insert(index, Block::new(Kind::Other));
             }
         }
-        Ok(())
     }
 
-    fn block_delta<'a>(&mut self, nodes: &[Node<'a>], out: &mut Out<'_, 'a>) -> Shape<()> {
-        let index = block_index(nodes)?;
-        let delta = member(nodes, 0, "delta")
-            .filter(|&at| object_len(nodes, at).is_some())
-            .ok_or("delta")?;
-        let field = |key, name| opt_str(nodes, member(nodes, delta, key), name);
-        match field("type", "type")? {
-            Some("text_delta") => {
-                if let Some(text) = field("text", "text")? {
+    fn block_delta<'a>(&mut self, index: u64, delta: Delta<'a>, out: &mut Out<'_, 'a>) {
+        match delta {
+            Delta::Text(text) => {
+                if let Some(text) = text {
                     self.push(
                         out,
                         Part::Text {
@@ -411,8 +543,8 @@ impl State {
                     );
                 }
             }
-            Some("thinking_delta") => {
-                if let Some(text) = field("thinking", "thinking")? {
+            Delta::Thinking(text) => {
+                if let Some(text) = text {
                     let block = self.blocks.entry(index).or_insert(Block::new(Kind::Other));
                     let new_part = !text.is_empty() && !block.reasoned;
                     block.reasoned |= !text.is_empty();
@@ -429,8 +561,7 @@ impl State {
                     );
                 }
             }
-            Some("input_json_delta") => {
-                let fragment = field("partial_json", "partial_json")?;
+            Delta::InputJson(fragment) => {
                 if let (Some(fragment), Some(Kind::Tool { call, .. })) =
                     (fragment, self.blocks.get(&index).map(|b| b.kind))
                 {
@@ -444,22 +575,18 @@ impl State {
                     );
                 }
             }
-            Some("signature_delta") => {
-                let signature = field("signature", "signature")?;
+            Delta::Signature(signature) => {
                 if let (Some(signature), Some(Kind::Thinking { slot })) =
                     (signature, self.blocks.get(&index).map(|b| b.kind))
                 {
                     self.thinking[slot].signature.push_str(signature);
                 }
             }
-            // Citations, and deltas the mapping does not know.
-            _ => {}
+            Delta::Other => {}
         }
-        Ok(())
     }
 
-    fn block_stop<'a>(&mut self, nodes: &[Node<'a>], out: &mut Out<'_, 'a>) -> Shape<()> {
-        let index = block_index(nodes)?;
+    fn block_stop(&mut self, index: u64, out: &mut Out<'_, '_>) {
         match self.blocks.get(&index).map(|b| b.kind) {
             Some(Kind::Tool { call, start, end }) => {
                 self.role(out);
@@ -494,32 +621,6 @@ impl State {
             }
             _ => {}
         }
-        Ok(())
-    }
-
-    fn message_delta<'a>(&mut self, nodes: &[Node<'a>], out: &mut Out<'_, 'a>) -> Shape<()> {
-        let mut reason = None;
-        if let Some(delta) = opt_object(nodes, member(nodes, 0, "delta"), "delta")? {
-            reason = opt_str(nodes, member(nodes, delta, "stop_reason"), "stop_reason")?;
-        }
-        let counts = match opt_object(nodes, member(nodes, 0, "usage"), "usage")? {
-            Some(usage) => Some(read_counts(nodes, usage)?),
-            None => None,
-        };
-        if let Some(reason) = reason.filter(|r| !r.is_empty()) {
-            self.push(
-                out,
-                Part::Finish {
-                    choice: CHOICE,
-                    finish: finish(reason),
-                    reason,
-                },
-            );
-        }
-        if let Some(counts) = counts {
-            self.take_counts(counts, out);
-        }
-        Ok(())
     }
 }
 

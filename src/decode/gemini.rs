@@ -96,7 +96,7 @@ fn elements<'n>(
 }
 
 /// A raw `finishReason` normalised; `calls` says whether the choice has tool calls.
-fn finish_of(raw: &str, calls: bool) -> Finish {
+pub(crate) fn finish_of(raw: &str, calls: bool) -> Finish {
     match raw {
         "STOP" if calls => Finish::ToolCalls,
         "STOP" => Finish::Stop,
@@ -123,6 +123,18 @@ fn usage_of(nodes: &[Node<'_>], at: usize, len: usize) -> Usage {
             _ => {}
         }
     }
+    usage_from(prompt, candidates, thoughts, total, cached)
+}
+
+/// The normalised usage of `usageMetadata`'s counts (`promptTokenCount`,
+/// `candidatesTokenCount`, `thoughtsTokenCount`, `totalTokenCount`, `cachedContentTokenCount`).
+pub(crate) fn usage_from(
+    prompt: Option<u64>,
+    candidates: Option<u64>,
+    thoughts: Option<u64>,
+    total: Option<u64>,
+    cached: Option<u64>,
+) -> Usage {
     let input = prompt.unwrap_or(0);
     let output = candidates
         .unwrap_or(0)
@@ -215,13 +227,22 @@ impl State {
             }
         }
         if let Some((at, len)) = top.usage {
-            let usage = usage_of(nodes, at, len);
-            if self.usage != Some(usage) {
-                self.usage = Some(usage);
-                out.push(Part::Usage { usage });
-            }
+            self.take_usage(usage_of(nodes, at, len), out);
         }
         Ok(())
+    }
+
+    /// Pushes the usage when it changed.
+    pub(crate) fn take_usage(&mut self, usage: Usage, out: &mut Out<'_, '_>) {
+        if self.usage != Some(usage) {
+            self.usage = Some(usage);
+            out.push(Part::Usage { usage });
+        }
+    }
+
+    /// Whether the choice has had tool calls.
+    pub(crate) fn has_calls(&self, choice: u64) -> bool {
+        self.calls.get(&choice).is_some_and(|&n| n > 0)
     }
 
     /// Reads the candidate at `at`: checks its shape only when `out` is `None`, else says what
@@ -269,7 +290,7 @@ impl State {
             }
         }
         if let (Some(out), Some(reason)) = (out, reason.filter(|r| !r.is_empty())) {
-            let calls = self.calls.get(&choice).is_some_and(|&n| n > 0);
+            let calls = self.has_calls(choice);
             out.push(Part::Finish {
                 choice,
                 finish: finish_of(reason, calls),

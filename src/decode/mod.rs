@@ -13,6 +13,7 @@
 //! ([`Dialect::detect`]), or fixed by the caller.
 
 mod anthropic;
+mod flat;
 mod gemini;
 mod responses;
 
@@ -24,6 +25,20 @@ use crate::chunk::{text_of, with_tape, write_json};
 use crate::{ApiError, Finish, InvalidData, Usage};
 
 /// Which wire dialect a stream speaks.
+///
+/// # How the events are read
+/// Most events of the dialects besides chat are read by a flat scanner, without a parse
+/// tree: it reads the event's bytes where they are (validating the JSON grammar, UTF-8 and
+/// escapes as it goes, unescaping strings that have escapes into a reused buffer), picks out
+/// the fields the dialect's decoder reads, whatever the order of the keys, and skips the
+/// others. It takes every Anthropic event but a `redacted_thinking` block and a `tool_use`
+/// block whose `input` is not empty; the Responses API's deltas (text, refusal, reasoning,
+/// tool-call arguments), tool-call items and ends, `response.created`, `in_progress`,
+/// `completed` and `incomplete`, and the events the mapping ignores; Gemini chunks whose parts
+/// are text (or thoughts). Anything else, and anything it cannot prove reads the same (a key
+/// given twice or escaped, a field of another shape, an API error, an exponent or a long
+/// number, invalid UTF-8, any syntax error), goes to simd-json, which parses it in full. The
+/// parts are the same either way: tests and a fuzz target compare the two paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -453,6 +468,7 @@ impl<'a> Out<'_, 'a> {
 #[derive(Default)]
 pub(crate) struct Dialects {
     json: Json,
+    flat: flat::Flat,
     anthropic: anthropic::State,
     responses: responses::State,
     gemini: gemini::State,
@@ -467,18 +483,23 @@ impl fmt::Debug for Dialects {
 
 impl Dialects {
     /// Decodes one event's data (not an `error` event, and not `[DONE]`: the caller reads
-    /// those) in `dialect`, which is not [`Dialect::Chat`].
+    /// those) in `dialect`, which is not [`Dialect::Chat`]: on the flat path when `flat` is
+    /// set and the scanner takes the event (then `true` comes back with the parts), else with
+    /// simd-json.
     ///
     /// An `error` member (an object or a non-empty string) makes the event an API error, as in
     /// every dialect (Gemini's errors come so).
+    #[inline]
     pub(crate) fn decode<'a>(
         &'a mut self,
         dialect: Dialect,
         event_type: &[u8],
         data: &'a [u8],
-    ) -> Result<Parts<'a>, Decoded<'a>> {
+        flat: bool,
+    ) -> (Result<Parts<'a>, Decoded<'a>>, bool) {
         let Self {
             json,
+            flat: scanner,
             anthropic,
             responses,
             gemini,
@@ -495,45 +516,62 @@ impl Dialects {
         joined.clear();
         pending.clear();
         let mut parts: Vec<Part<'a>> = crate::chunk::recycle(std::mem::take(storage));
-        let text = text_of(data, lossy);
-        let result = with_tape(scratch, buffers, tape, text, |nodes| {
-            let Some(nodes) = nodes else {
-                return Err(Decoded::Invalid(InvalidData::NotJson));
+        let mut out = Out {
+            parts: &mut parts,
+            joined: &mut *joined,
+            pending: &mut *pending,
+        };
+        let utf8 = simdutf8::basic::from_utf8(data).ok();
+        // The frequent small events: read where they are, without a tape.
+        let took = match utf8.filter(|_| flat) {
+            Some(text) => match dialect {
+                Dialect::Anthropic => scanner.anthropic(anthropic, event_type, text, &mut out),
+                Dialect::Responses => scanner.responses(responses, event_type, text, &mut out),
+                Dialect::Gemini => scanner.gemini(gemini, text, &mut out),
+                Dialect::Chat => false,
+            },
+            None => false,
+        };
+        if !took {
+            let text = match utf8 {
+                Some(text) => text,
+                None => text_of(data, lossy),
             };
-            let Some(len) = crate::chunk::object_len(nodes, 0) else {
-                return Err(Decoded::Invalid(InvalidData::NotObject));
-            };
-            if let Ok(error) = crate::chunk::read_error(nodes, len, text) {
-                // An error in the data (not in an `event: error`) is one the stream sent too.
-                responses.saw_error(&error);
-                return Err(Decoded::Error(error));
+            let result = with_tape(scratch, buffers, tape, text, |nodes| {
+                let Some(nodes) = nodes else {
+                    return Err(Decoded::Invalid(InvalidData::NotJson));
+                };
+                let Some(len) = crate::chunk::object_len(nodes, 0) else {
+                    return Err(Decoded::Invalid(InvalidData::NotObject));
+                };
+                if let Some(error) = crate::chunk::error_member(nodes, len, text) {
+                    // An error in the data (not in an `event: error`) is one the stream sent too.
+                    responses.saw_error(&error);
+                    return Err(Decoded::Error(error));
+                }
+                let decoded = match dialect {
+                    Dialect::Anthropic => anthropic.decode(event_type, nodes, &mut out),
+                    Dialect::Responses => responses.decode(event_type, nodes, text, &mut out),
+                    Dialect::Gemini => gemini.decode(event_type, nodes, &mut out),
+                    Dialect::Chat => Ok(()),
+                };
+                decoded.map_err(|field| Decoded::Invalid(InvalidData::UnexpectedShape { field }))
+            });
+            if let Err(other) = result {
+                *storage = crate::chunk::recycle(parts);
+                return (Err(other), false);
             }
-            let mut out = Out {
-                parts: &mut parts,
-                joined,
-                pending,
-            };
-            let decoded = match dialect {
-                Dialect::Anthropic => anthropic.decode(event_type, nodes, &mut out),
-                Dialect::Responses => responses.decode(event_type, nodes, text, &mut out),
-                Dialect::Gemini => gemini.decode(event_type, nodes, &mut out),
-                Dialect::Chat => Ok(()),
-            };
-            decoded.map_err(|field| Decoded::Invalid(InvalidData::UnexpectedShape { field }))
-        });
-        if let Err(other) = result {
-            *storage = crate::chunk::recycle(parts);
-            return Err(other);
         }
         let joined: &'a str = joined;
         for &(at, start, end) in pending.iter() {
             parts[at].set_text(&joined[start..end]);
         }
-        Ok(Parts {
+        let parts = Parts {
             dialect,
             parts,
             home: storage,
-        })
+        };
+        (Ok(parts), took)
     }
 
     /// Tells the decoders of an API error the stream sent (the Responses API reports a
@@ -546,6 +584,7 @@ impl Dialects {
     pub(crate) fn released(self) -> Self {
         Self {
             json: Json::default(),
+            flat: flat::Flat::default(),
             storage: Vec::new(),
             ..self
         }

@@ -47,7 +47,7 @@ struct Call {
 
 /// Which kind of reasoning part.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-enum PartKind {
+pub(crate) enum PartKind {
     #[default]
     None,
     Summary,
@@ -157,6 +157,220 @@ fn is_tool_call(kind: Option<&str>) -> bool {
     matches!(kind, Some("function_call" | "custom_tool_call"))
 }
 
+/// What one event says, read from its data (by the simd-json path from the tape, by the
+/// flat scanner from the bytes): everything [`State::apply`] needs, every shape already
+/// checked, so that applying it cannot fail.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Event<'a, 'n> {
+    /// `response.created` (`created`) or `response.in_progress`, with the response's `id`
+    /// and `model` when it is an object.
+    Metadata {
+        created: bool,
+        response: Option<(Option<&'a str>, Option<&'a str>)>,
+    },
+    Text(&'a str),
+    Refusal(&'a str),
+    Reasoning {
+        part: PartKind,
+        item_id: Option<&'a str>,
+        index: Option<u64>,
+        text: &'a str,
+    },
+    /// `response.output_item.added` with a tool-call item.
+    ToolStart {
+        own_id: Option<&'a str>,
+        output_index: Option<u64>,
+        call_id: Option<&'a str>,
+        name: Option<&'a str>,
+    },
+    Fragment {
+        item_id: Option<&'a str>,
+        output_index: Option<u64>,
+        fragment: &'a str,
+    },
+    /// A tool call's end (`names` from `response.output_item.done`).
+    End {
+        item_id: Option<&'a str>,
+        output_index: Option<u64>,
+        names: Option<(Option<&'a str>, Option<&'a str>)>,
+        whole: Option<&'a str>,
+    },
+    /// A `reasoning` item's `response.output_item.done`: the item, in the tape.
+    ReasoningItem(&'n [Node<'a>], usize),
+    Terminal {
+        end: Terminal<'a>,
+        error: Option<ApiError<'a>>,
+        usage: Option<Usage>,
+    },
+    Error(ApiError<'a>),
+    Nothing,
+}
+
+/// How a response ended.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Terminal<'a> {
+    Completed,
+    /// `response.incomplete`, with `incomplete_details.reason`.
+    Incomplete(Option<&'a str>),
+    Failed,
+}
+
+/// Reads one event (its type, and its data parsed as a JSON object at `nodes[0]`; `text` is
+/// the whole data text, an error's message of last resort). `Err` names a field of a shape
+/// the dialect does not have.
+fn read<'a, 'n>(
+    event_type: &[u8],
+    nodes: &'n [Node<'a>],
+    text: &'a str,
+) -> Result<Event<'a, 'n>, &'static str> {
+    let len = object_len(nodes, 0).unwrap_or(0);
+    let mut m = Members::default();
+    for (key, at) in fields(nodes, 0, len) {
+        let slot = match key {
+            "type" => &mut m.kind,
+            "response" => &mut m.response,
+            "item" => &mut m.item,
+            "delta" => &mut m.delta,
+            "item_id" => &mut m.item_id,
+            "output_index" => &mut m.output_index,
+            "summary_index" => &mut m.summary_index,
+            "content_index" => &mut m.content_index,
+            "arguments" => &mut m.arguments,
+            "input" => &mut m.input,
+            _ => continue,
+        };
+        *slot = Some(at);
+    }
+    let kind: &[u8] = if event_type == b"message" {
+        m.kind
+            .and_then(|at| as_str(&nodes[at]))
+            .map_or(&b""[..], str::as_bytes)
+    } else {
+        event_type
+    };
+    let item_id = m.item_id.and_then(|at| as_str(&nodes[at]));
+    let output_index = m.output_index.and_then(|at| as_u64(&nodes[at]));
+    let delta = || strict_str(nodes, m.delta, "delta");
+    Ok(match kind {
+        b"response.created" | b"response.in_progress" => {
+            let response = strict_object(nodes, m.response, "response")?;
+            Event::Metadata {
+                created: kind == b"response.created",
+                response: response.map(|(at, len)| {
+                    (
+                        member_str(nodes, at, len, "id"),
+                        member_str(nodes, at, len, "model"),
+                    )
+                }),
+            }
+        }
+        b"response.output_text.delta" => delta()?.map_or(Event::Nothing, Event::Text),
+        b"response.refusal.delta" => delta()?.map_or(Event::Nothing, Event::Refusal),
+        b"response.reasoning_summary_text.delta" | b"response.reasoning_text.delta" => {
+            match delta()? {
+                Some(text) => {
+                    let (part, index) = if kind == b"response.reasoning_text.delta" {
+                        (PartKind::Text, m.content_index)
+                    } else {
+                        (PartKind::Summary, m.summary_index)
+                    };
+                    Event::Reasoning {
+                        part,
+                        item_id,
+                        index: index.and_then(|at| as_u64(&nodes[at])),
+                        text,
+                    }
+                }
+                None => Event::Nothing,
+            }
+        }
+        b"response.output_item.added" => match strict_object(nodes, m.item, "item")? {
+            Some((at, len)) if is_tool_call(member_str(nodes, at, len, "type")) => {
+                Event::ToolStart {
+                    own_id: member_str(nodes, at, len, "id"),
+                    output_index,
+                    call_id: member_str(nodes, at, len, "call_id"),
+                    name: member_str(nodes, at, len, "name"),
+                }
+            }
+            _ => Event::Nothing,
+        },
+        b"response.function_call_arguments.delta" | b"response.custom_tool_call_input.delta" => {
+            match delta()? {
+                Some(fragment) => Event::Fragment {
+                    item_id,
+                    output_index,
+                    fragment,
+                },
+                None => Event::Nothing,
+            }
+        }
+        b"response.function_call_arguments.done" => Event::End {
+            item_id,
+            output_index,
+            names: None,
+            whole: strict_str(nodes, m.arguments, "arguments")?,
+        },
+        b"response.custom_tool_call_input.done" => Event::End {
+            item_id,
+            output_index,
+            names: None,
+            whole: strict_str(nodes, m.input, "input")?,
+        },
+        b"response.output_item.done" => {
+            let Some((at, len)) = strict_object(nodes, m.item, "item")? else {
+                return Ok(Event::Nothing);
+            };
+            let (whole, field) = match member_str(nodes, at, len, "type") {
+                Some("function_call") => (member(nodes, at, len, "arguments"), "arguments"),
+                Some("custom_tool_call") => (member(nodes, at, len, "input"), "input"),
+                Some("reasoning") => return Ok(Event::ReasoningItem(nodes, at)),
+                _ => return Ok(Event::Nothing),
+            };
+            Event::End {
+                whole: strict_str(nodes, whole, field)?,
+                item_id: member_str(nodes, at, len, "id"),
+                output_index,
+                names: Some((
+                    member_str(nodes, at, len, "call_id"),
+                    member_str(nodes, at, len, "name"),
+                )),
+            }
+        }
+        b"response.completed" | b"response.incomplete" | b"response.failed" => {
+            let response = strict_object(nodes, m.response, "response")?;
+            let end = match kind {
+                b"response.completed" => Terminal::Completed,
+                b"response.failed" => Terminal::Failed,
+                _ => Terminal::Incomplete(response.and_then(|(at, len)| {
+                    let v = member(nodes, at, len, "incomplete_details")?;
+                    let len = object_len(nodes, v)?;
+                    member_str(nodes, v, len, "reason")
+                })),
+            };
+            let (mut error, mut usage) = (None, None);
+            if let Some((at, len)) = response {
+                if kind == b"response.failed"
+                    && let Some((e, elen)) =
+                        strict_object(nodes, member(nodes, at, len, "error"), "error")?
+                {
+                    error = Some(error_object(nodes, e, elen, text, false));
+                }
+                if let Some((u, ulen)) =
+                    strict_object(nodes, member(nodes, at, len, "usage"), "usage")?
+                {
+                    usage = Some(read_usage(nodes, u, ulen));
+                }
+            }
+            Event::Terminal { end, error, usage }
+        }
+        // An error event sent without an `event: error` line (its data's `type` says so);
+        // the data object is the error object.
+        b"error" => Event::Error(error_object(nodes, 0, len, text, true)),
+        _ => Event::Nothing,
+    })
+}
+
 impl State {
     /// Decodes one event (its type, and its data parsed as a JSON object at `nodes[0]`;
     /// `text` is the whole data text, an error's message of last resort).
@@ -168,159 +382,100 @@ impl State {
         text: &'a str,
         out: &mut Out<'_, 'a>,
     ) -> Result<(), &'static str> {
-        let len = object_len(nodes, 0).unwrap_or(0);
-        let mut m = Members::default();
-        for (key, at) in fields(nodes, 0, len) {
-            let slot = match key {
-                "type" => &mut m.kind,
-                "response" => &mut m.response,
-                "item" => &mut m.item,
-                "delta" => &mut m.delta,
-                "item_id" => &mut m.item_id,
-                "output_index" => &mut m.output_index,
-                "summary_index" => &mut m.summary_index,
-                "content_index" => &mut m.content_index,
-                "arguments" => &mut m.arguments,
-                "input" => &mut m.input,
-                _ => continue,
-            };
-            *slot = Some(at);
-        }
-        let kind: &[u8] = if event_type == b"message" {
-            m.kind
-                .and_then(|at| as_str(&nodes[at]))
-                .map_or(&b""[..], str::as_bytes)
-        } else {
-            event_type
-        };
-        let item_id = m.item_id.and_then(|at| as_str(&nodes[at]));
-        let output_index = m.output_index.and_then(|at| as_u64(&nodes[at]));
-        match kind {
-            b"response.created" | b"response.in_progress" => {
-                let response = strict_object(nodes, m.response, "response")?;
-                if kind == b"response.created" {
+        let event = read(event_type, nodes, text)?;
+        self.apply(event, out);
+        Ok(())
+    }
+
+    /// Says what an event says, and remembers what the later events need.
+    pub(crate) fn apply<'a>(&mut self, event: Event<'a, '_>, out: &mut Out<'_, 'a>) {
+        match event {
+            Event::Metadata { created, response } => {
+                if created {
                     // A new response: its output indexes and item ids start afresh (the
                     // stream's call numbering does not).
                     self.live = 0;
                 }
-                if let Some((at, len)) = response {
-                    out.push(Part::Metadata {
-                        id: member_str(nodes, at, len, "id"),
-                        model: member_str(nodes, at, len, "model"),
-                    });
+                if let Some((id, model)) = response {
+                    out.push(Part::Metadata { id, model });
                 }
                 self.role(out);
             }
-            b"response.output_text.delta" => {
-                if let Some(text) = strict_str(nodes, m.delta, "delta")? {
-                    self.role(out);
-                    out.push(Part::Text { choice: 0, text });
-                }
+            Event::Text(text) => {
+                self.role(out);
+                out.push(Part::Text { choice: 0, text });
             }
-            b"response.refusal.delta" => {
-                if let Some(text) = strict_str(nodes, m.delta, "delta")? {
-                    self.role(out);
-                    out.push(Part::Refusal { choice: 0, text });
-                }
+            Event::Refusal(text) => {
+                self.role(out);
+                out.push(Part::Refusal { choice: 0, text });
             }
-            b"response.reasoning_summary_text.delta" | b"response.reasoning_text.delta" => {
-                if let Some(text) = strict_str(nodes, m.delta, "delta")? {
-                    let (part, index) = if kind == b"response.reasoning_text.delta" {
-                        (PartKind::Text, m.content_index)
-                    } else {
-                        (PartKind::Summary, m.summary_index)
-                    };
-                    let index = index.and_then(|at| as_u64(&nodes[at]));
-                    let new_part = self.reasoning_part(part, item_id, index, text);
-                    self.role(out);
-                    out.push(Part::Reasoning {
-                        choice: 0,
-                        text,
-                        new_part,
-                    });
-                }
+            Event::Reasoning {
+                part,
+                item_id,
+                index,
+                text,
+            } => {
+                let new_part = self.reasoning_part(part, item_id, index, text);
+                self.role(out);
+                out.push(Part::Reasoning {
+                    choice: 0,
+                    text,
+                    new_part,
+                });
             }
-            b"response.output_item.added" => {
-                let Some((at, len)) = strict_object(nodes, m.item, "item")? else {
-                    return Ok(());
-                };
-                if !is_tool_call(member_str(nodes, at, len, "type")) {
-                    return Ok(());
-                }
-                let own_id = member_str(nodes, at, len, "id");
+            Event::ToolStart {
+                own_id,
+                output_index,
+                call_id,
+                name,
+            } => {
                 let slot = self.new_call(own_id, output_index, false);
                 self.role(out);
                 out.push(Part::ToolCallStart {
                     choice: 0,
                     index: self.calls[slot].index,
-                    id: member_str(nodes, at, len, "call_id"),
-                    name: member_str(nodes, at, len, "name"),
+                    id: call_id,
+                    name,
                 });
             }
-            b"response.function_call_arguments.delta"
-            | b"response.custom_tool_call_input.delta" => {
-                if let Some(fragment) = strict_str(nodes, m.delta, "delta")? {
-                    let slot = self.call_for(item_id, output_index, None, out);
-                    let call = &mut self.calls[slot];
-                    call.filled |= !fragment.is_empty();
-                    out.push(Part::ToolCallArguments {
-                        choice: 0,
-                        index: call.index,
-                        fragment,
-                    });
-                }
-            }
-            b"response.function_call_arguments.done" => {
-                let whole = strict_str(nodes, m.arguments, "arguments")?;
+            Event::Fragment {
+                item_id,
+                output_index,
+                fragment,
+            } => {
                 let slot = self.call_for(item_id, output_index, None, out);
+                let call = &mut self.calls[slot];
+                call.filled |= !fragment.is_empty();
+                out.push(Part::ToolCallArguments {
+                    choice: 0,
+                    index: call.index,
+                    fragment,
+                });
+            }
+            Event::End {
+                item_id,
+                output_index,
+                names,
+                whole,
+            } => {
+                let slot = self.call_for(item_id, output_index, names, out);
                 self.end(slot, whole, out);
             }
-            b"response.custom_tool_call_input.done" => {
-                let whole = strict_str(nodes, m.input, "input")?;
-                let slot = self.call_for(item_id, output_index, None, out);
-                self.end(slot, whole, out);
-            }
-            b"response.output_item.done" => {
-                let Some((at, len)) = strict_object(nodes, m.item, "item")? else {
-                    return Ok(());
+            Event::ReasoningItem(nodes, at) => {
+                self.role(out);
+                let detail = Part::ReasoningDetail {
+                    choice: 0,
+                    detail: "",
                 };
-                let (whole, field) = match member_str(nodes, at, len, "type") {
-                    Some("function_call") => (member(nodes, at, len, "arguments"), "arguments"),
-                    Some("custom_tool_call") => (member(nodes, at, len, "input"), "input"),
-                    Some("reasoning") => {
-                        self.role(out);
-                        let detail = Part::ReasoningDetail {
-                            choice: 0,
-                            detail: "",
-                        };
-                        out.push_json(detail, nodes, at);
-                        return Ok(());
-                    }
-                    _ => return Ok(()),
-                };
-                let whole = strict_str(nodes, whole, field)?;
-                let own_id = member_str(nodes, at, len, "id");
-                let names = (
-                    member_str(nodes, at, len, "call_id"),
-                    member_str(nodes, at, len, "name"),
-                );
-                let slot = self.call_for(own_id, output_index, Some(names), out);
-                self.end(slot, whole, out);
+                out.push_json(detail, nodes, at);
             }
-            b"response.completed" | b"response.incomplete" | b"response.failed" => {
-                let response = strict_object(nodes, m.response, "response")?;
-                let (finish, reason) = match kind {
-                    b"response.completed" if self.count > 0 => (Finish::ToolCalls, "completed"),
-                    b"response.completed" => (Finish::Stop, "completed"),
-                    b"response.failed" => (Finish::Error, "failed"),
-                    _ => {
-                        let reason = response
-                            .and_then(|(at, len)| {
-                                let v = member(nodes, at, len, "incomplete_details")?;
-                                let len = object_len(nodes, v)?;
-                                member_str(nodes, v, len, "reason")
-                            })
-                            .unwrap_or("incomplete");
+            Event::Terminal { end, error, usage } => {
+                let (finish, reason) = match end {
+                    Terminal::Completed if self.count > 0 => (Finish::ToolCalls, "completed"),
+                    Terminal::Completed => (Finish::Stop, "completed"),
+                    Terminal::Failed => (Finish::Error, "failed"),
+                    Terminal::Incomplete(reason) => {
+                        let reason = reason.unwrap_or("incomplete");
                         let finish = match reason {
                             "max_output_tokens" => Finish::Length,
                             "content_filter" => Finish::ContentFilter,
@@ -329,22 +484,8 @@ impl State {
                         (finish, reason)
                     }
                 };
-                let mut usage = None;
-                if let Some((at, len)) = response {
-                    if kind == b"response.failed"
-                        && let Some((e, elen)) =
-                            strict_object(nodes, member(nodes, at, len, "error"), "error")?
-                    {
-                        let error = error_object(nodes, e, elen, text, false);
-                        if !self.reported(&error) {
-                            out.push(Part::Error { error });
-                        }
-                    }
-                    if let Some((u, ulen)) =
-                        strict_object(nodes, member(nodes, at, len, "usage"), "usage")?
-                    {
-                        usage = Some(read_usage(nodes, u, ulen));
-                    }
+                if let Some(error) = error.filter(|e| !self.reported(e)) {
+                    out.push(Part::Error { error });
                 }
                 self.role(out);
                 out.push(Part::Finish {
@@ -357,16 +498,12 @@ impl State {
                 }
                 out.push(Part::Done);
             }
-            b"error" => {
-                // An error event sent without an `event: error` line (its data's `type`
-                // says so); the data object is the error object.
-                let error = error_object(nodes, 0, len, text, true);
+            Event::Error(error) => {
                 self.saw_error(&error);
                 out.push(Part::Error { error });
             }
-            _ => {}
+            Event::Nothing => {}
         }
-        Ok(())
     }
 
     /// Pushes the role before the first part of the choice.

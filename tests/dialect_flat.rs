@@ -1,0 +1,696 @@
+//! The flat scanner of the dialects besides Chat Completions against their simd-json path.
+//!
+//! Two decoders read the same events one after the other: one as `decode_event` does (the
+//! flat scanner first, simd-json when it declines; traced), one with simd-json alone
+//! (`decode_event_with_simd_json`). Every payload must be the same (its `Debug` text: every
+//! part, every string, every error), and so what each decoder learnt of the stream, since
+//! later events depend on it. And the scanner must run: it takes most events of each dialect,
+//! and every frequent event of the shapes it is for (a path that silently declined
+//! everything would pass the comparison alone).
+//!
+//! - every event of every Anthropic, Responses and Gemini stream of the recorded corpus;
+//! - generated events of each dialect: keys reordered, unknown keys (nested values too),
+//!   duplicate keys, padding, escapes (`\uXXXX`, surrogate pairs, lone surrogates, control
+//!   characters), non-ASCII text, numbers of every form (negative, fractions, exponents, 20
+//!   digits, leading zeros), `null`s and values of the wrong type where each field goes, and
+//!   byte-level mutations (a byte dropped, doubled or replaced, the data cut short).
+
+#[path = "common/chunk_reference.rs"]
+mod chunk_reference;
+use chunk_reference::Rng;
+use proptest::prelude::*;
+use ssechunk::{ChunkDecoder, DecodePath, Dialect, Frame, Parser};
+
+/// The events of an SSE stream: (type, data).
+fn events(body: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut parser = Parser::new();
+    let mut out = Vec::new();
+    parser.feed(body);
+    parser.finish();
+    while let Some(frame) = parser.next_frame() {
+        if let Ok(Frame::Event(event)) = frame {
+            out.push((event.event_type().to_vec(), event.data().to_vec()));
+        }
+    }
+    out
+}
+
+/// How often each path decoded an event, per dialect.
+#[derive(Debug, Default)]
+struct Taken {
+    /// (flat, simd-json) counts for Anthropic, Responses, Gemini.
+    counts: [(u64, u64); 3],
+}
+
+impl Taken {
+    fn slot(dialect: Option<Dialect>) -> Option<usize> {
+        match dialect? {
+            Dialect::Anthropic => Some(0),
+            Dialect::Responses => Some(1),
+            Dialect::Gemini => Some(2),
+            _ => None,
+        }
+    }
+}
+
+/// Decodes `events` with both decoders (both fixed to `dialect`, or both detecting it),
+/// asserting the same payload for each; returns the path of each event.
+fn compare(
+    dialect: Option<Dialect>,
+    events: &[(Vec<u8>, Vec<u8>)],
+    what: &str,
+    taken: &mut Taken,
+) -> Vec<DecodePath> {
+    let mut traced = ChunkDecoder::with_dialect(dialect);
+    let mut simd = ChunkDecoder::with_dialect(dialect);
+    let mut paths = Vec::new();
+    for (i, (event_type, data)) in events.iter().enumerate() {
+        let (payload, path) = traced.decode_event_traced(event_type, data);
+        let got = format!("{payload:?}");
+        drop(payload);
+        let want = format!("{:?}", simd.decode_event_with_simd_json(event_type, data));
+        assert_eq!(
+            got,
+            want,
+            "{what}, event {i} ({}): {}",
+            String::from_utf8_lossy(event_type),
+            String::from_utf8_lossy(data)
+        );
+        assert_eq!(traced.dialect(), simd.dialect(), "{what}, event {i}");
+        if let Some(slot) = Taken::slot(traced.dialect()) {
+            match path {
+                DecodePath::Fast => taken.counts[slot].0 += 1,
+                DecodePath::SimdJson => taken.counts[slot].1 += 1,
+                _ => {}
+            }
+        }
+        paths.push(path);
+    }
+    paths
+}
+
+/// The frequent events the scanner is for: it must take every one of them in the corpus.
+fn frequent(event_type: &[u8], data: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(data);
+    let delta = [
+        "content_block_delta",
+        "response.output_text.delta",
+        "response.reasoning_summary_text.delta",
+        "response.function_call_arguments.delta",
+    ];
+    delta.iter().any(|d| event_type == d.as_bytes())
+        || (text.contains("\"candidates\"")
+            && !text.contains("functionCall")
+            && !text.contains("thoughtSignature"))
+}
+
+#[test]
+fn every_corpus_event_decodes_the_same_on_both_paths() {
+    let Some(corpus) = chunk_reference::load_corpus() else {
+        return;
+    };
+    let mut taken = Taken::default();
+    let (mut frequent_seen, mut streams) = (0, 0);
+    for (name, body) in &corpus.other {
+        let events = events(body);
+        for dialect in [None, detect(&events)] {
+            let paths = compare(dialect, &events, name, &mut taken);
+            if dialect.is_some() {
+                continue;
+            }
+            streams += 1;
+            for ((event_type, data), path) in events.iter().zip(&paths) {
+                if frequent(event_type, data) {
+                    frequent_seen += 1;
+                    assert_eq!(
+                        *path,
+                        DecodePath::Fast,
+                        "{name}: a frequent event the scanner declined: {}",
+                        String::from_utf8_lossy(data)
+                    );
+                }
+            }
+        }
+    }
+    eprintln!("flat path per dialect (flat, simd-json), streams decoded twice: {taken:?}");
+    assert_eq!(streams, 109, "the non-chat streams of the corpus");
+    assert!(frequent_seen > 1500, "{frequent_seen} frequent events");
+    for (i, &(flat, simd)) in taken.counts.iter().enumerate() {
+        assert!(
+            flat > 2 * simd,
+            "dialect {i}: the flat path took {flat} events, simd-json {simd}"
+        );
+    }
+}
+
+/// The dialect the stream's events identify first.
+fn detect(events: &[(Vec<u8>, Vec<u8>)]) -> Option<Dialect> {
+    events
+        .iter()
+        .find_map(|(t, d)| Dialect::detect(t, d))
+        .filter(|d| *d != Dialect::Chat)
+}
+
+// ---- Generated events -------------------------------------------------------------------
+
+/// A JSON string literal for `text`, each character written plainly or escaped at random.
+fn string(rng: &mut Rng, text: &str) -> String {
+    let mut out = String::from('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => match (c, rng.below(3)) {
+                ('\n', 0) => out.push_str("\\n"),
+                ('\t', 0) => out.push_str("\\t"),
+                _ => out.push_str(&format!("\\u{:04x}", c as u32)),
+            },
+            c if rng.below(6) == 0 => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    if rng.below(2) == 0 {
+                        out.push_str(&format!("\\u{unit:04X}"));
+                    } else {
+                        out.push_str(&format!("\\u{unit:04x}"));
+                    }
+                }
+            }
+            c if c == '/' && rng.below(2) == 0 => out.push_str("\\/"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Random text: plain words, JSON-significant and control characters, non-ASCII.
+fn text(rng: &mut Rng) -> String {
+    const PIECES: &[&str] = &[
+        "Hello",
+        " world",
+        "\n",
+        "\"",
+        "\\",
+        "/",
+        "{\"a\": 2",
+        "é",
+        "日本",
+        "🎉",
+        "\t",
+        "\u{1}",
+        "\u{7f}",
+        " ",
+        "",
+        "\u{2028}",
+        "null",
+        "}",
+        "]",
+    ];
+    (0..rng.below(6))
+        .map(|_| PIECES[rng.below(PIECES.len())])
+        .collect()
+}
+
+/// A value of a wrong or unusual shape for any field.
+fn odd_value(rng: &mut Rng) -> String {
+    const VALUES: &[&str] = &[
+        "null",
+        "0",
+        "7",
+        "-1",
+        "-0",
+        "1.5",
+        "2.0",
+        "1e3",
+        "1E-2",
+        "01",
+        "12345678901234567890",
+        "1234567890123456789",
+        "true",
+        "false",
+        "[]",
+        "[1,\"x\",{\"a\":null}]",
+        "{}",
+        "{\"type\":\"text_delta\",\"text\":\"x\"}",
+        "\"\"",
+        "\"error\"",
+        "\"\\ud800\"",
+        "\"\\udc00x\"",
+        "\"\\u0065rror\"",
+        "\"a\\qb\"",
+        "{\"nested\":{\"deep\":[[[{}]]]}}",
+    ];
+    VALUES[rng.below(VALUES.len())].to_string()
+}
+
+/// Whitespace, usually none.
+fn pad(rng: &mut Rng) -> &'static str {
+    [
+        "",
+        "",
+        "",
+        "",
+        " ",
+        "\n",
+        "  \t",
+        "\r\n ",
+        "               ",
+    ][rng.below(9)]
+}
+
+/// An object of `members` (name, JSON text), with their order shuffled, some dropped, an
+/// unknown or duplicate member added and any value made odd, at random.
+fn object(mut members: Vec<(String, String)>, rng: &mut Rng) -> String {
+    for i in (1..members.len()).rev() {
+        if rng.below(3) == 0 {
+            members.swap(i, rng.below(i + 1));
+        }
+    }
+    for member in members.iter_mut() {
+        if rng.below(14) == 0 {
+            member.1 = odd_value(rng);
+        }
+    }
+    if rng.below(10) == 0 && !members.is_empty() {
+        members.remove(rng.below(members.len()));
+    }
+    if rng.below(4) == 0 {
+        let extra = (
+            [
+                "obfuscation",
+                "logprobs",
+                "x",
+                "sequence_number",
+                "citations",
+            ][rng.below(5)]
+            .to_string(),
+            odd_value(rng),
+        );
+        members.insert(rng.below(members.len() + 1), extra);
+    }
+    if rng.below(14) == 0 && !members.is_empty() {
+        let dup = members[rng.below(members.len())].clone();
+        members.push(dup);
+    }
+    let mut out = String::from("{");
+    out.push_str(pad(rng));
+    for (i, (key, value)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+            out.push_str(pad(rng));
+        }
+        out.push_str(&format!("\"{key}\"{}:{}{value}", pad(rng), pad(rng)));
+        out.push_str(pad(rng));
+    }
+    out.push('}');
+    out
+}
+
+fn m(key: &str, value: String) -> (String, String) {
+    (key.to_string(), value)
+}
+
+fn anthropic_event(rng: &mut Rng) -> (Vec<u8>, String) {
+    let index = format!("{}", rng.below(3));
+    let (kind, members) = match rng.below(10) {
+        0..=4 => {
+            let (delta_type, field) = [
+                ("text_delta", "text"),
+                ("thinking_delta", "thinking"),
+                ("input_json_delta", "partial_json"),
+                ("signature_delta", "signature"),
+                ("citations_delta", "citation"),
+            ][rng.below(5)];
+            let t = text(rng);
+            let delta = object(
+                vec![
+                    m("type", format!("\"{delta_type}\"")),
+                    m(field, string(rng, &t)),
+                ],
+                rng,
+            );
+            (
+                "content_block_delta",
+                vec![
+                    m("type", "\"content_block_delta\"".into()),
+                    m("index", index),
+                    m("delta", delta),
+                ],
+            )
+        }
+        5 | 6 => {
+            let block = match rng.below(5) {
+                0 => vec![m("type", "\"text\"".into()), m("text", string(rng, ""))],
+                1 => vec![
+                    m("type", "\"thinking\"".into()),
+                    m("thinking", string(rng, "")),
+                    m("signature", string(rng, "")),
+                ],
+                2 => vec![
+                    m("type", "\"tool_use\"".into()),
+                    m("id", string(rng, "toolu_1")),
+                    m("name", string(rng, "add")),
+                    m(
+                        "input",
+                        ["{}", "{ }", "{\"a\":1}", "null", "[]"][rng.below(5)].into(),
+                    ),
+                ],
+                3 => vec![
+                    m("type", "\"redacted_thinking\"".into()),
+                    m("data", string(rng, "abc")),
+                ],
+                _ => vec![m("type", "\"server_tool_use\"".into())],
+            };
+            let block = object(block, rng);
+            (
+                "content_block_start",
+                vec![
+                    m("type", "\"content_block_start\"".into()),
+                    m("index", index),
+                    m("content_block", block),
+                ],
+            )
+        }
+        7 => (
+            "content_block_stop",
+            vec![
+                m("type", "\"content_block_stop\"".into()),
+                m("index", index),
+            ],
+        ),
+        8 => {
+            let usage = object(
+                vec![
+                    m("input_tokens", format!("{}", rng.below(100))),
+                    m("output_tokens", format!("{}", rng.below(100))),
+                    m("cache_read_input_tokens", format!("{}", rng.below(10))),
+                ],
+                rng,
+            );
+            let delta = object(vec![m("stop_reason", "\"end_turn\"".into())], rng);
+            (
+                "message_delta",
+                vec![
+                    m("type", "\"message_delta\"".into()),
+                    m("delta", delta),
+                    m("usage", usage),
+                ],
+            )
+        }
+        _ => {
+            let usage = object(
+                vec![
+                    m("input_tokens", format!("{}", rng.below(100))),
+                    m("output_tokens", "1".into()),
+                ],
+                rng,
+            );
+            let message = object(
+                vec![
+                    m("id", string(rng, "msg_1")),
+                    m("model", string(rng, "claude")),
+                    m("content", "[]".into()),
+                    m("usage", usage),
+                ],
+                rng,
+            );
+            (
+                "message_start",
+                vec![m("type", "\"message_start\"".into()), m("message", message)],
+            )
+        }
+    };
+    let event_type = if rng.below(5) == 0 { "message" } else { kind };
+    (event_type.as_bytes().to_vec(), object(members, rng))
+}
+
+fn responses_event(rng: &mut Rng) -> (Vec<u8>, String) {
+    let item_id = format!("\"fc_{}\"", rng.below(3));
+    let output_index = format!("{}", rng.below(3));
+    let (kind, members): (&str, Vec<(String, String)>) = match rng.below(10) {
+        0..=4 => {
+            let kind = [
+                "response.output_text.delta",
+                "response.reasoning_summary_text.delta",
+                "response.reasoning_text.delta",
+                "response.function_call_arguments.delta",
+                "response.refusal.delta",
+                "response.custom_tool_call_input.delta",
+            ][rng.below(6)];
+            let t = text(rng);
+            (
+                kind,
+                vec![
+                    m("type", format!("\"{kind}\"")),
+                    m("sequence_number", format!("{}", rng.below(1000))),
+                    m("item_id", item_id),
+                    m("output_index", output_index),
+                    m("content_index", "0".into()),
+                    m("summary_index", format!("{}", rng.below(2))),
+                    m("delta", string(rng, &t)),
+                    m("logprobs", "[]".into()),
+                    m("obfuscation", string(rng, "CsGoBBsu")),
+                ],
+            )
+        }
+        5 => {
+            let item_type =
+                ["function_call", "custom_tool_call", "message", "reasoning"][rng.below(4)];
+            let item = object(
+                vec![
+                    m("id", item_id.clone()),
+                    m("type", format!("\"{item_type}\"")),
+                    m("call_id", string(rng, "call_1")),
+                    m("name", string(rng, "add")),
+                    m("arguments", string(rng, "{\"a\":1}")),
+                    m("input", string(rng, "x")),
+                    m("summary", "[]".into()),
+                ],
+                rng,
+            );
+            let kind = ["response.output_item.added", "response.output_item.done"][rng.below(2)];
+            (
+                kind,
+                vec![
+                    m("type", format!("\"{kind}\"")),
+                    m("output_index", output_index),
+                    m("item", item),
+                ],
+            )
+        }
+        6 => {
+            let kind = [
+                "response.function_call_arguments.done",
+                "response.custom_tool_call_input.done",
+                "response.output_text.done",
+                "response.content_part.added",
+            ][rng.below(4)];
+            (
+                kind,
+                vec![
+                    m("type", format!("\"{kind}\"")),
+                    m("item_id", item_id),
+                    m("output_index", output_index),
+                    m("arguments", string(rng, "{\"a\":1}")),
+                    m("input", string(rng, "x")),
+                    m("part", "{\"type\":\"output_text\",\"text\":\"\"}".into()),
+                ],
+            )
+        }
+        _ => {
+            let kind = [
+                "response.created",
+                "response.in_progress",
+                "response.completed",
+                "response.incomplete",
+                "response.failed",
+            ][rng.below(5)];
+            let usage = object(
+                vec![
+                    m("input_tokens", format!("{}", rng.below(100))),
+                    m("output_tokens", format!("{}", rng.below(100))),
+                    m("total_tokens", format!("{}", rng.below(200))),
+                    m(
+                        "input_tokens_details",
+                        object(vec![m("cached_tokens", "3".into())], rng),
+                    ),
+                    m(
+                        "output_tokens_details",
+                        object(vec![m("reasoning_tokens", "4".into())], rng),
+                    ),
+                ],
+                rng,
+            );
+            let usage = if rng.below(3) == 0 {
+                "null".into()
+            } else {
+                usage
+            };
+            let response = object(
+                vec![
+                    m("id", string(rng, "resp_1")),
+                    m("object", "\"response\"".into()),
+                    m("model", string(rng, "gpt-5")),
+                    m("temperature", "1.0".into()),
+                    m("error", "null".into()),
+                    m("incomplete_details", {
+                        let reason = string(rng, "max_output_tokens");
+                        object(vec![m("reason", reason)], rng)
+                    }),
+                    m("output", "[]".into()),
+                    m("usage", usage),
+                ],
+                rng,
+            );
+            (
+                kind,
+                vec![
+                    m("type", format!("\"{kind}\"")),
+                    m("response", response),
+                    m("sequence_number", "1".into()),
+                ],
+            )
+        }
+    };
+    let event_type = if rng.below(5) == 0 { "message" } else { kind };
+    (event_type.as_bytes().to_vec(), object(members, rng))
+}
+
+fn gemini_event(rng: &mut Rng) -> (Vec<u8>, String) {
+    let part = |rng: &mut Rng| {
+        let t = text(rng);
+        let mut members = vec![m("text", string(rng, &t))];
+        match rng.below(8) {
+            0 => members.push(m("thought", "true".into())),
+            1 => members.push(m("thoughtSignature", string(rng, "Ci8B"))),
+            2 => members.push(m(
+                "functionCall",
+                "{\"name\":\"add\",\"args\":{\"a\":2}}".into(),
+            )),
+            3 => members.push(m("thoughtSignature", "\"\"".into())),
+            _ => {}
+        }
+        object(members, rng)
+    };
+    let candidates = (0..1 + rng.below(2))
+        .map(|i| {
+            let parts = (0..rng.below(3)).map(|_| part(rng)).collect::<Vec<_>>();
+            let content = object(
+                vec![
+                    m("role", "\"model\"".into()),
+                    m("parts", format!("[{}]", parts.join(","))),
+                ],
+                rng,
+            );
+            let mut members = vec![m("content", content)];
+            if i > 0 || rng.below(2) == 0 {
+                members.push(m("index", format!("{i}")));
+            }
+            if rng.below(3) == 0 {
+                members.push(m("finishReason", string(rng, "STOP")));
+            }
+            object(members, rng)
+        })
+        .collect::<Vec<_>>();
+    let usage = object(
+        vec![
+            m("promptTokenCount", format!("{}", rng.below(100))),
+            m("candidatesTokenCount", format!("{}", rng.below(100))),
+            m("totalTokenCount", format!("{}", rng.below(200))),
+            m("thoughtsTokenCount", format!("{}", rng.below(9))),
+            m("trafficType", "\"ON_DEMAND\"".into()),
+            m(
+                "promptTokensDetails",
+                "[{\"modality\": \"TEXT\",\"tokenCount\": 57}]".into(),
+            ),
+        ],
+        rng,
+    );
+    let mut members = vec![
+        m("candidates", format!("[{}]", candidates.join(","))),
+        m("usageMetadata", usage),
+        m("modelVersion", string(rng, "gemini-2.5-flash")),
+        m("createTime", "\"2026-03-12T18:06:05.232680Z\"".into()),
+        m("responseId", string(rng, "jQCzaei")),
+    ];
+    if rng.below(12) == 0 {
+        members.push(m("promptFeedback", "{\"blockReason\":\"SAFETY\"}".into()));
+    }
+    (b"message".to_vec(), object(members, rng))
+}
+
+/// One byte-level mutation of `data`, sometimes.
+fn mutate(rng: &mut Rng, data: String) -> Vec<u8> {
+    let mut bytes = data.into_bytes();
+    if bytes.is_empty() || rng.below(6) != 0 {
+        return bytes;
+    }
+    let at = rng.below(bytes.len());
+    match rng.below(5) {
+        0 => {
+            bytes.remove(at);
+        }
+        1 => bytes.insert(at, bytes[at]),
+        2 => {
+            let odd = b"{}[]\",:\\ 0a\xff\xc3";
+            bytes[at] = odd[rng.below(odd.len())];
+        }
+        3 => bytes.truncate(at),
+        _ => bytes.insert(at, b' '),
+    }
+    bytes
+}
+
+/// A generated stream of `dialect`'s events.
+fn generated(seed: u64, dialect: Dialect, len: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut rng = Rng::new(seed);
+    (0..len)
+        .map(|_| {
+            let (event_type, data) = match dialect {
+                Dialect::Anthropic => anthropic_event(&mut rng),
+                Dialect::Responses => responses_event(&mut rng),
+                _ => gemini_event(&mut rng),
+            };
+            (event_type, mutate(&mut rng, data))
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn generated_events_decode_the_same_on_both_paths(
+        seed in any::<u64>(),
+        which in 0usize..3,
+        len in 1usize..24,
+        fixed in any::<bool>(),
+    ) {
+        let dialect = [Dialect::Anthropic, Dialect::Responses, Dialect::Gemini][which];
+        let events = generated(seed, dialect, len);
+        let mut taken = Taken::default();
+        compare(fixed.then_some(dialect), &events, &format!("seed {seed}, {dialect}"), &mut taken);
+    }
+}
+
+/// Many generated events per dialect: the scanner takes a good share of them (the shapes it
+/// knows) and declines the others, with the same results either way.
+#[test]
+fn the_flat_path_takes_generated_events_and_declines_the_odd_ones() {
+    for (which, dialect) in [Dialect::Anthropic, Dialect::Responses, Dialect::Gemini]
+        .into_iter()
+        .enumerate()
+    {
+        let mut taken = Taken::default();
+        for seed in 0..200 {
+            let events = generated(seed * 3 + which as u64, dialect, 20);
+            compare(Some(dialect), &events, &format!("seed {seed}"), &mut taken);
+        }
+        let (flat, simd) = taken.counts[which];
+        eprintln!("{dialect}: flat {flat}, simd-json {simd}");
+        assert!(
+            flat > 500 && simd > 200,
+            "{dialect}: flat {flat}, simd-json {simd}"
+        );
+    }
+}
