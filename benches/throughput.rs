@@ -1,7 +1,8 @@
 //! Throughput of ssechunk against the Rust SSE peers, on the same bytes in the same run.
 //!
 //! Two groups per workload:
-//! - `framing/<workload>`: events out of bytes. ssechunk's `Parser`; sse-stream 0.3;
+//! - `framing/<workload>`: events out of bytes. ssechunk's `Parser`, fed (`ssechunk`: each read
+//!   copied into its buffer) or lending (`ssechunk-lend`: `Parser::frames`); sse-stream 0.3;
 //!   eventsource-stream 0.2 (the framing under async-openai and reqwest-eventsource); and the
 //!   limit, a bare `memchr2(b'\r', b'\n')` pass counting line ends.
 //! - `decode/<workload>`: events out of bytes, then the chunk fields out of each event.
@@ -93,6 +94,24 @@ fn frame_ssechunk(w: &Workload) -> Framed {
     for read in w.reads() {
         parser.feed(read);
         pull_frames(&mut parser, &mut seen);
+    }
+    parser.finish();
+    pull_frames(&mut parser, &mut seen);
+    seen
+}
+
+/// ssechunk lending: `Parser::frames` per read, each event lent out of the read when it lies
+/// inside it.
+fn frame_ssechunk_lend(w: &Workload) -> Framed {
+    let mut parser = Parser::new();
+    let mut seen = Framed::default();
+    for read in w.reads() {
+        let mut frames = parser.frames(read);
+        while let Some(frame) = frames.next_frame() {
+            if let Frame::Event(event) = frame.expect("no event is over the 16 MiB limit") {
+                seen.add(event.data());
+            }
+        }
     }
     parser.finish();
     pull_frames(&mut parser, &mut seen);
@@ -802,6 +821,7 @@ fn check_framing(w: &Workload) -> (Framed, u64) {
         mbps(w.bytes.len(), t.elapsed())
     );
     assert!(ours.events > 0, "{}: no event framed", w.name);
+    assert_eq!(frame_ssechunk_lend(w), ours, "{}: ssechunk lending", w.name);
     assert_eq!(frame_sse_stream(w), ours, "{}: sse-stream framing", w.name);
     if !w.skip_eventsource {
         assert_eq!(frame_eventsource(w), ours, "{}: eventsource-stream", w.name);
@@ -1025,6 +1045,9 @@ fn benches(c: &mut Criterion) {
         g.throughput(bytes.clone());
         g.bench_function("ssechunk", |b| {
             b.iter(|| assert_eq!(frame_ssechunk(black_box(&w)), framed))
+        });
+        g.bench_function("ssechunk-lend", |b| {
+            b.iter(|| assert_eq!(frame_ssechunk_lend(black_box(&w)), framed))
         });
         g.bench_function("sse-stream", |b| {
             b.iter(|| assert_eq!(frame_sse_stream(black_box(&w)), framed))

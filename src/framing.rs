@@ -579,10 +579,17 @@ impl Parser {
     pub fn frames<'p, 'i>(&'p mut self, input: &'i [u8]) -> Frames<'p, 'i> {
         self.restart_if_finished();
         self.spare_len = 0;
+        // A small read in the middle of a line, the common case of small reads: it all goes
+        // to the buffer, where the line is, and the parser takes it from there.
+        let mut pos = 0;
+        if input.len() < 64 && self.line_start < self.end && line_end(input).is_none() {
+            self.feed(input);
+            pos = input.len();
+        }
         Frames {
             parser: self,
             input,
-            pos: 0,
+            pos,
             lending: false,
             data: None,
             event_type: None,
@@ -600,6 +607,13 @@ impl Parser {
             && !self.has_data
             && !self.dropped_line_bytes
             && !self.eof
+    }
+
+    /// Whether every byte of the buffer has been scanned and no frame found waits: then
+    /// [`Parser::step`] would find nothing without more input.
+    #[inline]
+    fn scanned_all(&self) -> bool {
+        matches!(self.found, None | Some(Found::NeedMore)) && self.scan == self.end && !self.eof
     }
 
     /// Room for `n` more bytes after `end`, with [`PADDING`] after them.
@@ -850,15 +864,16 @@ impl Parser {
     }
 
     /// The common case of a small read in the middle of a line, answered without entering
-    /// [`Parser::step`]: true when the unread bytes (fewer than 64) hold no line end and the
-    /// line in progress is within the limit, exactly when `step` would find nothing.
+    /// [`Parser::step`]: true when the unread bytes (fewer than 64, maybe none) hold no line
+    /// end and the line in progress is within the limit, exactly when `step` would find
+    /// nothing.
     #[inline(always)]
     fn still_mid_line(&mut self) -> bool {
         if self.dispatched || self.at_start || self.skip_lf || self.discarding || self.eof {
             return false;
         }
         let rest = &self.buf[self.scan..self.end];
-        if rest.is_empty() || rest.len() >= 64 || line_end(rest).is_some() {
+        if rest.len() >= 64 || line_end(rest).is_some() {
             return false;
         }
         if self.data_size() + (self.end - self.line_start) > self.config.max_event_bytes {
@@ -1173,11 +1188,13 @@ impl Frames<'_, '_> {
                     }));
                 }
             } else {
-                if self.parser.ready() {
+                // All of the read is in the buffer: the parser has the rest.
+                if self.pos == self.input.len() {
                     return self.parser.next_frame();
                 }
-                if self.pos == self.input.len() {
-                    return None;
+                // Frames waiting in the buffer come first.
+                if !self.parser.scanned_all() && self.parser.ready() {
+                    return self.parser.next_frame();
                 }
                 if self.start_lending() {
                     continue;
