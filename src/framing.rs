@@ -20,7 +20,8 @@ use memchr::{memchr, memchr2};
 
 use crate::{Dialect, Error};
 
-/// Initialised bytes kept after the data of every dispatched event, inside the parser's buffer.
+/// Initialised bytes kept after the data of every dispatched event, inside the parser's buffer
+/// (not after data that [`Parser::frames`] lends out of the caller's read).
 ///
 /// JSON decoders that read in wide SIMD loads (such as simd-json's `fill_tape_padded`) need this
 /// much readable memory past the end of the document.
