@@ -19,7 +19,10 @@ use reference::{OwnedFrame, Parsed};
 fn owned(frame: Result<Frame<'_>, Error>, limit: usize) -> OwnedFrame {
     match frame {
         Ok(Frame::Event(e)) => {
-            assert!(e.data().len() < limit, "an event over the limit was dispatched");
+            assert!(
+                e.data().len() < limit,
+                "an event over the limit was dispatched"
+            );
             OwnedFrame::Event {
                 event_type: e.event_type().to_vec(),
                 data: e.data().to_vec(),
@@ -82,7 +85,11 @@ fn lending(config: &Config, input: &[u8], ends: &[usize], mut rng: Option<Rng>) 
             parser.feed(read);
             continue;
         }
-        let pulls = if pick == 6 { rng.as_mut().map_or(0, |r| r.below(3)) } else { usize::MAX };
+        let pulls = if pick == 6 {
+            rng.as_mut().map_or(0, |r| r.below(3))
+        } else {
+            usize::MAX
+        };
         let mut lent = parser.frames(read);
         for _ in 0..pulls {
             let Some(frame) = lent.next_frame() else {
@@ -97,7 +104,10 @@ fn lending(config: &Config, input: &[u8], ends: &[usize], mut rng: Option<Rng>) 
     }
     parser.finish();
     drain(&mut parser, &mut frames);
-    assert!(parser.next_frame().is_none(), "a finished parser stays finished");
+    assert!(
+        parser.next_frame().is_none(),
+        "a finished parser stays finished"
+    );
     Parsed {
         frames,
         last_id: parser.last_event_id().to_vec(),
@@ -109,15 +119,29 @@ fn check(config: &Config, input: &[u8], rng: &mut Rng) {
     let len = input.len();
     let whole = copying(config, input, &[len]);
     let show = || input.escape_ascii().to_string();
-    assert_eq!(lending(config, input, &[len], None), whole, "one read; {:?}", show());
+    assert_eq!(
+        lending(config, input, &[len], None),
+        whole,
+        "one read; {:?}",
+        show()
+    );
     if len <= 1024 {
         let bytewise: Vec<usize> = (1..=len).collect();
-        assert_eq!(lending(config, input, &bytewise, None), whole, "bytewise; {:?}", show());
+        assert_eq!(
+            lending(config, input, &bytewise, None),
+            whole,
+            "bytewise; {:?}",
+            show()
+        );
     }
     for _ in 0..3 {
         let seed = rng.next_u64();
         let ends = reads(&mut Rng::new(seed), len);
-        assert_eq!(copying(config, input, &ends), whole, "feed, reads ending at {ends:?}");
+        assert_eq!(
+            copying(config, input, &ends),
+            whole,
+            "feed, reads ending at {ends:?}"
+        );
         assert_eq!(
             lending(config, input, &ends, None),
             whole,
@@ -139,6 +163,10 @@ fuzz_target!(|input: &[u8]| {
         .comments(rng.below(2) == 0)
         .ignored_lines(rng.below(2) == 0);
     check(&config, input, &mut rng);
-    let limit = if rng.below(2) == 0 { 1 + rng.below(64) } else { 64 + rng.below(4033) };
+    let limit = if rng.below(2) == 0 {
+        1 + rng.below(64)
+    } else {
+        64 + rng.below(4033)
+    };
     check(&config.max_event_bytes(limit), input, &mut rng);
 });
