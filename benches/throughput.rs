@@ -1,15 +1,17 @@
 //! Throughput of ssechunk against the Rust SSE peers, on the same bytes in the same run.
 //!
 //! Two groups per workload:
-//! - `framing/<workload>`: events out of bytes. ssechunk's `Parser`; sse-stream 0.3;
+//! - `framing/<workload>`: events out of bytes. ssechunk's `Parser`, fed (`ssechunk`: each read
+//!   copied into its buffer) or lending (`ssechunk-lend`: `Parser::frames`); sse-stream 0.3;
 //!   eventsource-stream 0.2 (the framing under async-openai and reqwest-eventsource); and the
 //!   limit, a bare `memchr2(b'\r', b'\n')` pass counting line ends.
 //! - `decode/<workload>`: events out of bytes, then the chunk fields out of each event.
 //!   ssechunk's `ChunkStream` (touching content, reasoning, tool arguments, finish_reason and
 //!   usage); sse-stream and eventsource-stream each followed by `serde_json` into async-openai's
-//!   own owned chunk type, `CreateChatCompletionStreamResponse`, as async-openai does; and a
+//!   own owned chunk type, `CreateChatCompletionStreamResponse`, as async-openai does; a
 //!   naive hand-rolled client (split on `\n\n`, strip `data: `, serde_json into a small borrowed
-//!   struct).
+//!   struct); and what a speed-minded user assembles, sse-stream followed by `sonic_rs::from_str`
+//!   (SIMD JSON) into the naive client's borrowed struct.
 //! - `gateway`: a proxy's view. The traffic's recorded streams replayed by 10,000 streams, each
 //!   with its own `ChunkStream` and a meter of events, content bytes and tokens, fed
 //!   round-robin one event per feed (`10000-streams-interleaved`; the streams are created in
@@ -92,6 +94,24 @@ fn frame_ssechunk(w: &Workload) -> Framed {
     for read in w.reads() {
         parser.feed(read);
         pull_frames(&mut parser, &mut seen);
+    }
+    parser.finish();
+    pull_frames(&mut parser, &mut seen);
+    seen
+}
+
+/// ssechunk lending: `Parser::frames` per read, each event lent out of the read when it lies
+/// inside it.
+fn frame_ssechunk_lend(w: &Workload) -> Framed {
+    let mut parser = Parser::new();
+    let mut seen = Framed::default();
+    for read in w.reads() {
+        let mut frames = parser.frames(read);
+        while let Some(frame) = frames.next_frame() {
+            if let Frame::Event(event) = frame.expect("no event is over the 16 MiB limit") {
+                seen.add(event.data());
+            }
+        }
     }
     parser.finish();
     pull_frames(&mut parser, &mut seen);
@@ -312,6 +332,18 @@ fn decode_sse_stream(w: &Workload, sink: &mut impl Sink) {
     });
 }
 
+/// sse-stream framing, then sonic-rs into a borrowed struct of only the fields read.
+fn decode_sse_sonic(w: &Workload, sink: &mut impl Sink) {
+    block_on(async {
+        let mut events = pin!(SseByteStream::new(reads(w)));
+        while let Some(block) = events.next().await {
+            if let Some(data) = block.expect("sse-stream accepts the workload").data {
+                sink.push(sonic_rec(&data));
+            }
+        }
+    });
+}
+
 fn decode_eventsource(w: &Workload, sink: &mut impl Sink) {
     block_on(async {
         let mut events = pin!(reads(w).eventsource());
@@ -323,6 +355,7 @@ fn decode_eventsource(w: &Workload, sink: &mut impl Sink) {
 }
 
 // The naive client's types: only the fields it reads, strings borrowed where serde_json can.
+// The sonic-rs peer reads the same struct.
 
 /// A JSON string borrowed from the input when it has no escape, owned when it has one.
 /// (`Option<Cow<'a, str>>` with `#[serde(borrow)]` would allocate every string: serde#2016.)
@@ -404,11 +437,28 @@ fn naive_rec(data: &[u8]) -> Rec {
     if data == b"[DONE]" {
         return Rec::Done;
     }
-    let Ok(chunk) = serde_json::from_slice::<NaiveChunk<'_>>(data) else {
-        return Rec::Rejected;
-    };
+    match serde_json::from_slice::<NaiveChunk<'_>>(data) {
+        Ok(chunk) => chunk_rec(&chunk),
+        Err(_) => Rec::Rejected,
+    }
+}
+
+/// What the sonic-rs peer does with each event's data: sonic-rs's serde deserializer into the
+/// naive client's borrowed struct (its strings borrow unless they hold escapes).
+fn sonic_rec(data: &str) -> Rec {
+    if data == "[DONE]" {
+        return Rec::Done;
+    }
+    match sonic_rs::from_str::<NaiveChunk<'_>>(data) {
+        Ok(chunk) => chunk_rec(&chunk),
+        Err(_) => Rec::Rejected,
+    }
+}
+
+/// The fields of a chunk read into the naive client's struct, counted as ssechunk counts them.
+fn chunk_rec(chunk: &NaiveChunk<'_>) -> Rec {
     let mut f = Fields {
-        total_tokens: chunk.usage.map_or(0, |u| u.total_tokens),
+        total_tokens: chunk.usage.as_ref().map_or(0, |u| u.total_tokens),
         ..Fields::default()
     };
     for choice in chunk.choices.iter().flatten() {
@@ -771,6 +821,7 @@ fn check_framing(w: &Workload) -> (Framed, u64) {
         mbps(w.bytes.len(), t.elapsed())
     );
     assert!(ours.events > 0, "{}: no event framed", w.name);
+    assert_eq!(frame_ssechunk_lend(w), ours, "{}: ssechunk lending", w.name);
     assert_eq!(frame_sse_stream(w), ours, "{}: sse-stream framing", w.name);
     if !w.skip_eventsource {
         assert_eq!(frame_eventsource(w), ours, "{}: eventsource-stream", w.name);
@@ -785,12 +836,13 @@ fn check_framing(w: &Workload) -> (Framed, u64) {
 }
 
 /// The decoders' expected totals, in bench order: ssechunk, sse-stream + async-openai,
-/// eventsource-stream + async-openai (None when skipped), naive.
+/// eventsource-stream + async-openai (None when skipped), naive, sse-stream + sonic-rs.
 struct Expected {
     ours: Totals,
     sse_stream: Totals,
     eventsource: Option<Totals>,
     naive: Totals,
+    sonic: Totals,
 }
 
 /// Runs every decoder once, compares them event by event, and prints the differences.
@@ -801,6 +853,8 @@ fn check_decoding(w: &Workload, framed: Framed) -> Expected {
     decode_sse_stream(w, &mut sse);
     let mut naive = Vec::new();
     decode_naive(w, &mut naive);
+    let mut sonic = Vec::new();
+    decode_sse_sonic(w, &mut sonic);
     let eventsource = (!w.skip_eventsource).then(|| {
         let mut recs = Vec::new();
         decode_eventsource(w, &mut recs);
@@ -808,9 +862,14 @@ fn check_decoding(w: &Workload, framed: Framed) -> Expected {
     });
 
     // The same events, framed the same way.
-    for (name, recs) in [("ssechunk", &ours), ("sse-stream", &sse), ("naive", &naive)]
-        .into_iter()
-        .chain(eventsource.as_ref().map(|r| ("eventsource-stream", r)))
+    for (name, recs) in [
+        ("ssechunk", &ours),
+        ("sse-stream", &sse),
+        ("naive", &naive),
+        ("sonic-rs", &sonic),
+    ]
+    .into_iter()
+    .chain(eventsource.as_ref().map(|r| ("eventsource-stream", r)))
     {
         assert_eq!(
             recs.len() as u64,
@@ -821,6 +880,11 @@ fn check_decoding(w: &Workload, framed: Framed) -> Expected {
     }
     if let Some(recs) = &eventsource {
         assert_eq!(recs, &sse, "{}: the two async-openai pipelines", w.name);
+    }
+    // sonic-rs reads the naive client's struct: the same record for every event, reasoning
+    // and rejections included.
+    for (i, (s, n)) in sonic.iter().zip(&naive).enumerate() {
+        assert_eq!(s, n, "{}: event {i}, sonic-rs vs naive", w.name);
     }
 
     // Event by event, over the events each pair accepted.
@@ -848,10 +912,12 @@ fn check_decoding(w: &Workload, framed: Framed) -> Expected {
         sse_stream: totals(&sse),
         eventsource: eventsource.as_deref().map(totals),
         naive: totals(&naive),
+        sonic: totals(&sonic),
     };
     eprintln!("  decode: ssechunk {}", expected.ours);
     eprintln!("  decode: async-openai {}", expected.sse_stream);
     eprintln!("  decode: naive {}", expected.naive);
+    eprintln!("  decode: sonic-rs {}", expected.sonic);
     eprintln!("  decode: {both} chunks accepted by every decoder agree field by field");
     if expected.sse_stream.rejected > 0 {
         report_rejections(w, &sse);
@@ -980,6 +1046,9 @@ fn benches(c: &mut Criterion) {
         g.bench_function("ssechunk", |b| {
             b.iter(|| assert_eq!(frame_ssechunk(black_box(&w)), framed))
         });
+        g.bench_function("ssechunk-lend", |b| {
+            b.iter(|| assert_eq!(frame_ssechunk_lend(black_box(&w)), framed))
+        });
         g.bench_function("sse-stream", |b| {
             b.iter(|| assert_eq!(frame_sse_stream(black_box(&w)), framed))
         });
@@ -1024,6 +1093,13 @@ fn benches(c: &mut Criterion) {
                 let mut t = Totals::default();
                 decode_naive(black_box(&w), &mut t);
                 assert_eq!(t, expected.naive);
+            })
+        });
+        g.bench_function("sse-stream+sonic-rs", |b| {
+            b.iter(|| {
+                let mut t = Totals::default();
+                decode_sse_sonic(black_box(&w), &mut t);
+                assert_eq!(t, expected.sonic);
             })
         });
         g.finish();

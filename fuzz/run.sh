@@ -6,7 +6,7 @@
 # failed (crash, panic, leak, timeout). Crashing inputs land in fuzz/artifacts/<target>/,
 # libFuzzer's output in fuzz/artifacts/<target>.log.
 #
-# framing and pipeline also read the recorded corpus ($SSECHUNK_CORPUS/fantasy, default
+# framing, lend and pipeline also read the recorded corpus ($SSECHUNK_CORPUS/fantasy, default
 # ../shared/corpus/fantasy) when it is present; libFuzzer only ever writes new inputs to the
 # first corpus directory, fuzz/corpus/<target>.
 #
@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(framing chunk pipeline fast_path template dialects)
+[ ${#targets[@]} -gt 0 ] || targets=(framing lend chunk pipeline fast_path template dialects)
 
 if rustup toolchain list 2>/dev/null | grep -q nightly; then
     fuzz=(cargo +nightly fuzz)
@@ -37,6 +37,11 @@ for target in "${targets[@]}"; do
     corpora=("$PWD/fuzz/corpus/$target")
     case $target in
         framing | pipeline | dialects) [ -z "$recorded" ] || corpora+=("$(cd "$recorded" && pwd)") ;;
+        # Parser::frames takes whole streams, as framing does: framing's seeds serve it too.
+        lend)
+            mkdir -p "${corpora[0]}" && corpora+=("$PWD/fuzz/corpus/framing")
+            [ -z "$recorded" ] || corpora+=("$(cd "$recorded" && pwd)")
+            ;;
         # The fast path takes event data, as chunk does: chunk's seeds serve it too.
         fast_path) mkdir -p "${corpora[0]}" && corpora+=("$PWD/fuzz/corpus/chunk") ;;
     esac

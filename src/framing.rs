@@ -5,6 +5,10 @@
 //! [`Parser::next_frame`]. It implements the "event stream" interpretation rules of the WHATWG
 //! HTML standard byte for byte; the whole state machine is in this file.
 //!
+//! [`Parser::frames`] takes a read without copying it first: the events that lie wholly inside
+//! the read are lent straight out of it, and only what is left in progress at its end (an
+//! incomplete line or event) is copied into the parser's buffer.
+//!
 //! Every byte is scanned once. A line that arrives in many pieces is resumed where the previous
 //! scan stopped, so an 8 MiB line in 1460-byte reads costs what it costs in one read.
 
@@ -16,7 +20,8 @@ use memchr::{memchr, memchr2};
 
 use crate::{Dialect, Error};
 
-/// Initialised bytes kept after the data of every dispatched event, inside the parser's buffer.
+/// Initialised bytes kept after the data of every dispatched event, inside the parser's buffer
+/// (not after data that [`Parser::frames`] lends out of the caller's read).
 ///
 /// JSON decoders that read in wide SIMD loads (such as simd-json's `fill_tape_padded`) need this
 /// much readable memory past the end of the document.
@@ -316,6 +321,31 @@ pub(crate) fn ignored_field(line: &[u8]) -> Option<(&[u8], &[u8])> {
     (!taken).then_some((name, value))
 }
 
+/// Applies an `id` value: taken (and the last event ID set) unless it holds NUL.
+#[inline]
+fn take_id(last_id: &mut Vec<u8>, id: &[u8]) -> bool {
+    let taken = memchr(0, id).is_none();
+    if taken {
+        last_id.clear();
+        last_id.extend_from_slice(id);
+    }
+    taken
+}
+
+/// Applies a `retry` value: taken when it is all ASCII digits (and not empty); the time
+/// saturates at `u64::MAX`.
+#[inline]
+fn take_retry(retry: &mut Option<u64>, digits: &[u8]) -> bool {
+    let taken = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
+    if taken {
+        let ms = digits.iter().fold(0u64, |n, d| {
+            n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+        });
+        *retry = Some(ms);
+    }
+    taken
+}
+
 /// What the scanner found; turned into a borrowed [`Frame`] once the loop has ended.
 enum Found {
     Event,
@@ -507,6 +537,120 @@ impl Parser {
             Ok(owned) => self.feed_bytes_mut(owned),
             Err(shared) => self.feed(&shared),
         }
+    }
+
+    /// Takes one read and returns its frames, lending them straight out of `input` where it can.
+    ///
+    /// The result is the same as [`Parser::feed`] followed by [`Parser::next_frame`] until
+    /// `None`, frame for frame and in every state it leaves behind (the event or line in
+    /// progress, the last event ID, the retry time), however the stream is cut into reads. The
+    /// difference is the copy: `feed` copies the whole read into the parser's buffer before
+    /// framing it, while here an event that lies wholly inside `input` (its fields, and its
+    /// data when it came in one `data` line) is lent from `input` itself, and only what is
+    /// still in progress at the end of the read (an incomplete line or event) is copied into
+    /// the buffer, to be completed by the next read. Multi-line data is joined in the parser's
+    /// buffer as `feed` joins it, and an event begun in an earlier read is completed there.
+    ///
+    /// Frames still waiting in the buffer (input fed but not pulled) come out first. Dropping
+    /// the [`Frames`] before it returned `None` hands the rest of `input` to the buffer, as
+    /// `feed` would have: the frames not pulled then come out of [`Parser::next_frame`].
+    ///
+    /// An event's data lent from `input` has no [`PADDING`] after it: a decoder that reads past
+    /// the end of the data needs the data copied, or [`Parser::feed`].
+    ///
+    /// # Example
+    /// ```
+    /// use ssechunk::{Frame, Parser};
+    ///
+    /// let mut parser = Parser::new();
+    /// let mut seen = Vec::new();
+    /// for read in [&b"data: one\n\ndata: tw"[..], b"o\n\ndata: three\n\n"] {
+    ///     let mut frames = parser.frames(read);
+    ///     while let Some(frame) = frames.next_frame() {
+    ///         if let Ok(Frame::Event(event)) = frame {
+    ///             seen.push(event.data_str().unwrap().to_owned());
+    ///         }
+    ///     }
+    /// }
+    /// parser.finish();
+    /// assert!(parser.next_frame().is_none());
+    /// assert_eq!(seen, ["one", "two", "three"]);
+    /// ```
+    #[inline]
+    pub fn frames<'p, 'i>(&'p mut self, input: &'i [u8]) -> Frames<'p, 'i> {
+        self.restart_if_finished();
+        self.spare_len = 0;
+        // A small read in the middle of a line, the common case of small reads: it all goes
+        // to the buffer, where the line is, and the parser takes it from there.
+        let mut pos = 0;
+        if input.len() < 64 && self.line_start < self.end && line_end(input).is_none() {
+            self.feed(input);
+            pos = input.len();
+        }
+        Frames {
+            parser: self,
+            input,
+            pos,
+            lending: false,
+            data: None,
+            event_type: None,
+            dispatched: false,
+        }
+    }
+
+    /// Whether nothing of the stream is held in the buffer but positions: no input left to
+    /// scan, no line or data in progress, no frame found and not yet returned. [`Frames`]
+    /// then reads lines straight out of its input.
+    #[inline]
+    fn holds_nothing(&self) -> bool {
+        matches!(self.found, None | Some(Found::NeedMore))
+            && self.line_start == self.end
+            && !self.has_data
+            && !self.dropped_line_bytes
+            && !self.eof
+    }
+
+    /// Whether every byte of the buffer has been scanned and no frame found waits: then
+    /// [`Parser::step`] would find nothing without more input.
+    #[inline]
+    fn scanned_all(&self) -> bool {
+        matches!(self.found, None | Some(Found::NeedMore)) && self.scan == self.end && !self.eof
+    }
+
+    /// Room for `n` more bytes after `end`, with [`PADDING`] after them.
+    #[inline]
+    fn reserve(&mut self, n: usize) {
+        let need = self.end + n + PADDING;
+        if self.buf.len() < need {
+            self.buf.resize(need.max(MIN_BUFFER), 0);
+        }
+    }
+
+    /// Starts the data buffer with `value`, copied to the front of the buffer, which holds
+    /// nothing else the stream needs.
+    fn adopt_data(&mut self, value: &[u8]) {
+        debug_assert!(!self.has_data && self.line_start == self.end);
+        self.end = 0;
+        self.reserve(value.len());
+        self.buf[..value.len()].copy_from_slice(value);
+        self.has_data = true;
+        self.data_start = 0;
+        self.data_end = value.len();
+        self.end = value.len();
+        self.line_start = self.end;
+        self.scan = self.end;
+    }
+
+    /// Appends an LF and `value` to the data buffer, which ends the buffer's contents.
+    fn join_data(&mut self, value: &[u8]) {
+        debug_assert!(self.has_data && self.data_end == self.end && self.line_start == self.end);
+        self.reserve(1 + value.len());
+        self.buf[self.end] = b'\n';
+        self.buf[self.end + 1..self.end + 1 + value.len()].copy_from_slice(value);
+        self.data_end += 1 + value.len();
+        self.end = self.data_end;
+        self.line_start = self.end;
+        self.scan = self.end;
     }
 
     /// Returns `n` writable bytes at the end of the input, for reading straight into the
@@ -721,15 +865,16 @@ impl Parser {
     }
 
     /// The common case of a small read in the middle of a line, answered without entering
-    /// [`Parser::step`]: true when the unread bytes (fewer than 64) hold no line end and the
-    /// line in progress is within the limit, exactly when `step` would find nothing.
+    /// [`Parser::step`]: true when the unread bytes (fewer than 64, maybe none) hold no line
+    /// end and the line in progress is within the limit, exactly when `step` would find
+    /// nothing.
     #[inline(always)]
     fn still_mid_line(&mut self) -> bool {
         if self.dispatched || self.at_start || self.skip_lf || self.discarding || self.eof {
             return false;
         }
         let rest = &self.buf[self.scan..self.end];
-        if rest.is_empty() || rest.len() >= 64 || line_end(rest).is_some() {
+        if rest.len() >= 64 || line_end(rest).is_some() {
             return false;
         }
         if self.data_size() + (self.end - self.line_start) > self.config.max_event_bytes {
@@ -833,26 +978,8 @@ impl Parser {
                 self.event_type.extend_from_slice(&self.buf[value..eol]);
                 true
             }
-            b"id" => {
-                let id = &self.buf[value..eol];
-                let taken = memchr(0, id).is_none();
-                if taken {
-                    self.last_id.clear();
-                    self.last_id.extend_from_slice(id);
-                }
-                taken
-            }
-            b"retry" => {
-                let digits = &self.buf[value..eol];
-                let taken = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
-                if taken {
-                    let ms = digits.iter().fold(0u64, |n, d| {
-                        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-                    });
-                    self.retry = Some(ms);
-                }
-                taken
-            }
+            b"id" => take_id(&mut self.last_id, &self.buf[value..eol]),
+            b"retry" => take_retry(&mut self.retry, &self.buf[value..eol]),
             _ => false,
         };
         (!taken && self.config.ignored_lines).then_some(Found::Ignored(start, eol))
@@ -952,6 +1079,276 @@ impl Parser {
             self.scan -= shift;
             self.end -= shift;
         }
+    }
+}
+
+/// The frames of one read, from [`Parser::frames`]: pull them with [`Frames::next_frame`].
+///
+/// Frames borrow from the read or from the parser, so each lives until the next call.
+pub struct Frames<'p, 'i> {
+    parser: &'p mut Parser,
+    input: &'i [u8],
+    /// Lending: where the next line starts in `input`. Otherwise: the first byte of `input`
+    /// not yet handed to the parser's buffer.
+    pos: usize,
+    /// Lines are read straight out of `input`; otherwise the parser's buffer is fed one line
+    /// at a time until it holds nothing in progress.
+    lending: bool,
+    /// While lending: the data of the event in progress, `input[a..b]`, when it is one `data`
+    /// line of this read (joined data is in the parser's buffer).
+    data: Option<(usize, usize)>,
+    /// While lending: the last `event` value of the event in progress, `input[a..b]`, when it
+    /// came in this read (else the parser's own event type holds).
+    event_type: Option<(usize, usize)>,
+    /// The last frame returned was a lent event: its type is cleared before the next line.
+    dispatched: bool,
+}
+
+impl fmt::Debug for Frames<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Frames")
+            .field("parser", &self.parser)
+            .field("unread", &(self.input.len() - self.pos))
+            .field("lending", &self.lending)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Frames<'_, '_> {
+    /// Pulls the next frame: as [`Parser::next_frame`], over the parser's input and this read.
+    ///
+    /// `None` means that the read is used up (what is left in progress is in the parser's
+    /// buffer). An `Err` reports an event over the size limit; parsing goes on after it.
+    ///
+    /// # Errors
+    /// [`Error::EventTooLarge`] once per oversized event.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next_frame(&mut self) -> Option<Result<Frame<'_>, Error>> {
+        loop {
+            if self.lending {
+                if self.dispatched {
+                    self.dispatched = false;
+                    self.event_type = None;
+                    self.parser.event_type.clear();
+                }
+                let (input, pos) = (self.input, self.pos);
+                let rest = &input[pos..];
+                // Every event ends with a blank line: find it without a search.
+                let eol = if let Some(b'\n' | b'\r') = rest.first() {
+                    pos
+                } else if let Some(off) = line_end(rest) {
+                    pos + off
+                } else {
+                    // The rest is a line still arriving: the buffer keeps it.
+                    self.spill();
+                    continue;
+                };
+                let mut next = eol + 1;
+                if input[eol] == b'\r' {
+                    if next == input.len() {
+                        self.parser.skip_lf = true;
+                    } else if input[next] == b'\n' {
+                        next += 1;
+                    }
+                }
+                self.pos = next;
+                let blank = eol == pos;
+                let p = &mut *self.parser;
+                if p.discarding {
+                    // Every line here is whole: none had bytes dropped.
+                    if blank {
+                        p.discarding = false;
+                        self.event_type = None;
+                        p.event_type.clear();
+                    }
+                    continue;
+                }
+                if blank {
+                    if self.data.is_some() || p.has_data {
+                        self.dispatched = true;
+                        return Some(Ok(Frame::Event(self.event())));
+                    }
+                    self.event_type = None;
+                    p.event_type.clear();
+                    continue;
+                }
+                if self.data_size() + (eol - pos) > self.parser.config.max_event_bytes {
+                    self.data = None;
+                    self.event_type = None;
+                    self.parser.start_discarding(false);
+                    return Some(Err(Error::EventTooLarge {
+                        limit: self.parser.config.max_event_bytes,
+                    }));
+                }
+                if let Some((a, b, comment)) = self.field(pos, eol) {
+                    let text = &self.input[a..b];
+                    return Some(Ok(if comment {
+                        Frame::Comment(text)
+                    } else {
+                        Frame::Ignored(text)
+                    }));
+                }
+            } else {
+                // All of the read is in the buffer: the parser has the rest.
+                if self.pos == self.input.len() {
+                    return self.parser.next_frame();
+                }
+                // Frames waiting in the buffer come first.
+                if !self.parser.scanned_all() && self.parser.ready() {
+                    return self.parser.next_frame();
+                }
+                if self.start_lending() {
+                    continue;
+                }
+                // Something is in progress in the buffer: complete it there, a line at a time.
+                let rest = &self.input[self.pos..];
+                let cut = match line_end(rest) {
+                    Some(i) if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') => i + 2,
+                    Some(i) => i + 1,
+                    None => rest.len(),
+                };
+                self.parser.feed(&rest[..cut]);
+                self.pos += cut;
+            }
+        }
+    }
+
+    /// The event being dispatched, lent from the input or (joined data) the buffer. Its data
+    /// buffer is emptied.
+    #[inline]
+    fn event(&mut self) -> Event<'_> {
+        let p = &mut *self.parser;
+        let data = match self.data.take() {
+            Some((a, b)) => &self.input[a..b],
+            None => {
+                p.has_data = false;
+                &p.buf[p.data_start..p.data_end]
+            }
+        };
+        let event_type = match self.event_type {
+            Some((a, b)) if a < b => &self.input[a..b],
+            Some(_) => &b"message"[..],
+            None if p.event_type.is_empty() => &b"message"[..],
+            None => &p.event_type[..],
+        };
+        Event {
+            data,
+            event_type,
+            id: &p.last_id,
+        }
+    }
+
+    /// The size of the data buffer as the limit counts it (see [`Parser::data_size`]).
+    #[inline]
+    fn data_size(&self) -> usize {
+        match self.data {
+            Some((a, b)) => b - a + 1,
+            None => self.parser.data_size(),
+        }
+    }
+
+    /// Applies the non-blank line `input[start..eol]`, as [`Parser::field`] does; returns the
+    /// span of a comment's text (`true`) or of an ignored line (`false`) to return.
+    #[inline]
+    fn field(&mut self, start: usize, eol: usize) -> Option<(usize, usize, bool)> {
+        let input = self.input;
+        let p = &mut *self.parser;
+        let line = &input[start..eol];
+        let Some((name, value)) = split_field(line) else {
+            if !p.config.comments {
+                return None;
+            }
+            let skip = 1 + usize::from(line.get(1) == Some(&b' '));
+            return Some((start + skip, eol, true));
+        };
+        let value = start + value;
+        let taken = match name {
+            b"data" => {
+                if let Some((a, b)) = self.data.take() {
+                    p.adopt_data(&input[a..b]);
+                    p.join_data(&input[value..eol]);
+                } else if p.has_data {
+                    p.join_data(&input[value..eol]);
+                } else {
+                    self.data = Some((value, eol));
+                }
+                true
+            }
+            b"event" => {
+                self.event_type = Some((value, eol));
+                true
+            }
+            b"id" => take_id(&mut p.last_id, &input[value..eol]),
+            b"retry" => take_retry(&mut p.retry, &input[value..eol]),
+            _ => false,
+        };
+        (!taken && p.config.ignored_lines).then_some((start, eol, false))
+    }
+
+    /// Switches to lending when the parser holds nothing in progress: its buffer is emptied
+    /// (positions only) and a BOM or the LF of a CRLF cut between reads is skipped here.
+    fn start_lending(&mut self) -> bool {
+        let p = &mut *self.parser;
+        if !p.holds_nothing() {
+            return false;
+        }
+        if p.at_start {
+            let have = &self.input[self.pos..];
+            if have.len() < BOM.len() && BOM.starts_with(have) {
+                return false;
+            }
+            if have.starts_with(BOM) {
+                self.pos += BOM.len();
+            }
+            p.at_start = false;
+        }
+        if p.skip_lf {
+            p.skip_lf = false;
+            if self.input.get(self.pos) == Some(&b'\n') {
+                self.pos += 1;
+            }
+        }
+        if p.dispatched {
+            p.dispatched = false;
+            p.event_type.clear();
+        }
+        p.found = None;
+        p.end = 0;
+        p.line_start = 0;
+        p.scan = 0;
+        self.lending = true;
+        true
+    }
+
+    /// Stops lending: the event in progress (its lent data and type) and the rest of the
+    /// input go to the parser's buffer, as if they had been fed.
+    fn spill(&mut self) {
+        if self.lending {
+            self.lending = false;
+            let p = &mut *self.parser;
+            if self.dispatched {
+                self.dispatched = false;
+                self.event_type = None;
+                p.event_type.clear();
+            }
+            if let Some((a, b)) = self.event_type.take() {
+                p.event_type.clear();
+                p.event_type.extend_from_slice(&self.input[a..b]);
+            }
+            if let Some((a, b)) = self.data.take() {
+                p.adopt_data(&self.input[a..b]);
+            }
+        }
+        if self.pos < self.input.len() {
+            self.parser.feed(&self.input[self.pos..]);
+            self.pos = self.input.len();
+        }
+    }
+}
+
+impl Drop for Frames<'_, '_> {
+    fn drop(&mut self) {
+        self.spill();
     }
 }
 

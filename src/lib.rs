@@ -200,7 +200,8 @@ pub use chunk::DecodePath;
 pub use decode::{Dialect, Part, Parts};
 pub use error::{Error, Result};
 pub use framing::{
-    Config, DEFAULT_MAX_EVENT_BYTES, Event, Frame, Incomplete, MAX_READ_SIZE, PADDING, Parser,
+    Config, DEFAULT_MAX_EVENT_BYTES, Event, Frame, Frames, Incomplete, MAX_READ_SIZE, PADDING,
+    Parser,
 };
 pub use read::{ChunkReader, DEFAULT_READ_SIZE};
 pub use stream::{ChunkStream, Outcome};

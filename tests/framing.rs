@@ -544,13 +544,63 @@ fn adoption_after_empty_data_line() {
         for feed in FEEDS {
             let mut parser = Parser::new();
             let mut frames = Vec::new();
-            common::feed_piece(&mut parser, first, feed);
-            common::drain(&mut parser, &mut frames);
-            common::feed_piece(&mut parser, b"data:abcdefgh\n\n", feed);
-            common::drain(&mut parser, &mut frames);
+            common::feed_and_drain(&mut parser, first, feed, 0, &mut frames);
+            common::feed_and_drain(&mut parser, b"data:abcdefgh\n\n", feed, 2, &mut frames);
             assert_eq!(frames, [ok(b"\nabcdefgh")], "{feed:?}");
         }
     }
+}
+
+/// `Parser::frames` lends what lies wholly inside the read (data, event type, comments,
+/// ignored lines) straight out of it, and completes an event cut between reads in its buffer.
+#[test]
+fn frames_lend_out_of_the_read() {
+    let inside = |bytes: &[u8], read: &[u8]| {
+        let range = read.as_ptr_range();
+        bytes.is_empty() || range.contains(&bytes.as_ptr())
+    };
+    let mut parser = Parser::with_config(Config::new().comments(true).ignored_lines(true));
+    let first: &[u8] = b"event: e\ndata: one\n\n: note\nfoo: bar\ndata: two\n\ndata: th";
+    let mut seen = Vec::new();
+    let mut frames = parser.frames(first);
+    while let Some(frame) = frames.next_frame() {
+        match frame.expect("no limit is reached") {
+            Frame::Event(e) => {
+                assert!(inside(e.data(), first), "{e:?} was copied");
+                if e.event_type() != b"message" {
+                    assert!(inside(e.event_type(), first), "{e:?}'s type was copied");
+                }
+                seen.push(e.data().to_vec());
+            }
+            Frame::Comment(text) | Frame::Ignored(text) => {
+                assert!(inside(text, first), "{text:?} was copied");
+                seen.push(text.to_vec());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    drop(frames);
+    assert_eq!(seen, [&b"one"[..], b"note", b"foo: bar", b"two"]);
+    assert_eq!(parser.buffered(), 8, "only the line in progress is kept");
+
+    // The event cut between reads comes out of the buffer, the next one out of the read again.
+    let second: &[u8] = b"ree\n\ndata: a\ndata: b\n\ndata: four\n\n";
+    let mut frames = parser.frames(second);
+    let mut datas = Vec::new();
+    while let Some(frame) = frames.next_frame() {
+        let Ok(Frame::Event(e)) = frame else {
+            panic!("{frame:?}");
+        };
+        datas.push((e.data().to_vec(), inside(e.data(), second)));
+    }
+    assert_eq!(
+        datas,
+        [
+            (b"three".to_vec(), false),
+            (b"a\nb".to_vec(), false),
+            (b"four".to_vec(), true)
+        ]
+    );
 }
 
 /// Each feed path on a multi-event stream with reads falling everywhere.
@@ -649,16 +699,22 @@ fn feed_after_finish_starts_a_new_stream() {
     for feed in FEEDS {
         let mut parser = Parser::new();
         let mut frames = Vec::new();
-        common::feed_piece(
+        common::feed_and_drain(
             &mut parser,
             b"id: 1\nretry: 9\ndata: a\n\nevent: x\ndata: b\r",
             feed,
+            0,
+            &mut frames,
         );
-        common::drain(&mut parser, &mut frames);
         parser.finish();
         common::drain(&mut parser, &mut frames);
-        common::feed_piece(&mut parser, b"\xEF\xBB\xBF\ndata: c\n\n", feed);
-        common::drain(&mut parser, &mut frames);
+        common::feed_and_drain(
+            &mut parser,
+            b"\xEF\xBB\xBF\ndata: c\n\n",
+            feed,
+            2,
+            &mut frames,
+        );
         parser.finish();
         common::drain(&mut parser, &mut frames);
         let event = |d: &[u8]| OwnedFrame::Event {
@@ -698,6 +754,7 @@ fn reset_after_discarding() {
 fn types_are_send_and_sync() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Parser>();
+    send_sync::<ssechunk::Frames<'_, '_>>();
     send_sync::<Config>();
     send_sync::<Event<'static>>();
     send_sync::<Frame<'static>>();

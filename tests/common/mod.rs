@@ -40,9 +40,17 @@ pub enum Feed {
     /// `feed(&[u8])`, pulling frames only after every third read, so that several reads'
     /// worth of frames wait in the buffer.
     Lazy,
+    /// `frames(&[u8])`, every frame pulled from it: events lent out of the read.
+    Lend,
+    /// `frames(&[u8])`, one frame pulled, then dropped: the rest of the read goes to the
+    /// buffer and comes out of `next_frame`.
+    LendOne,
+    /// Odd reads through `feed(&[u8])` and not pulled, even ones through `frames`, which
+    /// must first return the frames waiting in the buffer.
+    LendMixed,
 }
 
-pub const FEEDS: [Feed; 8] = [
+pub const FEEDS: [Feed; 11] = [
     Feed::Slice,
     Feed::Spare,
     Feed::BytesMut,
@@ -51,6 +59,9 @@ pub const FEEDS: [Feed; 8] = [
     Feed::BytesShared,
     Feed::Ready,
     Feed::Lazy,
+    Feed::Lend,
+    Feed::LendOne,
+    Feed::LendMixed,
 ];
 
 /// Converts a borrowed frame to its owned twin.
@@ -106,10 +117,52 @@ fn pull(parser: &mut Parser, frames: &mut Vec<OwnedFrame>, feed: Feed) {
     }
 }
 
-/// Hands one piece of input to the parser the way `feed` says.
+/// Pulls frames out of `parser.frames(piece)`: all of them, or at most `limit`, after which
+/// the `Frames` is dropped with the rest of the read unread.
+pub fn lend(parser: &mut Parser, piece: &[u8], frames: &mut Vec<OwnedFrame>, limit: usize) {
+    let max = parser.config().get_max_event_bytes();
+    let mut lent = parser.frames(piece);
+    for _ in 0..limit {
+        let Some(frame) = lent.next_frame() else {
+            break;
+        };
+        if let Err(Error::EventTooLarge { limit: reported }) = &frame {
+            assert_eq!(*reported, max, "the error names the limit in force");
+        }
+        frames.push(owned(frame));
+    }
+}
+
+/// Hands one piece of input to the parser the way `feed` says and pulls the frames it
+/// completes (the `i`th piece of the stream, for the paths that alternate).
+pub fn feed_and_drain(
+    parser: &mut Parser,
+    piece: &[u8],
+    feed: Feed,
+    i: usize,
+    frames: &mut Vec<OwnedFrame>,
+) {
+    match feed {
+        Feed::Lend => lend(parser, piece, frames, usize::MAX),
+        Feed::LendOne => {
+            lend(parser, piece, frames, 1);
+            drain(parser, frames);
+        }
+        Feed::LendMixed if i % 2 == 1 => parser.feed(piece),
+        Feed::LendMixed => lend(parser, piece, frames, usize::MAX),
+        _ => {
+            feed_piece(parser, piece, feed);
+            pull(parser, frames, feed);
+        }
+    }
+}
+
+/// Hands one piece of input to the parser the way `feed` says. The lending paths lend no frame
+/// here: their `Frames` is dropped at once, which hands the whole read to the buffer.
 pub fn feed_piece(parser: &mut Parser, piece: &[u8], feed: Feed) {
     match feed {
         Feed::Slice | Feed::Lazy => parser.feed(piece),
+        Feed::Lend | Feed::LendOne | Feed::LendMixed => drop(parser.frames(piece)),
         Feed::Spare | Feed::Ready => {
             let room = parser.spare(piece.len());
             assert!(room.len() >= piece.len());
@@ -152,12 +205,13 @@ pub fn run_with(config: &Config, input: &[u8], splits: &[usize], feed: Feed) -> 
             (start..=input.len()).contains(&cut),
             "split points must ascend"
         );
-        feed_piece(&mut parser, &input[start..cut], feed);
+        let piece = &input[start..cut];
         start = cut;
-        if feed == Feed::Lazy && i % 3 != 2 {
+        if feed == Feed::Lazy && i % 3 != 2 || feed == Feed::LendMixed && i % 2 == 1 {
+            feed_piece(&mut parser, piece, Feed::Slice);
             continue;
         }
-        pull(&mut parser, &mut frames, feed);
+        feed_and_drain(&mut parser, piece, feed, i, &mut frames);
         assert!(
             parser.buffered() <= bound,
             "{} bytes held after a drain, limit {}",
