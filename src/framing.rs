@@ -220,7 +220,8 @@ impl fmt::Debug for Event<'_> {
 /// What the stream held when it ended in the middle of an event.
 ///
 /// The rules discard such an event; the parser reports it so that nothing is lost silently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Its `Debug` form shows the bytes as escaped byte strings (`b"..."`).
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Incomplete<'buf> {
     data: Option<&'buf [u8]>,
     line: &'buf [u8],
@@ -240,7 +241,10 @@ impl<'buf> Incomplete<'buf> {
 }
 
 /// One outcome of [`Parser::next_frame`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Its `Debug` form shows comment and ignored lines as escaped byte strings (`b"..."`), not
+/// as lists of numbers.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Frame<'buf> {
     /// A dispatched event.
     Event(Event<'buf>),
@@ -251,6 +255,35 @@ pub enum Frame<'buf> {
     Ignored(&'buf [u8]),
     /// After [`Parser::finish`]: the stream ended inside an event, which is not dispatched.
     Incomplete(Incomplete<'buf>),
+}
+
+/// `bytes` as an escaped byte string, `b"..."`, for `Debug` forms.
+pub(crate) struct ByteStr<'a>(pub(crate) &'a [u8]);
+
+impl fmt::Debug for ByteStr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "b\"{}\"", self.0.escape_ascii())
+    }
+}
+
+impl fmt::Debug for Incomplete<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Incomplete")
+            .field("data", &self.data.map(ByteStr))
+            .field("line", &ByteStr(self.line))
+            .finish()
+    }
+}
+
+impl fmt::Debug for Frame<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Event(event) => f.debug_tuple("Event").field(event).finish(),
+            Self::Comment(text) => f.debug_tuple("Comment").field(&ByteStr(text)).finish(),
+            Self::Ignored(line) => f.debug_tuple("Ignored").field(&ByteStr(line)).finish(),
+            Self::Incomplete(incomplete) => f.debug_tuple("Incomplete").field(incomplete).finish(),
+        }
+    }
 }
 
 /// The offset of the first CR or LF in `rest`. Short inputs (a small read, the tail of a line)

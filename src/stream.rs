@@ -5,7 +5,7 @@ use std::fmt;
 use bytes::{Bytes, BytesMut};
 
 use crate::chunk::ErrorRule;
-use crate::framing::ignored_field;
+use crate::framing::{ByteStr, ignored_field};
 use crate::{ApiError, ChunkDecoder, Config, Error, Event, Frame, Incomplete, Parser, Payload};
 
 /// One outcome of [`ChunkStream::next_outcome`].
@@ -52,14 +52,8 @@ impl fmt::Debug for Outcome<'_> {
                 .field("payload", payload)
                 .finish(),
             Self::Error(error) => f.debug_tuple("Error").field(error).finish(),
-            Self::Ignored(bytes) => f
-                .debug_tuple("Ignored")
-                .field(&format_args!("b\"{}\"", bytes.escape_ascii()))
-                .finish(),
-            Self::Comment(bytes) => f
-                .debug_tuple("Comment")
-                .field(&format_args!("b\"{}\"", bytes.escape_ascii()))
-                .finish(),
+            Self::Ignored(bytes) => f.debug_tuple("Ignored").field(&ByteStr(bytes)).finish(),
+            Self::Comment(bytes) => f.debug_tuple("Comment").field(&ByteStr(bytes)).finish(),
             Self::Incomplete(incomplete) => f.debug_tuple("Incomplete").field(incomplete).finish(),
         }
     }

@@ -57,3 +57,24 @@ fn errors_display_and_chain() {
     let io = Error::from(std::io::Error::other("reset"));
     assert!(std::error::Error::source(&io).is_some());
 }
+
+/// The `Debug` forms show the lines of a stream as escaped byte strings.
+#[test]
+fn debug_forms_show_bytes_as_text() {
+    let mut parser =
+        ssechunk::Parser::with_config(ssechunk::Config::new().comments(true).ignored_lines(true));
+    parser.feed(b": keep-alive\r\nnot a field\n\ndata: x");
+    parser.finish();
+    let mut shown = Vec::new();
+    while let Some(frame) = parser.next_frame() {
+        shown.push(format!("{:?}", frame.expect("small input")));
+    }
+    assert_eq!(
+        shown,
+        [
+            r#"Comment(b"keep-alive")"#,
+            r#"Ignored(b"not a field")"#,
+            r#"Incomplete(Incomplete { data: None, line: b"data: x" })"#,
+        ]
+    );
+}
