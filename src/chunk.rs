@@ -543,23 +543,41 @@ pub struct ChunkDecoder {
     dialects: Dialects,
 }
 
-/// The buffers of the simd-json path: empty until the first event that takes it, so that a
-/// stream whose chunks all take the fast path never allocates them.
-struct Slow {
-    scratch: Vec<u8>,
+/// The buffers of a simd-json path: empty until the first event that takes it, so that a
+/// stream whose events all take a specialised path never allocates them. The chat chunks'
+/// path (`Slow`) and the other dialects' (`decode::Json`) each have one; `P` is where a
+/// decoded field's text lies in `joined`.
+pub(crate) struct SimdJson<P> {
+    pub(crate) scratch: Vec<u8>,
     /// The data decoded with U+FFFD for invalid UTF-8, when it has any.
-    lossy: String,
+    pub(crate) lossy: String,
     /// Sized by the first text parsed here; they grow to the largest.
-    buffers: Option<Buffers>,
-    tape: Tape<'static>,
-    /// Texts the data does not hold as one string: joined content parts, and arguments sent
-    /// as JSON values.
-    joined: String,
-    /// Where the view's fields point into `joined`, filled in once it is complete.
-    pending: Vec<Pending>,
+    pub(crate) buffers: Option<Buffers>,
+    pub(crate) tape: Tape<'static>,
+    /// Texts the data does not hold as one string (joined content parts, arguments sent as
+    /// JSON values, JSON text written from the tape).
+    pub(crate) joined: String,
+    /// The fields whose text lies in `joined`, filled in once it is complete.
+    pub(crate) pending: Vec<P>,
 }
 
-/// A field of the view whose text lies in [`Slow::joined`] at `start..end`.
+impl<P> Default for SimdJson<P> {
+    fn default() -> Self {
+        Self {
+            scratch: Vec::new(),
+            lossy: String::new(),
+            buffers: None,
+            tape: Tape(Vec::new()),
+            joined: String::new(),
+            pending: Vec::new(),
+        }
+    }
+}
+
+/// The chat chunks' simd-json path.
+type Slow = SimdJson<Pending>;
+
+/// A field of the view whose text lies in [`SimdJson::joined`] at `start..end`.
 #[derive(Debug, Clone, Copy)]
 struct Pending {
     slot: Slot,
@@ -611,14 +629,7 @@ impl ChunkDecoder {
     pub fn new() -> Self {
         Self {
             fast: fast::Decoder::default(),
-            slow: Slow {
-                scratch: Vec::new(),
-                lossy: String::new(),
-                buffers: None,
-                tape: Tape(Vec::new()),
-                joined: String::new(),
-                pending: Vec::new(),
-            },
+            slow: Slow::default(),
             storage: Storage::default(),
             dialect: None,
             fixed: false,

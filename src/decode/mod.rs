@@ -19,9 +19,9 @@ mod responses;
 
 use std::fmt;
 
-use simd_json::{Buffers, Node, Tape};
+use simd_json::Node;
 
-use crate::chunk::{text_of, with_tape, write_json};
+use crate::chunk::{SimdJson, text_of, with_tape, write_json};
 use crate::{ApiError, Finish, InvalidData, Usage};
 
 /// Which wire dialect a stream speaks.
@@ -404,29 +404,9 @@ impl fmt::Debug for Parts<'_> {
 }
 
 /// simd-json's buffers, and the side buffer for texts the decoder writes: empty until the
-/// first event of a dialect besides chat needs them.
-struct Json {
-    scratch: Vec<u8>,
-    lossy: String,
-    buffers: Option<Buffers>,
-    tape: Tape<'static>,
-    joined: String,
-    /// Parts whose text lies in `joined` at `start..end`, filled in once it is complete.
-    pending: Vec<(usize, usize, usize)>,
-}
-
-impl Default for Json {
-    fn default() -> Self {
-        Self {
-            scratch: Vec::new(),
-            lossy: String::new(),
-            buffers: None,
-            tape: Tape(Vec::new()),
-            joined: String::new(),
-            pending: Vec::new(),
-        }
-    }
-}
+/// first event of a dialect besides chat needs them. The pending entries are parts whose text
+/// lies in `joined` at `start..end`: `(part, start, end)`.
+type Json = SimdJson<(usize, usize, usize)>;
 
 /// Where a dialect's decoder puts the parts of one event.
 pub(crate) struct Out<'o, 'a> {
