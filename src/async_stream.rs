@@ -4,7 +4,7 @@
 //! - [`AsyncChunkStream`] yields the borrowed [`Outcome`]s from a lending
 //!   [`AsyncChunkStream::next_outcome`]: zero-copy, nothing allocated per event.
 //! - [`DeltaStream`] is a [`Stream`] of owned [`Delta`]s for when convenience beats the last
-//!   allocation; it keeps the assembled message ([`DeltaStream::message`]).
+//!   allocation; it keeps the assembled message ([`DeltaStream::accumulator`]).
 //!
 //! Both are runtime-agnostic: they only poll their source.
 
@@ -678,7 +678,7 @@ impl Delta {
 }
 
 /// A [`Stream`] of owned [`Delta`]s read from an async source, which also assembles the
-/// message ([`DeltaStream::message`]). Available with the `async` feature; made by
+/// message ([`DeltaStream::accumulator`]). Available with the `async` feature; made by
 /// [`AsyncChunkStream::into_deltas`].
 ///
 /// Guarantees:
