@@ -209,7 +209,7 @@ impl ChunkStream {
     ///
     /// Frees the decoder's buffers ([`ChunkDecoder::release`]) and the parser's input buffer
     /// ([`Parser::release`]): between events, with every outcome pulled, the stream then
-    /// retains only the `ChunkStream` value itself (`size_of::<ChunkStream>()`, under 1 KiB),
+    /// retains only the `ChunkStream` value itself (`size_of::<ChunkStream>()`, under 2 KiB),
     /// the last event ID, and the lines the SSE rules ignored since the last event (kept for
     /// a plain JSON error body). Bytes of an event or line in progress are kept (in a buffer
     /// of their size plus [`crate::PADDING`]), so releasing in the middle of an event loses
