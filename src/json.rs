@@ -157,19 +157,26 @@ impl Message {
     /// - [`Dialect::Anthropic`]: one item, `{"role":"assistant","content":[blocks]}`: first the
     ///   signed `thinking` and `redacted_thinking` blocks kept in
     ///   [`ChoiceMessage::reasoning_details`], as received and in order, then
-    ///   `{"type":"text","text":S}` when the text is not empty, then
-    ///   `{"type":"tool_use","id":S,"name":S,"input":{..}}` per tool call.
-    /// - [`Dialect::Responses`]: several input items: the `reasoning` items kept in
-    ///   `reasoning_details`, as received; then, when there is text or a refusal,
+    ///   `{"type":"text","text":S}` when the text holds more than whitespace (the API
+    ///   rejects a text block of whitespace only, which Claude often streams before a
+    ///   `tool_use`), then `{"type":"tool_use","id":S,"name":S,"input":{..}}` per tool call.
+    ///   Server-tool blocks (`server_tool_use`, `web_search_tool_result`) are not kept in the
+    ///   message, so they are not sent back, and the text goes back as one block (its
+    ///   citations are not kept either).
+    /// - [`Dialect::Responses`]: several input items: when there is text or a refusal,
     ///   `{"type":"message","role":"assistant","content":[..]}` with an
     ///   `{"type":"output_text","text":S}` part for the text and a
     ///   `{"type":"refusal","refusal":S}` part for the refusal; then
     ///   `{"type":"function_call","call_id":S,"name":S,"arguments":S}` per tool call (the
     ///   call's id is the item's `call_id`; the arguments are sent as received, even cut).
-    ///   A reasoning item without `encrypted_content` stands for the item stored under its
-    ///   `id`: with `store: false`, ask for `include: ["reasoning.encrypted_content"]`, or
-    ///   leave such items out, as the API cannot find them. A `custom_tool_call` is not told
-    ///   apart from a function call in the message, and comes back as a `function_call`.
+    ///   The `reasoning` items kept in `reasoning_details` are not among them: the API pairs
+    ///   a reasoning item with the item that followed it in the output by that item's `id`
+    ///   (`msg_...`, `fc_...`), which the message does not keep, and it rejects a reasoning
+    ///   item sent without its following item ("provided without its required following
+    ///   item"). To carry the reasoning into the next turn, send `previous_response_id`, or
+    ///   build the items from the raw events (`DeltaStream::raw`). A
+    ///   `custom_tool_call` is not told apart from a function call in the message, and comes
+    ///   back as a `function_call`.
     /// - [`Dialect::Gemini`]: one item, `{"role":"model","parts":[..]}`: a `{"text":S}` part
     ///   for the text, then a `{"functionCall":{"name":S,"args":{..},"id":S}}` part per tool
     ///   call (`id` only when the call had one). The parts that carried a `thoughtSignature`
@@ -280,7 +287,7 @@ fn text_of(choice: &ChoiceMessage) -> Option<&str> {
 /// Anthropic Messages: `{"role":"assistant","content":[thinking..., text, tool_use...]}`.
 fn anthropic_turn(choice: &ChoiceMessage) -> Value {
     let mut blocks = details_of(choice);
-    if let Some(text) = text_of(choice) {
+    if let Some(text) = text_of(choice).filter(|text| !text.trim().is_empty()) {
         blocks.push(serde_json::json!({"type": "text", "text": text}));
     }
     blocks.extend(choice.tool_calls.iter().map(|call| {
@@ -294,9 +301,9 @@ fn anthropic_turn(choice: &ChoiceMessage) -> Value {
     serde_json::json!({"role": "assistant", "content": blocks})
 }
 
-/// OpenAI Responses: `reasoning` items, the assistant `message`, `function_call` items.
+/// OpenAI Responses: the assistant `message`, `function_call` items.
 fn responses_items(choice: &ChoiceMessage) -> Vec<Value> {
-    let mut items = details_of(choice);
+    let mut items = Vec::new();
     let mut parts = Vec::new();
     if let Some(text) = text_of(choice) {
         parts.push(serde_json::json!({"type": "output_text", "text": text}));

@@ -276,16 +276,13 @@ fn normalise_anthropic(name: &str, ours: &mut Value, theirs: &mut Value, applied
     }
 }
 
-/// OpenAI Responses.
-fn normalise_responses(ours: &mut Vec<Value>, applied: &mut Applied) {
-    // The client does not send `reasoning` items back (with `store: false` it would need
-    // their `encrypted_content`, and it leaves them out even when it asked for that). We
-    // send them as received.
-    let before = ours.len();
-    ours.retain(|item| item["type"] != "reasoning");
-    if ours.len() != before {
-        applied.note("responses: the client sends no reasoning item back");
-    }
+/// OpenAI Responses: nothing to normalise (neither the client nor we send `reasoning` items
+/// back; see `Message::to_assistant_turn` for why).
+fn normalise_responses(ours: &[Value]) {
+    assert!(
+        ours.iter().all(|item| item["type"] != "reasoning"),
+        "no reasoning item is sent back"
+    );
 }
 
 /// Gemini.
@@ -332,7 +329,7 @@ fn every_recorded_next_request_continues_with_our_turn() {
                     _ => normalise_gemini(mine, its, &mut applied),
                 }
             }
-            _ => normalise_responses(&mut ours, &mut applied),
+            _ => normalise_responses(&ours),
         }
         *counts.entry(message.dialect.as_str()).or_default() += 1;
         if ours != theirs {
@@ -473,6 +470,22 @@ fn anthropic_thinking_then_text_then_tool_uses() {
 }
 
 #[test]
+fn anthropic_text_of_whitespace_only_is_not_sent() {
+    // Claude often streams "\n\n" before a tool_use; the API rejects a text block of
+    // whitespace only ("text content blocks must contain non-whitespace text").
+    let m = message(
+        Dialect::Anthropic,
+        choice(Some("\n\n "), vec![call(Some("toolu_1"), "f", "{}")], &[]),
+    );
+    assert_eq!(
+        m.to_assistant_turn(),
+        vec![json!({"role": "assistant", "content": [
+            {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}},
+        ]})]
+    );
+}
+
+#[test]
 fn anthropic_input_is_an_empty_object_unless_the_arguments_are_one() {
     for arguments in NOT_AN_OBJECT {
         let m = message(
@@ -511,7 +524,7 @@ fn responses_text_and_refusal() {
 }
 
 #[test]
-fn responses_reasoning_items_then_the_message_then_calls() {
+fn responses_the_message_then_calls_and_no_reasoning_item() {
     let reasoning = json!({"id": "rs_1", "type": "reasoning", "summary": [],
                            "encrypted_content": "gAAA"});
     let m = message(
@@ -526,10 +539,17 @@ fn responses_reasoning_items_then_the_message_then_calls() {
             std::slice::from_ref(&reasoning),
         ),
     );
+    // The reasoning item stays in the message's reasoning_details, not in the turn: the API
+    // would want it followed by its output item's id, which the message does not keep.
+    assert!(
+        m.choices[0]
+            .reasoning_details
+            .as_deref()
+            .is_some_and(|d| d.contains("rs_1"))
+    );
     assert_eq!(
         m.to_assistant_turn(),
         vec![
-            reasoning,
             json!({"type": "message", "role": "assistant",
                    "content": [{"type": "output_text", "text": "Checking."}]}),
             json!({"type": "function_call", "call_id": "call_1", "name": "get_weather",
