@@ -32,7 +32,9 @@ pub struct Usage {
     pub input_tokens: u64,
     /// Tokens generated, reasoning included (`completion_tokens`).
     pub output_tokens: u64,
-    /// The total as the provider sent it (`total_tokens`; 0 when absent).
+    /// The total as the provider sent it (`total_tokens`; 0 when absent). In the other
+    /// dialects: input + output when the provider sends no total (always for Anthropic, whose
+    /// usage has none).
     pub total_tokens: u64,
     /// Prompt tokens read from the provider's cache (`prompt_tokens_details.cached_tokens`),
     /// when sent.
@@ -358,11 +360,13 @@ pub enum ErrorCode<'a> {
 /// ```
 /// use ssechunk::{ChunkStream, ErrorCode, Outcome, Payload};
 ///
-/// let shapes: [(&[u8], &str, Option<&str>, Option<ErrorCode<'_>>); 6] = [
+/// let shapes: [(&[u8], &str, Option<&str>, Option<ErrorCode<'_>>); 7] = [
 ///     (b"data: {\"error\":{\"message\":\"Rate limit\",\"type\":\"requests\",\"code\":429}}\n\n",
 ///      "Rate limit", Some("requests"), Some(ErrorCode::Int(429))),
 ///     (b"data: {\"error\":\"prompt too long\",\"error_type\":\"validation\"}\n\n",
 ///      "prompt too long", Some("validation"), None),
+///     (b"data: {\"object\":\"error\",\"message\":\"max_tokens too large\",\"type\":\"BadRequestError\",\"code\":400}\n\n",
+///      "max_tokens too large", Some("BadRequestError"), Some(ErrorCode::Int(400))),
 ///     (b"event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n",
 ///      "Overloaded", Some("overloaded_error"), None),
 ///     (b"event: error\ndata: {\"code\":400,\"details\":\"bad request\"}\n\n",
@@ -457,7 +461,7 @@ impl std::error::Error for InvalidData {}
 /// What one event holds.
 #[derive(Debug)]
 pub enum Payload<'a> {
-    /// A chat-completion chunk (any JSON object that is not an error).
+    /// A chat-completion chunk (in a chat stream, any JSON object that is not an error).
     Chunk(ChunkView<'a>),
     /// The data is exactly `[DONE]`.
     Done,
@@ -731,7 +735,10 @@ impl ChunkDecoder {
     /// and its data.
     ///
     /// An event of type `error` is an [`ApiError`] whatever its data: its message is the
-    /// error object's, else the whole data text. Every other type is decoded by its data.
+    /// error object's, else the whole data text. In a chat stream every other event is decoded
+    /// by its data, whatever its type; the type also identifies the other dialects' events
+    /// (Anthropic's `message_start`, the Responses API's `response.*`, ...: see [`Dialect`]),
+    /// which are decoded into [`Payload::Parts`].
     pub fn decode_event<'a>(&'a mut self, event_type: &[u8], data: &'a [u8]) -> Payload<'a> {
         // The path is not asked for: its stores vanish once `decode_on` is inlined.
         self.decode_on(event_type, data, &mut DecodePath::Done, false)

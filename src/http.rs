@@ -18,8 +18,8 @@ use crate::{
 };
 
 /// How much of a response that is not an event stream [`AsyncChunkStream::from_response`]
-/// keeps to look for the API's error: 64 KiB. Reading stops once that much is in; the last read
-/// may bring up to one transport chunk more, which is dropped at once.
+/// keeps to look for the API's error: 64 KiB. Reading stops once that much is in; the bytes of
+/// the last transport chunk past it are dropped.
 pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 
 /// How many of those bytes [`ErrorResponse::body_start`] keeps as text: 1 KiB.

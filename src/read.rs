@@ -68,7 +68,8 @@ impl<R: Read> ChunkReader<R> {
     }
 
     /// Sets how many bytes each read asks for ([`DEFAULT_READ_SIZE`] unless set; 0 counts as
-    /// 1). The buffer grows to hold the largest event plus one read.
+    /// 1, and more than [`crate::MAX_READ_SIZE`] as that). The buffer grows to hold the largest
+    /// event plus one read.
     pub fn read_size(mut self, bytes: usize) -> Self {
         self.read_size = bytes.clamp(1, crate::MAX_READ_SIZE);
         self

@@ -20,9 +20,9 @@ use crate::{ApiError, ChunkDecoder, Config, Error, Event, Frame, Incomplete, Par
 /// ```
 #[non_exhaustive]
 pub enum Outcome<'a> {
-    /// A dispatched event and what its data holds. Every event is decoded by its data alone,
-    /// whatever its type; the raw event (type, data, last event ID) is always beside it for
-    /// callers who handle other event types (Anthropic's, the Responses API's, ...).
+    /// A dispatched event and what its data holds (see [`ChunkDecoder::decode_event`] for how
+    /// its type counts); the raw event (type, data, last event ID) is always beside it, for
+    /// callers who read more of an event than the decoders do.
     Event {
         /// The event as framed; its data is untouched by decoding.
         event: Event<'a>,
