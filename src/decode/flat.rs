@@ -990,6 +990,24 @@ fn part(c: &mut Cursor<'_>, texts: &mut Vec<(Span, bool)>) -> Fast<()> {
 }
 
 impl Flat {
+    /// Scans `text` as one flat event object, reading its members into a `R`, then makes the
+    /// event of it; `None` when the scan or the event declines.
+    fn flat_event<'a, R: Default, E>(
+        &'a mut self,
+        text: &'a str,
+        mut read: impl FnMut(&mut R, &mut Cursor<'_>) -> Fast<()>,
+        event: impl FnOnce(&R, Texts<'a>) -> Fast<E>,
+    ) -> Option<E> {
+        self.unescaped.clear();
+        let mut raw = R::default();
+        fast::scan(text.as_bytes(), &mut self.unescaped, |c| {
+            top(c, |c| read(&mut raw, c))
+        })?;
+        Texts::new(text, &self.unescaped)
+            .and_then(|t| event(&raw, t))
+            .ok()
+    }
+
     /// Decodes an Anthropic event on the flat path: `false` (nothing said, nothing learnt)
     /// when it declines.
     pub(crate) fn anthropic<'a>(
@@ -999,23 +1017,12 @@ impl Flat {
         text: &'a str,
         out: &mut Out<'_, 'a>,
     ) -> bool {
-        self.unescaped.clear();
-        let mut raw = AnthropicRaw::default();
-        if fast::scan(text.as_bytes(), &mut self.unescaped, |c| {
-            top(c, |c| raw.read(c))
-        })
-        .is_none()
-        {
-            return false;
-        }
-        let event = Texts::new(text, &self.unescaped).and_then(|t| raw.event(event_type, t));
-        match event {
-            Ok(event) => {
-                state.apply(event, out);
-                true
-            }
-            Err(GiveUp) => false,
-        }
+        let event = self.flat_event(
+            text,
+            |raw: &mut AnthropicRaw, c| raw.read(c),
+            |raw, t| raw.event(event_type, t),
+        );
+        event.map(|event| state.apply(event, out)).is_some()
     }
 
     /// Decodes a Responses API event on the flat path: `false` (nothing said, nothing
@@ -1027,23 +1034,12 @@ impl Flat {
         text: &'a str,
         out: &mut Out<'_, 'a>,
     ) -> bool {
-        self.unescaped.clear();
-        let mut raw = ResponsesRaw::default();
-        if fast::scan(text.as_bytes(), &mut self.unescaped, |c| {
-            top(c, |c| raw.read(c))
-        })
-        .is_none()
-        {
-            return false;
-        }
-        let event = Texts::new(text, &self.unescaped).and_then(|t| raw.event(event_type, t));
-        match event {
-            Ok(event) => {
-                state.apply(event, out);
-                true
-            }
-            Err(GiveUp) => false,
-        }
+        let event = self.flat_event(
+            text,
+            |raw: &mut ResponsesRaw, c| raw.read(c),
+            |raw, t| raw.event(event_type, t),
+        );
+        event.map(|event| state.apply(event, out)).is_some()
     }
 
     /// Decodes a Gemini event on the flat path (text parts only): `false` (nothing said,
