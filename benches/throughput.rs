@@ -43,7 +43,6 @@
 
 mod common;
 
-use std::borrow::Cow;
 use std::convert::Infallible;
 use std::fmt;
 use std::hint::black_box;
@@ -56,11 +55,11 @@ use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_
 use eventsource_stream::Eventsource;
 use futures::executor::block_on;
 use futures::{StreamExt, stream};
-use serde::Deserialize;
 use sse_stream::SseByteStream;
 use ssechunk::{ChunkStream, Frame, Outcome, Parser, Part, Payload};
 
 use common::Workload;
+use common::borrowed::{self, text_len};
 use common::value::{Texts, ValueDialect, ValueReader};
 
 // ---------------------------------------------------------------------------------------------
@@ -357,87 +356,11 @@ fn decode_eventsource(w: &Workload, sink: &mut impl Sink) {
 // The naive client's types: only the fields it reads, strings borrowed where serde_json can.
 // The sonic-rs peer reads the same struct.
 
-/// A JSON string borrowed from the input when it has no escape, owned when it has one.
-/// (`Option<Cow<'a, str>>` with `#[serde(borrow)]` would allocate every string: serde#2016.)
-struct Text<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Borrowed(s)))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(s.to_owned())))
-            }
-            fn visit_string<E>(self, s: String) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(s)))
-            }
-        }
-        d.deserialize_str(Visit)
-    }
-}
-
-fn text_len(t: &Option<Text<'_>>) -> u64 {
-    t.as_ref().map_or(0, |t| t.0.len() as u64)
-}
-
-#[derive(Deserialize)]
-struct NaiveChunk<'a> {
-    #[serde(borrow, default)]
-    choices: Option<Vec<NaiveChoice<'a>>>,
-    #[serde(default)]
-    usage: Option<NaiveUsage>,
-}
-
-#[derive(Deserialize)]
-struct NaiveChoice<'a> {
-    #[serde(borrow, default)]
-    delta: Option<NaiveDelta<'a>>,
-    #[serde(borrow, default)]
-    finish_reason: Option<Text<'a>>,
-}
-
-#[derive(Deserialize)]
-struct NaiveDelta<'a> {
-    #[serde(borrow, default)]
-    content: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    reasoning_content: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    reasoning: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    tool_calls: Option<Vec<NaiveToolCall<'a>>>,
-}
-
-#[derive(Deserialize)]
-struct NaiveToolCall<'a> {
-    #[serde(borrow, default)]
-    function: Option<NaiveFunction<'a>>,
-}
-
-#[derive(Deserialize)]
-struct NaiveFunction<'a> {
-    #[serde(borrow, default)]
-    arguments: Option<Text<'a>>,
-}
-
-#[derive(Deserialize)]
-struct NaiveUsage {
-    #[serde(default)]
-    total_tokens: u64,
-}
-
 fn naive_rec(data: &[u8]) -> Rec {
     if data == b"[DONE]" {
         return Rec::Done;
     }
-    match serde_json::from_slice::<NaiveChunk<'_>>(data) {
+    match serde_json::from_slice::<borrowed::Chunk<'_>>(data) {
         Ok(chunk) => chunk_rec(&chunk),
         Err(_) => Rec::Rejected,
     }
@@ -449,14 +372,14 @@ fn sonic_rec(data: &str) -> Rec {
     if data == "[DONE]" {
         return Rec::Done;
     }
-    match sonic_rs::from_str::<NaiveChunk<'_>>(data) {
+    match sonic_rs::from_str::<borrowed::Chunk<'_>>(data) {
         Ok(chunk) => chunk_rec(&chunk),
         Err(_) => Rec::Rejected,
     }
 }
 
 /// The fields of a chunk read into the naive client's struct, counted as ssechunk counts them.
-fn chunk_rec(chunk: &NaiveChunk<'_>) -> Rec {
+fn chunk_rec(chunk: &borrowed::Chunk<'_>) -> Rec {
     let mut f = Fields {
         total_tokens: chunk.usage.as_ref().map_or(0, |u| u.total_tokens),
         ..Fields::default()

@@ -27,8 +27,6 @@
 //! last usage; a message ends at its `[DONE]` or at the end of the input, as `ssechunk stats`
 //! counts) and `data_bytes`, under `ssechunk stats`'s names.
 
-use std::borrow::Cow;
-use std::fmt;
 use std::fs::File;
 use std::io::Read;
 use std::pin::pin;
@@ -38,89 +36,13 @@ use async_openai::types::chat::CreateChatCompletionStreamResponse;
 use bytes::Bytes;
 use futures::StreamExt;
 use futures::executor::block_on;
-use serde::Deserialize;
 use sse_stream::SseByteStream;
 
+#[path = "../benches/common/borrowed.rs"]
+mod borrowed;
+use borrowed::text_len;
 #[path = "../benches/common/value.rs"]
 mod value;
-
-/// A JSON string borrowed from the input when it has no escape, owned when it has one.
-/// (`Option<Cow<'a, str>>` with `#[serde(borrow)]` would allocate every string: serde#2016.)
-struct Text<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Borrowed(s)))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(s.to_owned())))
-            }
-            fn visit_string<E>(self, s: String) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(s)))
-            }
-        }
-        d.deserialize_str(Visit)
-    }
-}
-
-fn text_len(t: &Option<Text<'_>>) -> u64 {
-    t.as_ref().map_or(0, |t| t.0.len() as u64)
-}
-
-/// The fields of a Chat Completions chunk that ssechunk extracts, and nothing else.
-#[derive(Deserialize)]
-struct SonicChunk<'a> {
-    #[serde(borrow, default)]
-    choices: Option<Vec<SonicChoice<'a>>>,
-    #[serde(default)]
-    usage: Option<SonicUsage>,
-}
-
-#[derive(Deserialize)]
-struct SonicChoice<'a> {
-    #[serde(borrow, default)]
-    delta: Option<SonicDelta<'a>>,
-    #[serde(borrow, default)]
-    #[allow(dead_code)] // read, as ssechunk reads it; not counted by `stats`
-    finish_reason: Option<Text<'a>>,
-}
-
-#[derive(Deserialize)]
-struct SonicDelta<'a> {
-    #[serde(borrow, default)]
-    content: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    reasoning_content: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    reasoning: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    tool_calls: Option<Vec<SonicToolCall<'a>>>,
-}
-
-#[derive(Deserialize)]
-struct SonicToolCall<'a> {
-    #[serde(borrow, default)]
-    function: Option<SonicFunction<'a>>,
-}
-
-#[derive(Deserialize)]
-struct SonicFunction<'a> {
-    #[serde(borrow, default)]
-    arguments: Option<Text<'a>>,
-}
-
-#[derive(Deserialize)]
-struct SonicUsage {
-    #[serde(default)]
-    total_tokens: u64,
-}
 
 /// The counters of `--sonic`, named and counted as `ssechunk stats` names and counts them.
 #[derive(Default)]
@@ -143,7 +65,7 @@ impl SonicStats {
             self.end_message();
             return;
         }
-        let Ok(chunk) = sonic_rs::from_str::<SonicChunk<'_>>(data) else {
+        let Ok(chunk) = sonic_rs::from_str::<borrowed::Chunk<'_>>(data) else {
             self.invalid += 1;
             return;
         };

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
+pub mod borrowed;
 pub mod value;
 
 /// One benchmark input: the bytes and the size of each read.
