@@ -809,12 +809,8 @@ impl ChunkDecoder {
         if let Some(dialect @ (Dialect::Anthropic | Dialect::Responses | Dialect::Gemini)) =
             *dialect
         {
-            let (decoded, flat) = dialects.decode(dialect, event_type, data, !simd_only);
-            *path = if flat {
-                DecodePath::Fast
-            } else {
-                DecodePath::SimdJson
-            };
+            let decoded;
+            (decoded, *path) = dialects.decode(dialect, event_type, data, !simd_only);
             return match decoded {
                 Ok(parts) => Payload::Parts(parts),
                 Err(Decoded::Error(error)) => Payload::ApiError(error),

@@ -154,7 +154,7 @@ struct Change {
 
 /// Documents up to this size become templates that the next documents are compared with;
 /// larger ones are always parsed in full (so the decoder never keeps more than this).
-const TEMPLATE_MAX: usize = 16 * 1024;
+pub(crate) const TEMPLATE_MAX: usize = 16 * 1024;
 
 /// The fast path's state, reused from one event to the next.
 #[derive(Debug, Default)]
@@ -250,6 +250,7 @@ impl Decoder {
             strings: &mut self.strings,
             arrays: &mut self.arrays,
             record: keep,
+            scalars: None,
         };
         c.top(spans).is_ok()
     }
@@ -431,7 +432,7 @@ impl Decoder {
 /// The length of the common prefix of `a` and `b`, sixteen bytes at a time; the last (or
 /// only) partial block is compared as the sixteen bytes that end the shorter slice.
 #[inline]
-fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+pub(crate) fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     let n = a.len().min(b.len());
     let block = |s: &[u8], at: usize| {
         u128::from_le_bytes(
@@ -694,7 +695,7 @@ fn compact(json: &[u8], out: &mut Vec<u8>, strings: &mut [RawString], base: usiz
 /// returned where it is; one with escapes is unescaped onto the end of `out`. Also returns
 /// the index after the closing quote.
 #[inline(always)]
-fn scan_string(buf: &[u8], open: usize, out: &mut Vec<u8>) -> Fast<(Span, usize)> {
+pub(crate) fn scan_string(buf: &[u8], open: usize, out: &mut Vec<u8>) -> Fast<(Span, usize)> {
     let start = open + 1;
     let stop = start + string_stop(buf.get(start..).ok_or(GiveUp)?).ok_or(GiveUp)?;
     match buf[stop] {
@@ -794,14 +795,45 @@ pub(crate) struct Cursor<'b> {
     /// Where arrays taken as raw text are recorded, when `record` is set.
     arrays: &'b mut Vec<RawArray>,
     record: bool,
+    /// Where every string and number value is recorded, for the flat scanner's templates.
+    scalars: Option<&'b mut Vec<Scalar>>,
 }
 
-/// Runs `read` on a cursor at the start of `buf` that keeps no template (nothing is recorded,
-/// so nothing is allocated but what `read` unescapes onto `out`): the scanner of the other
-/// dialects' frequent events reads their fields with the same validation and unescaping.
+/// A string or number value, or a run of whitespace between tokens, of a flat scanner's
+/// template (see `decode::flat::template`): where it lies, and which of the scanner's slots
+/// holds it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scalar {
+    /// A string's opening quote, a number's or a run's first byte.
+    pub(crate) open: u32,
+    /// The last byte at which a document that differs from the template still differs
+    /// inside this value: a string's closing quote, or the byte after a number or a run (a
+    /// longer number or run differs there first).
+    pub(crate) last: u32,
+    pub(crate) kind: ScalarKind,
+    /// The scanner's slot that holds the value, or [`NO_SLOT`] for a value it skips.
+    pub(crate) slot: u16,
+}
+
+/// What a [`Scalar`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScalarKind {
+    String,
+    Number,
+    /// Whitespace between tokens (providers pad events with runs of varying length).
+    Space,
+}
+
+/// The slot of a value that no slot holds.
+pub(crate) const NO_SLOT: u16 = u16::MAX;
+
+/// Runs `read` on a cursor at the start of `buf` that keeps no chat template: the scanner of
+/// the other dialects' frequent events reads their fields with the same validation and
+/// unescaping. Every string and number value is recorded onto `scalars` when it is given.
 pub(crate) fn scan<T>(
     buf: &[u8],
     out: &mut Vec<u8>,
+    scalars: Option<&mut Vec<Scalar>>,
     read: impl FnOnce(&mut Cursor<'_>) -> Fast<T>,
 ) -> Option<T> {
     let (mut strings, mut arrays) = (Vec::new(), Vec::new());
@@ -812,8 +844,66 @@ pub(crate) fn scan<T>(
         strings: &mut strings,
         arrays: &mut arrays,
         record: false,
+        scalars,
     };
     read(&mut cursor).ok()
+}
+
+/// The index after the run of whitespace at `buf[pos]`.
+#[inline]
+pub(crate) fn skip_ws(buf: &[u8], mut pos: usize) -> usize {
+    while let Some(&b) = buf.get(pos) {
+        if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            break;
+        }
+        pos += 1;
+        // A run of spaces (some providers pad events with hundreds) eight at a time.
+        while let Some(word) = buf.get(pos..pos + 8) {
+            if word != b"        " {
+                break;
+            }
+            pos += 8;
+        }
+    }
+    pos
+}
+
+/// Validates the number that starts at `buf[start]`: its value when it is a plain
+/// non-negative integer that fits `u64`, and the index after it. Exponents and very long
+/// numbers give up: parsers differ in what they accept.
+#[inline]
+pub(crate) fn number_at(buf: &[u8], start: usize) -> Fast<(Option<u64>, usize)> {
+    let mut pos = start;
+    let negative = buf.get(pos) == Some(&b'-');
+    if negative {
+        pos += 1;
+    }
+    let int_start = pos;
+    let mut value: u64 = 0;
+    while let Some(&d @ b'0'..=b'9') = buf.get(pos) {
+        value = value.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+        pos += 1;
+    }
+    let digits = pos - int_start;
+    if digits == 0 || digits > 19 || (digits > 1 && buf[int_start] == b'0') {
+        return Err(GiveUp);
+    }
+    let mut integer = !negative;
+    if buf.get(pos) == Some(&b'.') {
+        pos += 1;
+        let frac = pos;
+        while let Some(b'0'..=b'9') = buf.get(pos) {
+            pos += 1;
+        }
+        if pos == frac || pos - frac > 30 {
+            return Err(GiveUp);
+        }
+        integer = false;
+    }
+    if matches!(buf.get(pos), Some(b'e' | b'E')) || pos - start > 40 {
+        return Err(GiveUp);
+    }
+    Ok((integer.then_some(value), pos))
 }
 
 impl Cursor<'_> {
@@ -824,19 +914,25 @@ impl Cursor<'_> {
 
     #[inline]
     pub(crate) fn ws(&mut self) {
-        while let Some(&b) = self.buf.get(self.pos) {
-            if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
-                break;
-            }
-            self.pos += 1;
-            // A run of spaces (some providers pad events with hundreds) eight at a time.
-            while let Some(word) = self.buf.get(self.pos..self.pos + 8) {
-                if word != b"        " {
-                    break;
-                }
-                self.pos += 8;
-            }
+        let open = self.pos;
+        self.skip_ws();
+        if self.pos != open
+            && let Some(scalars) = self.scalars.as_deref_mut()
+            && scalars.last().is_none_or(|s| s.open as usize != open)
+        {
+            scalars.push(Scalar {
+                open: open as u32,
+                last: self.pos as u32,
+                kind: ScalarKind::Space,
+                slot: NO_SLOT,
+            });
         }
+    }
+
+    /// Moves past a run of whitespace.
+    #[inline]
+    pub(crate) fn skip_ws(&mut self) {
+        self.pos = skip_ws(self.buf, self.pos);
     }
 
     #[inline]
@@ -951,42 +1047,29 @@ impl Cursor<'_> {
         }
     }
 
-    /// Validates a number. Returns its value when it is a plain non-negative integer that
-    /// fits `u64`. Exponents and very long numbers go the slow way, where parsers differ in
-    /// what they accept.
+    /// Validates a number (see [`number_at`]), recording it when scalars are recorded.
     #[inline]
     pub(crate) fn number(&mut self) -> Fast<Option<u64>> {
-        let start = self.pos;
-        let negative = self.buf[self.pos] == b'-';
-        if negative {
-            self.pos += 1;
+        let open = self.pos;
+        let (value, after) = number_at(self.buf, open)?;
+        self.pos = after;
+        if let Some(scalars) = self.scalars.as_deref_mut() {
+            scalars.push(Scalar {
+                open: open as u32,
+                last: after as u32,
+                kind: ScalarKind::Number,
+                slot: NO_SLOT,
+            });
         }
-        let int_start = self.pos;
-        let mut value: u64 = 0;
-        while let Some(&d @ b'0'..=b'9') = self.buf.get(self.pos) {
-            value = value.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
-            self.pos += 1;
+        Ok(value)
+    }
+
+    /// Says that the value just read (a string or a number) is held in `slot`.
+    #[inline]
+    pub(crate) fn hold(&mut self, slot: u16) {
+        if let Some(last) = self.scalars.as_deref_mut().and_then(|s| s.last_mut()) {
+            last.slot = slot;
         }
-        let digits = self.pos - int_start;
-        if digits == 0 || digits > 19 || (digits > 1 && self.buf[int_start] == b'0') {
-            return Err(GiveUp);
-        }
-        let mut integer = !negative;
-        if self.buf.get(self.pos) == Some(&b'.') {
-            self.pos += 1;
-            let frac = self.pos;
-            while let Some(b'0'..=b'9') = self.buf.get(self.pos) {
-                self.pos += 1;
-            }
-            if self.pos == frac || self.pos - frac > 30 {
-                return Err(GiveUp);
-            }
-            integer = false;
-        }
-        if matches!(self.buf.get(self.pos), Some(b'e' | b'E')) || self.pos - start > 40 {
-            return Err(GiveUp);
-        }
-        Ok(integer.then_some(value))
     }
 
     /// A count: `Some` for a plain non-negative integer, `None` for a value of another type.
@@ -1097,6 +1180,14 @@ impl Cursor<'_> {
         let open = self.pos;
         let (mut span, after) = scan_string(self.buf, open, self.out)?;
         self.pos = after;
+        if let Some(scalars) = self.scalars.as_deref_mut() {
+            scalars.push(Scalar {
+                open: open as u32,
+                last: (after - 1) as u32,
+                kind: ScalarKind::String,
+                slot: NO_SLOT,
+            });
+        }
         if self.record {
             span.raw = self.strings.len() as u32;
             self.strings.push(RawString {

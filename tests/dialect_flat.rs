@@ -40,6 +40,8 @@ fn events(body: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
 struct Taken {
     /// (flat, simd-json) counts for Anthropic, Responses, Gemini.
     counts: [(u64, u64); 3],
+    /// How many of the flat ones reused the scanner's template, per dialect.
+    reused: [u64; 3],
 }
 
 impl Taken {
@@ -80,8 +82,12 @@ fn compare(
         if let Some(slot) = Taken::slot(traced.dialect()) {
             match path {
                 DecodePath::Fast => taken.counts[slot].0 += 1,
+                DecodePath::Template => {
+                    taken.counts[slot].0 += 1;
+                    taken.reused[slot] += 1;
+                }
                 DecodePath::SimdJson => taken.counts[slot].1 += 1,
-                _ => {}
+                DecodePath::Done => {}
             }
         }
         paths.push(path);
@@ -122,9 +128,8 @@ fn every_corpus_event_decodes_the_same_on_both_paths() {
             for ((event_type, data), path) in events.iter().zip(&paths) {
                 if frequent(event_type, data) {
                     frequent_seen += 1;
-                    assert_eq!(
-                        *path,
-                        DecodePath::Fast,
+                    assert!(
+                        matches!(path, DecodePath::Fast | DecodePath::Template),
                         "{name}: a frequent event the scanner declined: {}",
                         String::from_utf8_lossy(data)
                     );
@@ -139,6 +144,14 @@ fn every_corpus_event_decodes_the_same_on_both_paths() {
         assert!(
             flat > 2 * simd,
             "dialect {i}: the flat path took {flat} events, simd-json {simd}"
+        );
+    }
+    // Anthropic's and the Responses API's deltas reuse the template (padding and all).
+    for i in 0..2 {
+        let (flat, reused) = (taken.counts[i].0, taken.reused[i]);
+        assert!(
+            2 * reused > flat,
+            "dialect {i}: {reused} of {flat} flat events reused the template"
         );
     }
 }
@@ -691,6 +704,161 @@ fn the_flat_path_takes_generated_events_and_declines_the_odd_ones() {
         assert!(
             flat > 500 && simd > 200,
             "{dialect}: flat {flat}, simd-json {simd}"
+        );
+    }
+}
+
+// ---- The scanner's templates -------------------------------------------------------------
+
+/// `data` (a JSON text) with some of its values and whitespace changed at random, the way
+/// consecutive events of one kind differ: value strings rewritten (escapes, non-ASCII, empty),
+/// numbers changed (and sometimes given another form: negative, a fraction, an exponent, too
+/// long, a leading zero), runs of whitespace between tokens lengthened, shortened or removed.
+/// Now and then it changes what the template cannot reuse: a key, a literal, a number made a
+/// string, a string's opening quote, whitespace added where there was none, a byte anywhere.
+fn variant(rng: &mut Rng, data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    let ws = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    while at < data.len() {
+        let b = data[at];
+        if b == b'"' {
+            // A whole string, escapes and all (or the rest of a cut one).
+            let mut end = at + 1;
+            while end < data.len() && data[end] != b'"' {
+                end += if data[end] == b'\\' { 2 } else { 1 };
+            }
+            let end = (end + 1).min(data.len());
+            let mut after = end;
+            while after < data.len() && ws(data[after]) {
+                after += 1;
+            }
+            let key = data.get(after) == Some(&b':');
+            match rng.below(if key { 150 } else { 3 }) {
+                0 if key => out.extend_from_slice(b"\"other\""),
+                0 => {
+                    let t = text(rng);
+                    out.extend_from_slice(string(rng, &t).as_bytes());
+                }
+                // Its opening quote replaced: no longer a string.
+                1 if !key && rng.below(30) == 0 => {
+                    out.push(b"x0[ "[rng.below(4)]);
+                    out.extend_from_slice(&data[at + 1..end]);
+                }
+                _ => out.extend_from_slice(&data[at..end]),
+            }
+            at = end;
+        } else if b == b'-' || b.is_ascii_digit() {
+            let mut end = at + 1;
+            while end < data.len()
+                && matches!(data[end], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+            {
+                end += 1;
+            }
+            let number = match rng.below(30) {
+                0..=9 => format!("{}", rng.below(100_000)),
+                10 | 11 => {
+                    ["-3", "2.5", "1e2", "007", "12345678901234567890", "-0"][rng.below(6)].into()
+                }
+                12 => "\"5\"".into(),
+                _ => String::from_utf8_lossy(&data[at..end]).into_owned(),
+            };
+            out.extend_from_slice(number.as_bytes());
+            at = end;
+        } else if ws(b) {
+            let mut end = at;
+            while end < data.len() && ws(data[end]) {
+                end += 1;
+            }
+            let run: &[u8] = match rng.below(20) {
+                0 => b"",
+                1..=3 => b"    ",
+                4 | 5 => b"\n\t ",
+                _ => &data[at..end],
+            };
+            out.extend_from_slice(run);
+            at = end;
+        } else if matches!(b, b't' | b'f' | b'n') && rng.below(60) == 0 {
+            // Another literal.
+            let mut end = at;
+            while end < data.len() && data[end].is_ascii_alphabetic() {
+                end += 1;
+            }
+            out.extend_from_slice([&b"true"[..], b"false", b"null", b"nul"][rng.below(4)]);
+            at = end;
+        } else {
+            out.push(b);
+            if matches!(b, b',' | b':' | b'{' | b'[') && rng.below(150) == 0 {
+                out.push(b' ');
+            }
+            at += 1;
+        }
+    }
+    if rng.below(40) == 0 && !out.is_empty() {
+        let i = rng.below(out.len());
+        let odd = b"{}[]\",:\\ 0a\xff";
+        out[i] = odd[rng.below(odd.len())];
+    }
+    out
+}
+
+/// A generated stream in which each event is a variant of one of a few events of `dialect`:
+/// the stream the templates are for, and the differences they must not reuse across.
+fn varied(seed: u64, dialect: Dialect, len: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut rng = Rng::new(seed);
+    let bases: Vec<(Vec<u8>, String)> = (0..1 + rng.below(3))
+        .map(|_| match dialect {
+            Dialect::Anthropic => anthropic_event(&mut rng),
+            Dialect::Responses => responses_event(&mut rng),
+            _ => gemini_event(&mut rng),
+        })
+        .collect();
+    let mut base = 0;
+    (0..len)
+        .map(|_| {
+            if rng.below(6) == 0 {
+                base = rng.below(bases.len());
+            }
+            let (event_type, data) = &bases[base];
+            (event_type.clone(), variant(&mut rng, data.as_bytes()))
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn varied_events_decode_the_same_from_the_template(
+        seed in any::<u64>(),
+        which in 0usize..3,
+        len in 1usize..32,
+    ) {
+        let dialect = [Dialect::Anthropic, Dialect::Responses, Dialect::Gemini][which];
+        let events = varied(seed, dialect, len);
+        let mut taken = Taken::default();
+        compare(Some(dialect), &events, &format!("seed {seed}, {dialect}"), &mut taken);
+    }
+}
+
+/// The varied streams reach the templates: many events reuse one, and the same events are
+/// decoded as simd-json decodes them whether they reuse it, are scanned in full or declined.
+#[test]
+fn the_templates_take_varied_events() {
+    for (which, dialect) in [Dialect::Anthropic, Dialect::Responses]
+        .into_iter()
+        .enumerate()
+    {
+        let mut taken = Taken::default();
+        for seed in 0..300 {
+            let events = varied(seed * 7 + which as u64, dialect, 24);
+            compare(Some(dialect), &events, &format!("seed {seed}"), &mut taken);
+        }
+        let ((flat, simd), reused) = (taken.counts[which], taken.reused[which]);
+        eprintln!("{dialect}: flat {flat} ({reused} from the template), simd-json {simd}");
+        assert!(
+            reused > 800 && flat > reused + 300 && simd > 300,
+            "{dialect}: flat {flat} ({reused} from the template), simd-json {simd}"
         );
     }
 }

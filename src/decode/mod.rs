@@ -21,7 +21,7 @@ use std::fmt;
 
 use simd_json::Node;
 
-use crate::chunk::{SimdJson, text_of, with_tape, write_json};
+use crate::chunk::{DecodePath, SimdJson, text_of, with_tape, write_json};
 use crate::{ApiError, Finish, InvalidData, Usage};
 
 /// Which wire dialect a stream speaks.
@@ -464,8 +464,8 @@ impl fmt::Debug for Dialects {
 impl Dialects {
     /// Decodes one event's data (not an `error` event, and not `[DONE]`: the caller reads
     /// those) in `dialect`, which is not [`Dialect::Chat`]: on the flat path when `flat` is
-    /// set and the scanner takes the event (then `true` comes back with the parts), else with
-    /// simd-json.
+    /// set and the scanner takes the event (from its template or not), else with simd-json;
+    /// the path comes back with the parts.
     ///
     /// An `error` member (an object or a non-empty string) makes the event an API error, as in
     /// every dialect (Gemini's errors come so).
@@ -476,7 +476,7 @@ impl Dialects {
         event_type: &[u8],
         data: &'a [u8],
         flat: bool,
-    ) -> (Result<Parts<'a>, Decoded<'a>>, bool) {
+    ) -> (Result<Parts<'a>, Decoded<'a>>, DecodePath) {
         let Self {
             json,
             flat: scanner,
@@ -508,11 +508,16 @@ impl Dialects {
                 Dialect::Anthropic => scanner.anthropic(anthropic, event_type, text, &mut out),
                 Dialect::Responses => scanner.responses(responses, event_type, text, &mut out),
                 Dialect::Gemini => scanner.gemini(gemini, text, &mut out),
-                Dialect::Chat => false,
+                Dialect::Chat => None,
             },
-            None => false,
+            None => None,
         };
-        if !took {
+        let path = match took {
+            Some(true) => DecodePath::Template,
+            Some(false) => DecodePath::Fast,
+            None => DecodePath::SimdJson,
+        };
+        if took.is_none() {
             let text = match utf8 {
                 Some(text) => text,
                 None => text_of(data, lossy),
@@ -539,7 +544,7 @@ impl Dialects {
             });
             if let Err(other) = result {
                 *storage = crate::chunk::recycle(parts);
-                return (Err(other), false);
+                return (Err(other), path);
             }
         }
         let joined: &'a str = joined;
@@ -551,7 +556,7 @@ impl Dialects {
             parts,
             home: storage,
         };
-        (Ok(parts), took)
+        (Ok(parts), path)
     }
 
     /// Tells the decoders of an API error the stream sent (the Responses API reports a

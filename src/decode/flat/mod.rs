@@ -9,6 +9,10 @@
 //! simd-json path reads from its tape ([`anthropic::Event`], [`responses::Event`]; for
 //! Gemini, the same parts in the same order).
 //!
+//! The last event it scanned in full is kept as a template: the next event that differs from
+//! it only inside values (strings, numbers, runs of whitespace) is read by comparing the
+//! bytes and reading again only the values that changed (see [`template`]).
+//!
 //! It only ever says "this is a valid event with these fields": it declines (`None`, and the
 //! simd-json path decides) on anything it cannot prove gives the same result: invalid UTF-8,
 //! an escaped key, a key it reads given twice (simd-json's path takes the last), a field of
@@ -23,7 +27,10 @@ use super::gemini;
 use super::responses::{self, PartKind, Terminal};
 use super::{Out, Part};
 use crate::Usage;
-use crate::fast::{self, Cursor, Fast, GiveUp, Span};
+use crate::fast::{self, Cursor, Fast, GiveUp, NO_SLOT, Span};
+use template::Template;
+
+mod template;
 
 /// What the scanner found where a field the decoders read lies.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -45,10 +52,13 @@ enum V {
 }
 
 /// The scanner's buffers, reused from one event to the next.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct Flat {
     /// Strings with escapes, unescaped.
     unescaped: Vec<u8>,
+    /// Each dialect's template, boxed: a stream of another dialect never allocates it.
+    anthropic: Option<Box<Template<AnthropicRaw>>>,
+    responses: Option<Box<Template<ResponsesRaw>>>,
     /// Gemini: each candidate's index, `finishReason` and range of `texts`.
     candidates: Vec<(u64, V, usize, usize)>,
     /// Gemini: each text part's text, and whether it is a thought.
@@ -65,29 +75,60 @@ fn set(slot: &mut V, value: V) -> Fast<()> {
     Ok(())
 }
 
-/// Reads the value at the cursor into `slot`: a string, `null`, a count, or anything else
-/// skipped (validated) as [`V::Other`].
+/// Reads the value at the cursor into `slots[id]`: a string, `null`, a count, or anything
+/// else skipped (validated) as [`V::Other`]. A string or a number is recorded as held in
+/// that slot, for the template (see [`template`]).
 #[inline]
-fn value(c: &mut Cursor<'_>, depth: u32, slot: &mut V) -> Fast<()> {
+fn value(c: &mut Cursor<'_>, depth: u32, slots: &mut [V], id: u16) -> Fast<()> {
     let value = match c.peek()? {
-        b'"' => V::Str(c.string()?),
+        b'"' => {
+            let span = c.string()?;
+            c.hold(id);
+            V::Str(span)
+        }
         b'n' => {
             c.literal(b"null")?;
             V::Null
         }
-        b'0'..=b'9' => c.number()?.map_or(V::Other, V::Count),
+        b'-' | b'0'..=b'9' => {
+            let count = c.number()?;
+            c.hold(id);
+            count.map_or(V::Other, V::Count)
+        }
         _ => {
             c.skip(depth)?;
             V::Other
         }
     };
-    set(slot, value)
+    set(slots.get_mut(usize::from(id)).ok_or(GiveUp)?, value)
 }
 
-/// Reads the object at the cursor, its members by `member`, into `slot` as [`V::Object`]; or
-/// `null`, or another value (skipped).
+/// [`value`] into one slot of its own (Gemini's, which keeps no template).
+#[inline]
+fn value_in(c: &mut Cursor<'_>, depth: u32, slot: &mut V) -> Fast<()> {
+    value(c, depth, std::slice::from_mut(slot), 0)
+}
+
+/// Reads the object at the cursor, its members by `member`, into `slots[id]` as
+/// [`V::Object`]; or `null`, or another value (skipped).
 #[inline]
 fn nested(
+    c: &mut Cursor<'_>,
+    depth: u32,
+    slots: &mut [V],
+    id: u16,
+    member: impl FnOnce(&mut Cursor<'_>, &mut [V]) -> Fast<()>,
+) -> Fast<()> {
+    if c.peek()? == b'{' {
+        set(slots.get_mut(usize::from(id)).ok_or(GiveUp)?, V::Object)?;
+        return member(c, slots);
+    }
+    value(c, depth, slots, id)
+}
+
+/// [`nested`] into one slot of its own.
+#[inline]
+fn nested_in(
     c: &mut Cursor<'_>,
     depth: u32,
     slot: &mut V,
@@ -97,7 +138,7 @@ fn nested(
         set(slot, V::Object)?;
         return member(c);
     }
-    value(c, depth, slot)
+    value_in(c, depth, slot)
 }
 
 /// Reads a whole event's data: one object (its members by `member`, at depth 1), between
@@ -197,226 +238,226 @@ fn strict_object(v: V) -> Fast<bool> {
     }
 }
 
-/// Anthropic's `usage` counts.
-#[derive(Default)]
-struct RawCounts([V; 4]);
-
-impl RawCounts {
-    fn read(&mut self, c: &mut Cursor<'_>, depth: u32) -> Fast<()> {
-        let slots = &mut self.0;
-        c.object(
-            depth,
-            |key| match key {
-                b"input_tokens" => 0,
-                b"output_tokens" => 1,
-                b"cache_read_input_tokens" => 2,
-                b"cache_creation_input_tokens" => 3,
-                _ => 4,
-            },
-            |c, k| match slots.get_mut(k) {
-                Some(slot) => value(c, depth, slot),
-                None => c.skip(depth),
-            },
-        )
-    }
-
-    fn counts(&self) -> Fast<Counts> {
-        Ok(Counts {
-            input: strict_count(self.0[0])?,
-            output: strict_count(self.0[1])?,
-            cache_read: strict_count(self.0[2])?,
-            cache_creation: strict_count(self.0[3])?,
-        })
-    }
+/// The slots of a dialect's fields: what the scanner found where each field its decoder reads
+/// lies, by a fixed index.
+pub(super) trait Raw: Copy {
+    /// Every slot empty ([`V::Absent`]).
+    const BLANK: Self;
 }
 
-/// Every field the Anthropic decoder reads, of every event kind.
-#[derive(Default)]
-struct AnthropicRaw {
-    kind: V,
-    index: V,
-    error: V,
-    /// `delta`: a block's delta (`type` and its text) or the message's (`stop_reason`).
-    delta: V,
-    delta_type: V,
-    delta_text: V,
-    delta_thinking: V,
-    delta_json: V,
-    delta_signature: V,
-    stop_reason: V,
-    /// `content_block`.
-    block: V,
-    block_type: V,
-    block_text: V,
-    block_thinking: V,
-    block_signature: V,
-    block_id: V,
-    block_name: V,
-    /// A tool's `input`: [`V::Object`] only when empty.
-    block_input: V,
-    /// `message`.
-    message: V,
-    message_id: V,
-    message_model: V,
-    message_usage: V,
-    message_counts: RawCounts,
-    usage: V,
-    counts: RawCounts,
+/// Slot indexes into a `[V; N]`, for reading the fields by name.
+macro_rules! slots {
+    ($raw:ident, $n:literal: $($name:ident = $at:literal),* $(,)?) => {
+        #[derive(Clone, Copy)]
+        pub(super) struct $raw([V; $n]);
+
+        impl Raw for $raw {
+            const BLANK: Self = Self([V::Absent; $n]);
+        }
+
+        impl AsMut<[V]> for $raw {
+            fn as_mut(&mut self) -> &mut [V] {
+                &mut self.0
+            }
+        }
+
+        impl $raw {
+            $(const $name: u16 = $at;)*
+
+            /// The slot `id`.
+            fn at(&self, id: u16) -> V {
+                self.0.get(usize::from(id)).copied().unwrap_or_default()
+            }
+        }
+    };
 }
+
+/// Reads Anthropic's `usage` counts into the four slots from `base`.
+fn read_counts(c: &mut Cursor<'_>, depth: u32, slots: &mut [V], base: u16) -> Fast<()> {
+    c.object(
+        depth,
+        |key| match key {
+            b"input_tokens" => Some(0),
+            b"output_tokens" => Some(1),
+            b"cache_read_input_tokens" => Some(2),
+            b"cache_creation_input_tokens" => Some(3),
+            _ => None,
+        },
+        |c, k| match k {
+            Some(k) => value(c, depth, slots, base + k),
+            None => c.skip(depth),
+        },
+    )
+}
+
+slots!(AnthropicRaw, 31:
+    KIND = 0,
+    INDEX = 1,
+    ERROR = 2,
+    // `delta`: a block's delta (`type` and its text) or the message's (`stop_reason`).
+    DELTA = 3,
+    DELTA_TYPE = 4,
+    DELTA_TEXT = 5,
+    DELTA_THINKING = 6,
+    DELTA_JSON = 7,
+    DELTA_SIGNATURE = 8,
+    STOP_REASON = 9,
+    // `content_block`.
+    BLOCK = 10,
+    BLOCK_TYPE = 11,
+    BLOCK_TEXT = 12,
+    BLOCK_THINKING = 13,
+    BLOCK_SIGNATURE = 14,
+    BLOCK_ID = 15,
+    BLOCK_NAME = 16,
+    // A tool's `input`: [`V::Object`] only when empty.
+    BLOCK_INPUT = 17,
+    // `message`.
+    MESSAGE = 18,
+    MESSAGE_ID = 19,
+    MESSAGE_MODEL = 20,
+    MESSAGE_USAGE = 21,
+    // Four counts, from here.
+    MESSAGE_COUNTS = 22,
+    USAGE = 26,
+    // Four counts, from here.
+    COUNTS = 27,
+);
 
 impl AnthropicRaw {
+    /// Reads every field the Anthropic decoder reads, of every event kind.
     fn read(&mut self, c: &mut Cursor<'_>) -> Fast<()> {
-        #[derive(Clone, Copy)]
-        enum Key {
-            Type,
-            Index,
-            Delta,
-            Block,
-            Message,
-            Usage,
-            Error,
-            Other,
-        }
+        let slots = &mut self.0;
         c.object(
             1,
             |key| match key {
-                b"type" => Key::Type,
-                b"index" => Key::Index,
-                b"delta" => Key::Delta,
-                b"content_block" => Key::Block,
-                b"message" => Key::Message,
-                b"usage" => Key::Usage,
-                _ if error_member(key) => Key::Error,
-                _ => Key::Other,
+                b"type" => Self::KIND,
+                b"index" => Self::INDEX,
+                b"delta" => Self::DELTA,
+                b"content_block" => Self::BLOCK,
+                b"message" => Self::MESSAGE,
+                b"usage" => Self::USAGE,
+                _ if error_member(key) => Self::ERROR,
+                _ => NO_SLOT,
             },
             |c, key| match key {
-                Key::Type => value(c, 1, &mut self.kind),
-                Key::Index => value(c, 1, &mut self.index),
-                Key::Error => value(c, 1, &mut self.error),
-                Key::Delta => nested(c, 1, &mut self.delta, |c| {
+                Self::DELTA => nested(c, 1, slots, key, |c, slots| {
                     c.object(
                         2,
                         |key| match key {
-                            b"type" => 0,
-                            b"text" => 1,
-                            b"thinking" => 2,
-                            b"partial_json" => 3,
-                            b"signature" => 4,
-                            b"stop_reason" => 5,
-                            _ => 6,
+                            b"type" => Self::DELTA_TYPE,
+                            b"text" => Self::DELTA_TEXT,
+                            b"thinking" => Self::DELTA_THINKING,
+                            b"partial_json" => Self::DELTA_JSON,
+                            b"signature" => Self::DELTA_SIGNATURE,
+                            b"stop_reason" => Self::STOP_REASON,
+                            _ => NO_SLOT,
                         },
-                        |c, k| {
-                            let slot = match k {
-                                0 => &mut self.delta_type,
-                                1 => &mut self.delta_text,
-                                2 => &mut self.delta_thinking,
-                                3 => &mut self.delta_json,
-                                4 => &mut self.delta_signature,
-                                5 => &mut self.stop_reason,
-                                _ => return c.skip(2),
-                            };
-                            value(c, 2, slot)
+                        |c, key| match key {
+                            NO_SLOT => c.skip(2),
+                            _ => value(c, 2, slots, key),
                         },
                     )
                 }),
-                Key::Block => nested(c, 1, &mut self.block, |c| {
+                Self::BLOCK => nested(c, 1, slots, key, |c, slots| {
                     c.object(
                         2,
                         |key| match key {
-                            b"type" => 0,
-                            b"text" => 1,
-                            b"thinking" => 2,
-                            b"signature" => 3,
-                            b"id" => 4,
-                            b"name" => 5,
-                            b"input" => 6,
-                            _ => 7,
+                            b"type" => Self::BLOCK_TYPE,
+                            b"text" => Self::BLOCK_TEXT,
+                            b"thinking" => Self::BLOCK_THINKING,
+                            b"signature" => Self::BLOCK_SIGNATURE,
+                            b"id" => Self::BLOCK_ID,
+                            b"name" => Self::BLOCK_NAME,
+                            b"input" => Self::BLOCK_INPUT,
+                            _ => NO_SLOT,
                         },
-                        |c, k| {
-                            let slot = match k {
-                                0 => &mut self.block_type,
-                                1 => &mut self.block_text,
-                                2 => &mut self.block_thinking,
-                                3 => &mut self.block_signature,
-                                4 => &mut self.block_id,
-                                5 => &mut self.block_name,
-                                6 => {
-                                    // Empty (the usual `{}`): the decoder writes `{}`, as
-                                    // the simd-json path writes it from the tape.
-                                    let empty = c.peek()? == b'{' && {
-                                        let open = c.pos;
-                                        c.pos += 1;
-                                        c.ws();
-                                        let empty = c.peek()? == b'}';
-                                        c.pos = open;
-                                        empty
-                                    };
-                                    c.skip(2)?;
-                                    return set(
-                                        &mut self.block_input,
-                                        if empty { V::Object } else { V::Other },
-                                    );
-                                }
-                                _ => return c.skip(2),
-                            };
-                            value(c, 2, slot)
+                        |c, key| match key {
+                            Self::BLOCK_INPUT => {
+                                // Empty (the usual `{}`): the decoder writes `{}`, as the
+                                // simd-json path writes it from the tape.
+                                let empty = c.peek()? == b'{' && {
+                                    let open = c.pos;
+                                    c.pos += 1;
+                                    c.skip_ws();
+                                    let empty = c.peek()? == b'}';
+                                    c.pos = open;
+                                    empty
+                                };
+                                c.skip(2)?;
+                                set(
+                                    &mut slots[usize::from(key)],
+                                    if empty { V::Object } else { V::Other },
+                                )
+                            }
+                            NO_SLOT => c.skip(2),
+                            _ => value(c, 2, slots, key),
                         },
                     )
                 }),
-                Key::Message => nested(c, 1, &mut self.message, |c| {
+                Self::MESSAGE => nested(c, 1, slots, key, |c, slots| {
                     c.object(
                         2,
                         |key| match key {
-                            b"id" => 0,
-                            b"model" => 1,
-                            b"usage" => 2,
-                            _ => 3,
+                            b"id" => Self::MESSAGE_ID,
+                            b"model" => Self::MESSAGE_MODEL,
+                            b"usage" => Self::MESSAGE_USAGE,
+                            _ => NO_SLOT,
                         },
-                        |c, k| match k {
-                            0 => value(c, 2, &mut self.message_id),
-                            1 => value(c, 2, &mut self.message_model),
-                            2 => nested(c, 2, &mut self.message_usage, |c| {
-                                self.message_counts.read(c, 3)
+                        |c, key| match key {
+                            Self::MESSAGE_USAGE => nested(c, 2, slots, key, |c, slots| {
+                                read_counts(c, 3, slots, Self::MESSAGE_COUNTS)
                             }),
-                            _ => c.skip(2),
+                            NO_SLOT => c.skip(2),
+                            _ => value(c, 2, slots, key),
                         },
                     )
                 }),
-                Key::Usage => nested(c, 1, &mut self.usage, |c| self.counts.read(c, 2)),
-                Key::Other => c.skip(1),
+                Self::USAGE => nested(c, 1, slots, key, |c, slots| {
+                    read_counts(c, 2, slots, Self::COUNTS)
+                }),
+                NO_SLOT => c.skip(1),
+                _ => value(c, 1, slots, key),
             },
         )
+    }
+
+    /// The four counts from `base`, when the slot `usage` holds an object.
+    fn counts(&self, usage: u16, base: u16) -> Fast<Option<Counts>> {
+        if !strict_object(self.at(usage))? {
+            return Ok(None);
+        }
+        Ok(Some(Counts {
+            input: strict_count(self.at(base))?,
+            output: strict_count(self.at(base + 1))?,
+            cache_read: strict_count(self.at(base + 2))?,
+            cache_creation: strict_count(self.at(base + 3))?,
+        }))
     }
 
     /// The event, as `anthropic::read` reads it from the tape.
     fn event<'a>(&self, event_type: &[u8], t: Texts<'a>) -> Fast<anthropic::Event<'a, 'a>> {
         use anthropic::Event;
-        if !matches!(self.error, V::Absent) {
+        if !matches!(self.at(Self::ERROR), V::Absent) {
             return Err(GiveUp);
         }
-        let kind = match t.strict(self.kind)? {
+        let kind = match t.strict(self.at(Self::KIND))? {
             Some("error") => return Err(GiveUp),
             Some(kind) => kind.as_bytes(),
             None => event_type,
         };
-        let index = || match self.index {
+        let index = || match self.at(Self::INDEX) {
             V::Count(n) => Ok(n),
             _ => Err(GiveUp),
         };
-        let counts = |usage: V, counts: &RawCounts| -> Fast<Option<Counts>> {
-            if strict_object(usage)? {
-                counts.counts().map(Some)
-            } else {
-                Ok(None)
-            }
-        };
+        let text = |id| t.strict(self.at(id));
         Ok(match kind {
             b"message_start" => {
                 let (mut id, mut model, mut read) = (None, None, None);
-                if strict_object(self.message)? {
-                    id = t.strict(self.message_id)?;
-                    model = t.strict(self.message_model)?;
-                    read = counts(self.message_usage, &self.message_counts)?;
+                if strict_object(self.at(Self::MESSAGE))? {
+                    id = text(Self::MESSAGE_ID)?;
+                    model = text(Self::MESSAGE_MODEL)?;
+                    read = self.counts(Self::MESSAGE_USAGE, Self::MESSAGE_COUNTS)?;
                 }
                 Event::MessageStart {
                     id,
@@ -426,22 +467,22 @@ impl AnthropicRaw {
             }
             b"content_block_start" => {
                 let index = index()?;
-                if self.block != V::Object {
+                if self.at(Self::BLOCK) != V::Object {
                     return Err(GiveUp);
                 }
-                let block = match t.strict(self.block_type)? {
-                    Some("text") => Start::Text(t.strict(self.block_text)?),
+                let block = match text(Self::BLOCK_TYPE)? {
+                    Some("text") => Start::Text(text(Self::BLOCK_TEXT)?),
                     Some("thinking") => Start::Thinking {
-                        text: t.strict(self.block_thinking)?,
-                        signature: t.strict(self.block_signature)?,
+                        text: text(Self::BLOCK_THINKING)?,
+                        signature: text(Self::BLOCK_SIGNATURE)?,
                     },
                     Some("tool_use") => {
-                        if !matches!(self.block_input, V::Absent | V::Object) {
+                        if !matches!(self.at(Self::BLOCK_INPUT), V::Absent | V::Object) {
                             return Err(GiveUp);
                         }
                         Start::ToolUse {
-                            id: t.strict(self.block_id)?,
-                            name: t.strict(self.block_name)?,
+                            id: text(Self::BLOCK_ID)?,
+                            name: text(Self::BLOCK_NAME)?,
                             input: None,
                         }
                     }
@@ -452,28 +493,28 @@ impl AnthropicRaw {
             }
             b"content_block_delta" => {
                 let index = index()?;
-                if self.delta != V::Object {
+                if self.at(Self::DELTA) != V::Object {
                     return Err(GiveUp);
                 }
-                let delta = match t.strict(self.delta_type)? {
-                    Some("text_delta") => Delta::Text(t.strict(self.delta_text)?),
-                    Some("thinking_delta") => Delta::Thinking(t.strict(self.delta_thinking)?),
-                    Some("input_json_delta") => Delta::InputJson(t.strict(self.delta_json)?),
-                    Some("signature_delta") => Delta::Signature(t.strict(self.delta_signature)?),
+                let delta = match text(Self::DELTA_TYPE)? {
+                    Some("text_delta") => Delta::Text(text(Self::DELTA_TEXT)?),
+                    Some("thinking_delta") => Delta::Thinking(text(Self::DELTA_THINKING)?),
+                    Some("input_json_delta") => Delta::InputJson(text(Self::DELTA_JSON)?),
+                    Some("signature_delta") => Delta::Signature(text(Self::DELTA_SIGNATURE)?),
                     _ => Delta::Other,
                 };
                 Event::BlockDelta { index, delta }
             }
             b"content_block_stop" => Event::BlockStop { index: index()? },
             b"message_delta" => {
-                let reason = if strict_object(self.delta)? {
-                    t.strict(self.stop_reason)?
+                let reason = if strict_object(self.at(Self::DELTA))? {
+                    text(Self::STOP_REASON)?
                 } else {
                     None
                 };
                 Event::MessageDelta {
                     reason,
-                    counts: counts(self.usage, &self.counts)?,
+                    counts: self.counts(Self::USAGE, Self::COUNTS)?,
                 }
             }
             b"message_stop" => Event::MessageStop,
@@ -482,72 +523,14 @@ impl AnthropicRaw {
     }
 }
 
-/// The Responses API's usage object.
-#[derive(Default)]
-struct RawUsage {
-    input: V,
-    output: V,
-    total: V,
-    input_details: V,
-    cached: V,
-    output_details: V,
-    reasoning: V,
-}
-
-impl RawUsage {
-    fn read(&mut self, c: &mut Cursor<'_>, depth: u32) -> Fast<()> {
-        c.object(
-            depth,
-            |key| match key {
-                b"input_tokens" => 0,
-                b"output_tokens" => 1,
-                b"total_tokens" => 2,
-                b"input_tokens_details" => 3,
-                b"output_tokens_details" => 4,
-                _ => 5,
-            },
-            |c, k| match k {
-                0 => value(c, depth, &mut self.input),
-                1 => value(c, depth, &mut self.output),
-                2 => value(c, depth, &mut self.total),
-                3 => nested(c, depth, &mut self.input_details, |c| {
-                    one_member(c, depth + 1, b"cached_tokens", &mut self.cached)
-                }),
-                4 => nested(c, depth, &mut self.output_details, |c| {
-                    one_member(c, depth + 1, b"reasoning_tokens", &mut self.reasoning)
-                }),
-                _ => c.skip(depth),
-            },
-        )
-    }
-
-    /// The usage, as `responses::read_usage` reads it.
-    fn usage(&self) -> Fast<Usage> {
-        let input = lenient_count(self.input)?.unwrap_or(0);
-        let output = lenient_count(self.output)?.unwrap_or(0);
-        let detail = |object: V, count: V| match object {
-            V::Object => lenient_count(count),
-            _ => Ok(None),
-        };
-        Ok(Usage {
-            input_tokens: input,
-            output_tokens: output,
-            total_tokens: lenient_count(self.total)?
-                .unwrap_or_else(|| input.saturating_add(output)),
-            cached_input_tokens: detail(self.input_details, self.cached)?,
-            reasoning_tokens: detail(self.output_details, self.reasoning)?,
-        })
-    }
-}
-
-/// Reads the object at the cursor's member `name` into `slot`, skipping the others.
-fn one_member(c: &mut Cursor<'_>, depth: u32, name: &[u8], slot: &mut V) -> Fast<()> {
+/// Reads the object at the cursor's member `name` into `slots[id]`, skipping the others.
+fn one_member(c: &mut Cursor<'_>, depth: u32, name: &[u8], slots: &mut [V], id: u16) -> Fast<()> {
     c.object(
         depth,
         |key| key == name,
         |c, wanted| {
             if wanted {
-                value(c, depth, slot)
+                value(c, depth, slots, id)
             } else {
                 c.skip(depth)
             }
@@ -555,137 +538,166 @@ fn one_member(c: &mut Cursor<'_>, depth: u32, name: &[u8], slot: &mut V) -> Fast
     )
 }
 
-/// Every field the Responses decoder reads, of every event kind.
-#[derive(Default)]
-struct ResponsesRaw {
-    kind: V,
-    error: V,
-    delta: V,
-    item_id: V,
-    output_index: V,
-    summary_index: V,
-    content_index: V,
-    arguments: V,
-    input: V,
-    /// `response`.
-    response: V,
-    response_id: V,
-    response_model: V,
-    response_error: V,
-    incomplete: V,
-    incomplete_reason: V,
-    response_usage: V,
-    usage: RawUsage,
-    /// `item`.
-    item: V,
-    item_type: V,
-    item_id_own: V,
-    item_call_id: V,
-    item_name: V,
-    item_arguments: V,
-    item_input: V,
-}
+slots!(ResponsesRaw, 31:
+    KIND = 0,
+    ERROR = 1,
+    DELTA = 2,
+    ITEM_ID = 3,
+    OUTPUT_INDEX = 4,
+    SUMMARY_INDEX = 5,
+    CONTENT_INDEX = 6,
+    ARGUMENTS = 7,
+    INPUT = 8,
+    // `response`.
+    RESPONSE = 9,
+    RESPONSE_ID = 10,
+    RESPONSE_MODEL = 11,
+    RESPONSE_ERROR = 12,
+    INCOMPLETE = 13,
+    INCOMPLETE_REASON = 14,
+    // `response.usage`.
+    USAGE = 15,
+    USAGE_INPUT = 16,
+    USAGE_OUTPUT = 17,
+    USAGE_TOTAL = 18,
+    INPUT_DETAILS = 19,
+    CACHED = 20,
+    OUTPUT_DETAILS = 21,
+    REASONING = 22,
+    // `item`.
+    ITEM = 23,
+    ITEM_TYPE = 24,
+    ITEM_OWN_ID = 25,
+    ITEM_CALL_ID = 26,
+    ITEM_NAME = 27,
+    ITEM_ARGUMENTS = 28,
+    ITEM_INPUT = 29,
+);
 
 impl ResponsesRaw {
+    /// Reads every field the Responses decoder reads, of every event kind.
     fn read(&mut self, c: &mut Cursor<'_>) -> Fast<()> {
+        let slots = &mut self.0;
         c.object(
             1,
             |key| match key {
-                b"type" => 0,
-                b"delta" => 1,
-                b"item_id" => 2,
-                b"output_index" => 3,
-                b"summary_index" => 4,
-                b"content_index" => 5,
-                b"arguments" => 6,
-                b"input" => 7,
-                b"response" => 8,
-                b"item" => 9,
-                _ if error_member(key) => 10,
-                _ => 11,
+                b"type" => Self::KIND,
+                b"delta" => Self::DELTA,
+                b"item_id" => Self::ITEM_ID,
+                b"output_index" => Self::OUTPUT_INDEX,
+                b"summary_index" => Self::SUMMARY_INDEX,
+                b"content_index" => Self::CONTENT_INDEX,
+                b"arguments" => Self::ARGUMENTS,
+                b"input" => Self::INPUT,
+                b"response" => Self::RESPONSE,
+                b"item" => Self::ITEM,
+                _ if error_member(key) => Self::ERROR,
+                _ => NO_SLOT,
             },
-            |c, k| {
-                let slot = match k {
-                    0 => &mut self.kind,
-                    1 => &mut self.delta,
-                    2 => &mut self.item_id,
-                    3 => &mut self.output_index,
-                    4 => &mut self.summary_index,
-                    5 => &mut self.content_index,
-                    6 => &mut self.arguments,
-                    7 => &mut self.input,
-                    8 => return self.response(c),
-                    9 => return self.item(c),
-                    10 => &mut self.error,
-                    _ => return c.skip(1),
-                };
-                value(c, 1, slot)
+            |c, key| match key {
+                Self::RESPONSE => Self::response(c, slots),
+                Self::ITEM => Self::item(c, slots),
+                NO_SLOT => c.skip(1),
+                _ => value(c, 1, slots, key),
             },
         )
     }
 
-    fn response(&mut self, c: &mut Cursor<'_>) -> Fast<()> {
-        nested(c, 1, &mut self.response, |c| {
+    fn response(c: &mut Cursor<'_>, slots: &mut [V]) -> Fast<()> {
+        nested(c, 1, slots, Self::RESPONSE, |c, slots| {
             c.object(
                 2,
                 |key| match key {
-                    b"id" => 0,
-                    b"model" => 1,
-                    b"usage" => 2,
-                    b"error" => 3,
-                    b"incomplete_details" => 4,
-                    _ => 5,
+                    b"id" => Self::RESPONSE_ID,
+                    b"model" => Self::RESPONSE_MODEL,
+                    b"usage" => Self::USAGE,
+                    b"error" => Self::RESPONSE_ERROR,
+                    b"incomplete_details" => Self::INCOMPLETE,
+                    _ => NO_SLOT,
                 },
-                |c, k| match k {
-                    0 => value(c, 2, &mut self.response_id),
-                    1 => value(c, 2, &mut self.response_model),
-                    2 => nested(c, 2, &mut self.response_usage, |c| self.usage.read(c, 3)),
-                    3 => value(c, 2, &mut self.response_error),
-                    4 => nested(c, 2, &mut self.incomplete, |c| {
-                        one_member(c, 3, b"reason", &mut self.incomplete_reason)
+                |c, key| match key {
+                    Self::USAGE => nested(c, 2, slots, key, Self::usage),
+                    Self::INCOMPLETE => nested(c, 2, slots, key, |c, slots| {
+                        one_member(c, 3, b"reason", slots, Self::INCOMPLETE_REASON)
                     }),
-                    _ => c.skip(2),
+                    NO_SLOT => c.skip(2),
+                    _ => value(c, 2, slots, key),
                 },
             )
         })
     }
 
-    fn item(&mut self, c: &mut Cursor<'_>) -> Fast<()> {
-        nested(c, 1, &mut self.item, |c| {
+    /// Reads `response.usage`.
+    fn usage(c: &mut Cursor<'_>, slots: &mut [V]) -> Fast<()> {
+        c.object(
+            3,
+            |key| match key {
+                b"input_tokens" => Self::USAGE_INPUT,
+                b"output_tokens" => Self::USAGE_OUTPUT,
+                b"total_tokens" => Self::USAGE_TOTAL,
+                b"input_tokens_details" => Self::INPUT_DETAILS,
+                b"output_tokens_details" => Self::OUTPUT_DETAILS,
+                _ => NO_SLOT,
+            },
+            |c, key| match key {
+                Self::INPUT_DETAILS => nested(c, 3, slots, key, |c, slots| {
+                    one_member(c, 4, b"cached_tokens", slots, Self::CACHED)
+                }),
+                Self::OUTPUT_DETAILS => nested(c, 3, slots, key, |c, slots| {
+                    one_member(c, 4, b"reasoning_tokens", slots, Self::REASONING)
+                }),
+                NO_SLOT => c.skip(3),
+                _ => value(c, 3, slots, key),
+            },
+        )
+    }
+
+    fn item(c: &mut Cursor<'_>, slots: &mut [V]) -> Fast<()> {
+        nested(c, 1, slots, Self::ITEM, |c, slots| {
             c.object(
                 2,
                 |key| match key {
-                    b"type" => 0,
-                    b"id" => 1,
-                    b"call_id" => 2,
-                    b"name" => 3,
-                    b"arguments" => 4,
-                    b"input" => 5,
-                    _ => 6,
+                    b"type" => Self::ITEM_TYPE,
+                    b"id" => Self::ITEM_OWN_ID,
+                    b"call_id" => Self::ITEM_CALL_ID,
+                    b"name" => Self::ITEM_NAME,
+                    b"arguments" => Self::ITEM_ARGUMENTS,
+                    b"input" => Self::ITEM_INPUT,
+                    _ => NO_SLOT,
                 },
-                |c, k| {
-                    let slot = match k {
-                        0 => &mut self.item_type,
-                        1 => &mut self.item_id_own,
-                        2 => &mut self.item_call_id,
-                        3 => &mut self.item_name,
-                        4 => &mut self.item_arguments,
-                        5 => &mut self.item_input,
-                        _ => return c.skip(2),
-                    };
-                    value(c, 2, slot)
+                |c, key| match key {
+                    NO_SLOT => c.skip(2),
+                    _ => value(c, 2, slots, key),
                 },
             )
+        })
+    }
+
+    /// The usage, as `responses::read_usage` reads it.
+    fn usage_of(&self) -> Fast<Usage> {
+        let input = lenient_count(self.at(Self::USAGE_INPUT))?.unwrap_or(0);
+        let output = lenient_count(self.at(Self::USAGE_OUTPUT))?.unwrap_or(0);
+        let detail = |object: u16, count: u16| match self.at(object) {
+            V::Object => lenient_count(self.at(count)),
+            _ => Ok(None),
+        };
+        Ok(Usage {
+            input_tokens: input,
+            output_tokens: output,
+            total_tokens: lenient_count(self.at(Self::USAGE_TOTAL))?
+                .unwrap_or_else(|| input.saturating_add(output)),
+            cached_input_tokens: detail(Self::INPUT_DETAILS, Self::CACHED)?,
+            reasoning_tokens: detail(Self::OUTPUT_DETAILS, Self::REASONING)?,
         })
     }
 
     /// The event, as `responses::read` reads it from the tape.
     fn event<'a>(&self, event_type: &[u8], t: Texts<'a>) -> Fast<responses::Event<'a, 'a>> {
         use responses::Event;
-        if !matches!(self.error, V::Absent) {
+        if !matches!(self.at(Self::ERROR), V::Absent) {
             return Err(GiveUp);
         }
-        let declared = t.lenient(self.kind)?;
+        let declared = t.lenient(self.at(Self::KIND))?;
         if declared == Some("error") {
             return Err(GiveUp);
         }
@@ -694,19 +706,18 @@ impl ResponsesRaw {
         } else {
             event_type
         };
-        let item_id = t.lenient(self.item_id)?;
-        let output_index = lenient_count(self.output_index)?;
-        let delta = || t.strict(self.delta);
+        let lenient = |id| t.lenient(self.at(id));
+        let strict = |id| t.strict(self.at(id));
+        let item_id = lenient(Self::ITEM_ID)?;
+        let output_index = lenient_count(self.at(Self::OUTPUT_INDEX))?;
+        let delta = || strict(Self::DELTA);
         Ok(match kind {
             b"response.created" | b"response.in_progress" => {
-                let response = strict_object(self.response)?;
+                let response = strict_object(self.at(Self::RESPONSE))?;
                 Event::Metadata {
                     created: kind == b"response.created",
                     response: if response {
-                        Some((
-                            t.lenient(self.response_id)?,
-                            t.lenient(self.response_model)?,
-                        ))
+                        Some((lenient(Self::RESPONSE_ID)?, lenient(Self::RESPONSE_MODEL)?))
                     } else {
                         None
                     },
@@ -718,14 +729,14 @@ impl ResponsesRaw {
                 match delta()? {
                     Some(text) => {
                         let (part, index) = if kind == b"response.reasoning_text.delta" {
-                            (PartKind::Text, self.content_index)
+                            (PartKind::Text, Self::CONTENT_INDEX)
                         } else {
-                            (PartKind::Summary, self.summary_index)
+                            (PartKind::Summary, Self::SUMMARY_INDEX)
                         };
                         Event::Reasoning {
                             part,
                             item_id,
-                            index: lenient_count(index)?,
+                            index: lenient_count(self.at(index))?,
                             text,
                         }
                     }
@@ -733,15 +744,15 @@ impl ResponsesRaw {
                 }
             }
             b"response.output_item.added" => {
-                if !strict_object(self.item)? {
+                if !strict_object(self.at(Self::ITEM))? {
                     return Ok(Event::Nothing);
                 }
-                match t.lenient(self.item_type)? {
+                match lenient(Self::ITEM_TYPE)? {
                     Some("function_call" | "custom_tool_call") => Event::ToolStart {
-                        own_id: t.lenient(self.item_id_own)?,
+                        own_id: lenient(Self::ITEM_OWN_ID)?,
                         output_index,
-                        call_id: t.lenient(self.item_call_id)?,
-                        name: t.lenient(self.item_name)?,
+                        call_id: lenient(Self::ITEM_CALL_ID)?,
+                        name: lenient(Self::ITEM_NAME)?,
                     },
                     _ => Event::Nothing,
                 }
@@ -759,45 +770,45 @@ impl ResponsesRaw {
                 item_id,
                 output_index,
                 names: None,
-                whole: t.strict(self.arguments)?,
+                whole: strict(Self::ARGUMENTS)?,
             },
             b"response.custom_tool_call_input.done" => Event::End {
                 item_id,
                 output_index,
                 names: None,
-                whole: t.strict(self.input)?,
+                whole: strict(Self::INPUT)?,
             },
             b"response.output_item.done" => {
-                if !strict_object(self.item)? {
+                if !strict_object(self.at(Self::ITEM))? {
                     return Ok(Event::Nothing);
                 }
-                let whole = match t.lenient(self.item_type)? {
-                    Some("function_call") => self.item_arguments,
-                    Some("custom_tool_call") => self.item_input,
+                let whole = match lenient(Self::ITEM_TYPE)? {
+                    Some("function_call") => Self::ITEM_ARGUMENTS,
+                    Some("custom_tool_call") => Self::ITEM_INPUT,
                     // The item's JSON text is written from the tape.
                     Some("reasoning") => return Err(GiveUp),
                     _ => return Ok(Event::Nothing),
                 };
                 Event::End {
-                    whole: t.strict(whole)?,
-                    item_id: t.lenient(self.item_id_own)?,
+                    whole: strict(whole)?,
+                    item_id: lenient(Self::ITEM_OWN_ID)?,
                     output_index,
-                    names: Some((t.lenient(self.item_call_id)?, t.lenient(self.item_name)?)),
+                    names: Some((lenient(Self::ITEM_CALL_ID)?, lenient(Self::ITEM_NAME)?)),
                 }
             }
             b"response.completed" | b"response.incomplete" | b"response.failed" => {
-                let response = strict_object(self.response)?;
+                let response = strict_object(self.at(Self::RESPONSE))?;
                 let end = match kind {
                     b"response.completed" => Terminal::Completed,
                     // Its error object is read from the tape.
                     b"response.failed" => return Err(GiveUp),
-                    _ => Terminal::Incomplete(match (response, self.incomplete) {
-                        (true, V::Object) => t.lenient(self.incomplete_reason)?,
+                    _ => Terminal::Incomplete(match (response, self.at(Self::INCOMPLETE)) {
+                        (true, V::Object) => lenient(Self::INCOMPLETE_REASON)?,
                         _ => None,
                     }),
                 };
-                let usage = if response && strict_object(self.response_usage)? {
-                    Some(self.usage.usage()?)
+                let usage = if response && strict_object(self.at(Self::USAGE))? {
+                    Some(self.usage_of()?)
                 } else {
                     None
                 };
@@ -842,22 +853,22 @@ impl GeminiRaw {
                 _ => 5,
             },
             |c, k| match k {
-                0 => value(c, 1, &mut self.id),
-                1 => value(c, 1, &mut self.model),
+                0 => value_in(c, 1, &mut self.id),
+                1 => value_in(c, 1, &mut self.model),
                 // An array (of objects), or `null`; another shape declines.
                 2 => match c.peek()? {
                     b'[' => {
                         set(&mut self.candidates, V::Object)?;
                         c.array(2, |c| candidate(c, candidates, texts))
                     }
-                    b'n' => value(c, 1, &mut self.candidates),
+                    b'n' => value_in(c, 1, &mut self.candidates),
                     _ => Err(GiveUp),
                 },
                 // A blocked prompt, or an error: the simd-json path reads it.
                 3 => Err(GiveUp),
                 4 => {
                     let counts = &mut self.counts;
-                    nested(c, 1, &mut self.usage, |c| {
+                    nested_in(c, 1, &mut self.usage, |c| {
                         c.object(
                             2,
                             |key| match key {
@@ -869,7 +880,7 @@ impl GeminiRaw {
                                 _ => 5,
                             },
                             |c, k| match counts.get_mut(k) {
-                                Some(slot) => value(c, 2, slot),
+                                Some(slot) => value_in(c, 2, slot),
                                 None => c.skip(2),
                             },
                         )
@@ -900,8 +911,8 @@ fn candidate(
             _ => 3,
         },
         |c, k| match k {
-            0 => value(c, 3, &mut index),
-            1 => nested(c, 3, &mut content, |c| {
+            0 => value_in(c, 3, &mut index),
+            1 => nested_in(c, 3, &mut content, |c| {
                 c.object(
                     4,
                     |key| key == b"parts",
@@ -915,13 +926,13 @@ fn candidate(
                                 set(&mut parts, V::Object)?;
                                 c.array(5, |c| part(c, texts))
                             }
-                            b'n' => value(c, 4, &mut parts),
+                            b'n' => value_in(c, 4, &mut parts),
                             _ => Err(GiveUp),
                         }
                     },
                 )
             }),
-            2 => value(c, 3, &mut reason),
+            2 => value_in(c, 3, &mut reason),
             _ => c.skip(3),
         },
     )?;
@@ -955,7 +966,7 @@ fn part(c: &mut Cursor<'_>, texts: &mut Vec<(Span, bool)>) -> Fast<()> {
             _ => 4,
         },
         |c, k| match k {
-            0 => value(c, 6, &mut text),
+            0 => value_in(c, 6, &mut text),
             1 => {
                 if thought.is_some() {
                     return Err(GiveUp);
@@ -968,8 +979,8 @@ fn part(c: &mut Cursor<'_>, texts: &mut Vec<(Span, bool)>) -> Fast<()> {
                 });
                 Ok(())
             }
-            2 => value(c, 6, &mut call),
-            3 => value(c, 6, &mut signature),
+            2 => value_in(c, 6, &mut call),
+            3 => value_in(c, 6, &mut signature),
             _ => c.skip(6),
         },
     )?;
@@ -990,85 +1001,66 @@ fn part(c: &mut Cursor<'_>, texts: &mut Vec<(Span, bool)>) -> Fast<()> {
 }
 
 impl Flat {
-    /// Scans `text` as one flat event object, reading its members into a `R`, then makes the
-    /// event of it; `None` when the scan or the event declines.
-    fn flat_event<'a, R: Default, E>(
-        &'a mut self,
-        text: &'a str,
-        mut read: impl FnMut(&mut R, &mut Cursor<'_>) -> Fast<()>,
-        event: impl FnOnce(&R, Texts<'a>) -> Fast<E>,
-    ) -> Option<E> {
-        self.unescaped.clear();
-        let mut raw = R::default();
-        fast::scan(text.as_bytes(), &mut self.unescaped, |c| {
-            top(c, |c| read(&mut raw, c))
-        })?;
-        Texts::new(text, &self.unescaped)
-            .and_then(|t| event(&raw, t))
-            .ok()
-    }
-
-    /// Decodes an Anthropic event on the flat path: `false` (nothing said, nothing learnt)
-    /// when it declines.
+    /// Decodes an Anthropic event on the flat path: whether it reused the template, or
+    /// `None` (nothing said, nothing learnt) when it declines.
     pub(crate) fn anthropic<'a>(
         &'a mut self,
         state: &mut anthropic::State,
         event_type: &[u8],
         text: &'a str,
         out: &mut Out<'_, 'a>,
-    ) -> bool {
-        let event = self.flat_event(
-            text,
-            |raw: &mut AnthropicRaw, c| raw.read(c),
-            |raw, t| raw.event(event_type, t),
-        );
-        event.map(|event| state.apply(event, out)).is_some()
+    ) -> Option<bool> {
+        let (raw, reused) = self.anthropic.get_or_insert_default().slots(
+            text.as_bytes(),
+            &mut self.unescaped,
+            AnthropicRaw::read,
+        )?;
+        let t = Texts::new(text, &self.unescaped).ok()?;
+        state.apply(raw.event(event_type, t).ok()?, out);
+        Some(reused)
     }
 
-    /// Decodes a Responses API event on the flat path: `false` (nothing said, nothing
-    /// learnt) when it declines.
+    /// Decodes a Responses API event on the flat path: whether it reused the template, or
+    /// `None` (nothing said, nothing learnt) when it declines.
     pub(crate) fn responses<'a>(
         &'a mut self,
         state: &mut responses::State,
         event_type: &[u8],
         text: &'a str,
         out: &mut Out<'_, 'a>,
-    ) -> bool {
-        let event = self.flat_event(
-            text,
-            |raw: &mut ResponsesRaw, c| raw.read(c),
-            |raw, t| raw.event(event_type, t),
-        );
-        event.map(|event| state.apply(event, out)).is_some()
+    ) -> Option<bool> {
+        let (raw, reused) = self.responses.get_or_insert_default().slots(
+            text.as_bytes(),
+            &mut self.unescaped,
+            ResponsesRaw::read,
+        )?;
+        let t = Texts::new(text, &self.unescaped).ok()?;
+        state.apply(raw.event(event_type, t).ok()?, out);
+        Some(reused)
     }
 
-    /// Decodes a Gemini event on the flat path (text parts only): `false` (nothing said,
-    /// nothing learnt) when it declines.
+    /// Decodes a Gemini event on the flat path (text parts only): whether it reused a
+    /// template (never, yet), or `None` (nothing said, nothing learnt) when it declines.
     pub(crate) fn gemini<'a>(
         &'a mut self,
         state: &mut gemini::State,
         text: &'a str,
         out: &mut Out<'_, 'a>,
-    ) -> bool {
+    ) -> Option<bool> {
         let Self {
             unescaped,
             candidates,
             texts,
+            ..
         } = self;
         unescaped.clear();
         candidates.clear();
         texts.clear();
         let mut raw = GeminiRaw::default();
-        if fast::scan(text.as_bytes(), unescaped, |c| {
+        fast::scan(text.as_bytes(), unescaped, None, |c| {
             top(c, |c| raw.read(c, candidates, texts))
-        })
-        .is_none()
-        {
-            return false;
-        }
-        let Ok(t) = Texts::new(text, unescaped) else {
-            return false;
-        };
+        })?;
+        let t = Texts::new(text, unescaped).ok()?;
         let said = || -> Fast<_> {
             let usage = match raw.usage {
                 V::Absent | V::Null => None,
@@ -1088,7 +1080,7 @@ impl Flat {
             Ok((t.lenient(raw.id)?, t.lenient(raw.model)?, usage))
         };
         let Ok((id, model, usage)) = said() else {
-            return false;
+            return None;
         };
         // Every text resolves before anything is said.
         if texts.iter().any(|&(span, _)| t.span(span).is_err())
@@ -1096,7 +1088,7 @@ impl Flat {
                 .iter()
                 .any(|&(_, reason, _, _)| t.strict(reason).is_err())
         {
-            return false;
+            return None;
         }
         if id.is_some() || model.is_some() {
             out.push(Part::Metadata { id, model });
@@ -1129,6 +1121,6 @@ impl Flat {
         if let Some(usage) = usage {
             state.take_usage(usage, out);
         }
-        true
+        Some(false)
     }
 }
