@@ -501,16 +501,16 @@ impl Dialects {
             joined: &mut *joined,
             pending: &mut *pending,
         };
-        let utf8 = simdutf8::basic::from_utf8(data).ok();
+        // simdutf8 validates in wide SIMD loads; an event that reuses the flat scanner's
+        // template is not validated as a whole (see `flat::template`).
+        let utf8 = || simdutf8::basic::from_utf8(data).ok();
         // The frequent small events: read where they are, without a tape.
-        let took = match utf8.filter(|_| flat) {
-            Some(text) => match dialect {
-                Dialect::Anthropic => scanner.anthropic(anthropic, event_type, text, &mut out),
-                Dialect::Responses => scanner.responses(responses, event_type, text, &mut out),
-                Dialect::Gemini => scanner.gemini(gemini, text, &mut out),
-                Dialect::Chat => None,
-            },
-            None => None,
+        let took = match dialect {
+            _ if !flat => None,
+            Dialect::Anthropic => scanner.anthropic(anthropic, event_type, data, utf8, &mut out),
+            Dialect::Responses => scanner.responses(responses, event_type, data, utf8, &mut out),
+            Dialect::Gemini => utf8().and_then(|text| scanner.gemini(gemini, text, &mut out)),
+            Dialect::Chat => None,
         };
         let path = match took {
             Some(true) => DecodePath::Template,
@@ -518,7 +518,7 @@ impl Dialects {
             None => DecodePath::SimdJson,
         };
         if took.is_none() {
-            let text = match utf8 {
+            let text = match utf8() {
                 Some(text) => text,
                 None => text_of(data, lossy),
             };

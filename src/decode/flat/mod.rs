@@ -1002,39 +1002,51 @@ fn part(c: &mut Cursor<'_>, texts: &mut Vec<(Span, bool)>) -> Fast<()> {
 
 impl Flat {
     /// Decodes an Anthropic event on the flat path: whether it reused the template, or
-    /// `None` (nothing said, nothing learnt) when it declines.
+    /// `None` (nothing said, nothing learnt) when it declines. `text` is `data` when it is
+    /// valid UTF-8 (a reused template does not need it).
     pub(crate) fn anthropic<'a>(
         &'a mut self,
         state: &mut anthropic::State,
         event_type: &[u8],
-        text: &'a str,
+        data: &'a [u8],
+        text: impl FnOnce() -> Option<&'a str>,
         out: &mut Out<'_, 'a>,
     ) -> Option<bool> {
-        let (raw, reused) = self.anthropic.get_or_insert_default().slots(
-            text.as_bytes(),
-            &mut self.unescaped,
-            AnthropicRaw::read,
-        )?;
-        let t = Texts::new(text, &self.unescaped).ok()?;
+        let template = self.anthropic.get_or_insert_default();
+        let (raw, input, reused) = if template.reuse(data, &mut self.unescaped) {
+            let (raw, template_text) = template.reused();
+            (raw, template_text, true)
+        } else {
+            let text = text()?;
+            let raw = template.scan(text, &mut self.unescaped, AnthropicRaw::read)?;
+            (raw, text, false)
+        };
+        let t = Texts::new(input, &self.unescaped).ok()?;
         state.apply(raw.event(event_type, t).ok()?, out);
         Some(reused)
     }
 
     /// Decodes a Responses API event on the flat path: whether it reused the template, or
-    /// `None` (nothing said, nothing learnt) when it declines.
+    /// `None` (nothing said, nothing learnt) when it declines. `text` is `data` when it is
+    /// valid UTF-8 (a reused template does not need it).
     pub(crate) fn responses<'a>(
         &'a mut self,
         state: &mut responses::State,
         event_type: &[u8],
-        text: &'a str,
+        data: &'a [u8],
+        text: impl FnOnce() -> Option<&'a str>,
         out: &mut Out<'_, 'a>,
     ) -> Option<bool> {
-        let (raw, reused) = self.responses.get_or_insert_default().slots(
-            text.as_bytes(),
-            &mut self.unescaped,
-            ResponsesRaw::read,
-        )?;
-        let t = Texts::new(text, &self.unescaped).ok()?;
+        let template = self.responses.get_or_insert_default();
+        let (raw, input, reused) = if template.reuse(data, &mut self.unescaped) {
+            let (raw, template_text) = template.reused();
+            (raw, template_text, true)
+        } else {
+            let text = text()?;
+            let raw = template.scan(text, &mut self.unescaped, ResponsesRaw::read)?;
+            (raw, text, false)
+        };
+        let t = Texts::new(input, &self.unescaped).ok()?;
         state.apply(raw.event(event_type, t).ok()?, out);
         Some(reused)
     }

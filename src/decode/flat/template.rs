@@ -17,19 +17,21 @@
 //! grammar), and the scan goes on after it in the same state as before, over bytes compared
 //! again. A difference anywhere else (a key, punctuation, a literal, a string or number that
 //! does not end where the bytes after it match again) makes the event be scanned in full.
-//! The slots of values that did not change keep the template's, moved by as many bytes as
-//! the values before them grew or shrank.
+//! The slots of values that did not change keep the template's: their strings are read from
+//! the template's copy of its text, and the strings that changed are copied next to the
+//! unescaped ones, so the event is never validated as UTF-8 as a whole.
 
 use super::{Raw, V};
 use crate::fast::{self, Cursor, Fast, Scalar, ScalarKind, TEMPLATE_MAX};
 
 /// One dialect's template and the slots of the event being read.
 pub(super) struct Template<R> {
-    /// The last event scanned in full, when it is small enough to keep.
-    bytes: Vec<u8>,
-    /// Whether `bytes`, `scalars`, `raw` and `unescaped` describe such an event.
+    /// The last event scanned in full, when it is small enough to keep (valid UTF-8: it was
+    /// validated before it was scanned).
+    text: String,
+    /// Whether `text`, `scalars`, `raw` and `unescaped` describe such an event.
     kept: bool,
-    /// Its string and number values, in order.
+    /// Its values and runs of whitespace, in order.
     scalars: Vec<Scalar>,
     /// Its slots.
     raw: R,
@@ -42,7 +44,7 @@ pub(super) struct Template<R> {
 impl<R: Raw> Default for Template<R> {
     fn default() -> Self {
         Self {
-            bytes: Vec::new(),
+            text: String::new(),
             kept: false,
             scalars: Vec::new(),
             raw: R::BLANK,
@@ -53,99 +55,112 @@ impl<R: Raw> Default for Template<R> {
 }
 
 impl<R: Raw + AsMut<[V]>> Template<R> {
-    /// The slots of `input`, strings with escapes unescaped onto `out`: from the template
-    /// when `input` differs from it only inside values, else scanned in full by `read` (and
-    /// `input` becomes the template). `None` when the scan declines.
-    ///
-    /// The second value says whether the template was reused.
+    /// Scans `text` in full with `read`, strings with escapes unescaped onto `out`; `text`
+    /// becomes the template when it is small enough to keep. `None` when the scan declines.
     #[inline]
-    pub(super) fn slots(
+    pub(super) fn scan(
         &mut self,
-        input: &[u8],
+        text: &str,
         out: &mut Vec<u8>,
         read: impl FnOnce(&mut R, &mut Cursor<'_>) -> Fast<()>,
-    ) -> Option<(&R, bool)> {
-        if self.kept && self.reuse(input, out) {
-            return Some((&self.current, true));
-        }
+    ) -> Option<&R> {
         self.kept = false;
         out.clear();
         self.scalars.clear();
         self.current = R::BLANK;
-        let keep = input.len() <= TEMPLATE_MAX;
+        let keep = text.len() <= TEMPLATE_MAX;
         let current = &mut self.current;
-        fast::scan(input, out, keep.then_some(&mut self.scalars), |c| {
-            super::top(c, |c| read(current, c))
-        })?;
+        fast::scan(
+            text.as_bytes(),
+            out,
+            keep.then_some(&mut self.scalars),
+            |c| super::top(c, |c| read(current, c)),
+        )?;
         if keep {
-            self.bytes.clear();
-            self.bytes.extend_from_slice(input);
+            self.text.clear();
+            self.text.push_str(text);
             self.raw = self.current;
             self.unescaped = out.len();
             self.kept = true;
         }
-        Some((&self.current, false))
+        Some(&self.current)
     }
 
-    /// Reads `input`'s slots from the template into `current`, when the two differ only
-    /// inside values (see the module's docs); false when they differ anywhere else.
-    fn reuse(&mut self, input: &[u8], out: &mut Vec<u8>) -> bool {
-        if input.len() > TEMPLATE_MAX {
-            return false;
+    /// Reads the slots of `input` from the template, when the two differ only inside values
+    /// (see the module's docs): then [`Template::reused`] gives them, with the text their
+    /// spans point into: the template's (an unchanged string is the template's), or `out`,
+    /// where the strings that changed are copied (unescaped or not). False when they differ
+    /// anywhere else.
+    ///
+    /// `input` need not be valid UTF-8: it equals the template (valid) outside the values
+    /// that changed, and those are ASCII (numbers, whitespace) or copied into `out`, which
+    /// the caller validates. Each piece starts and ends next to an ASCII byte, so no
+    /// character straddles two of them.
+    #[inline]
+    pub(super) fn reuse(&mut self, input: &[u8], out: &mut Vec<u8>) -> bool {
+        self.read_again(input, out).is_some()
+    }
+
+    /// The slots [`Template::reuse`] read, and the template's text.
+    pub(super) fn reused(&self) -> (&R, &str) {
+        (&self.current, &self.text)
+    }
+
+    /// [`Template::reuse`]; `None` where it says false.
+    #[inline(always)]
+    fn read_again(&mut self, input: &[u8], out: &mut Vec<u8>) -> Option<()> {
+        if !self.kept || input.len() > TEMPLATE_MAX {
+            return None;
         }
         out.truncate(self.unescaped);
         self.current = self.raw;
-        let (old, scalars) = (&self.bytes[..], &self.scalars[..]);
+        let (old, scalars) = (self.text.as_bytes(), &self.scalars[..]);
         let slots = self.current.as_mut();
         // The template's values from `next` on have not been looked at yet.
         let (mut at_old, mut at_new, mut next) = (0, 0, 0);
         loop {
             let same = fast::common_prefix(&old[at_old..], &input[at_new..]);
             let at = at_old + same;
-            let end = at == old.len() && at_new + same == input.len();
+            if at == old.len() && at_new + same == input.len() {
+                return Some(());
+            }
             // The first value that can hold the difference: a string's closing quote, or the
-            // byte after a number, at or after it.
-            let k = if end {
-                scalars.len()
-            } else {
-                next + scalars[next..].partition_point(|s| (s.last as usize) < at)
-            };
-            // The values before it did not change; they moved with the ones before them.
-            let moved = (at_new as u32).wrapping_sub(at_old as u32);
-            if moved != 0 {
-                for s in &scalars[next..k] {
-                    if let Some(V::Str(span)) = slots.get_mut(usize::from(s.slot))
-                        && !span.unescaped
-                    {
-                        span.start = span.start.wrapping_add(moved);
-                        span.end = span.end.wrapping_add(moved);
-                    }
-                }
+            // byte after a number or a run, at or after it. A walk, not a search: the values
+            // are passed once over the whole event, and the next one usually holds it.
+            let mut k = next;
+            while scalars.get(k).is_some_and(|s| (s.last as usize) < at) {
+                k += 1;
             }
-            if end {
-                return true;
-            }
-            let Some(&s) = scalars.get(k) else {
-                return false;
-            };
+            let s = *scalars.get(k)?;
             // Inside a string means after its opening quote; a number or a run may differ
             // from its first byte.
             let open = s.open as usize;
             if at < open || (at == open && s.kind == ScalarKind::String) {
-                return false;
+                return None;
             }
             // Read that value again where it is now.
-            let open = s.open.wrapping_add(moved) as usize;
-            let read = match s.kind {
+            let open = s
+                .open
+                .wrapping_add((at_new as u32).wrapping_sub(at_old as u32))
+                as usize;
+            let (value, after) = match s.kind {
                 ScalarKind::String => {
-                    fast::scan_string(input, open, out).map(|(span, after)| (V::Str(span), after))
+                    let (mut span, after) = fast::scan_string(input, open, out).ok()?;
+                    if !span.unescaped {
+                        // Into the side buffer, which is validated as a whole.
+                        let start = out.len();
+                        out.extend_from_slice(&input[span.start as usize..span.end as usize]);
+                        span.start = u32::try_from(start).ok()?;
+                        span.end = u32::try_from(out.len()).ok()?;
+                        span.unescaped = true;
+                    }
+                    (V::Str(span), after)
                 }
-                ScalarKind::Number => fast::number_at(input, open)
-                    .map(|(n, after)| (n.map_or(V::Other, V::Count), after)),
-                ScalarKind::Space => Ok((V::Absent, fast::skip_ws(input, open))),
-            };
-            let Ok((value, after)) = read else {
-                return false;
+                ScalarKind::Number => {
+                    let (count, after) = fast::number_at(input, open).ok()?;
+                    (count.map_or(V::Other, V::Count), after)
+                }
+                ScalarKind::Space => (V::Absent, fast::skip_ws(input, open)),
             };
             if let Some(slot) = slots.get_mut(usize::from(s.slot)) {
                 *slot = value;
