@@ -243,7 +243,7 @@ impl Decoder {
             return false;
         }
         let keep = input.len() <= TEMPLATE_MAX;
-        let mut c = Cursor {
+        let mut c: Cursor<'_> = Cursor {
             buf: input,
             pos: 0,
             out: &mut self.unescaped,
@@ -785,7 +785,9 @@ fn hex4(buf: &[u8], at: usize) -> Fast<u32> {
     })
 }
 
-pub(crate) struct Cursor<'b> {
+/// The cursor of the fast path's parsers. With `SCALARS` (the flat scanner's), it records its
+/// values for a template; without it (the chat fast path's), the recording is compiled away.
+pub(crate) struct Cursor<'b, const SCALARS: bool = false> {
     pub(crate) buf: &'b [u8],
     pub(crate) pos: usize,
     /// Where strings with escapes are unescaped.
@@ -834,10 +836,10 @@ pub(crate) fn scan<T>(
     buf: &[u8],
     out: &mut Vec<u8>,
     scalars: Option<&mut Vec<Scalar>>,
-    read: impl FnOnce(&mut Cursor<'_>) -> Fast<T>,
+    read: impl FnOnce(&mut Cursor<'_, true>) -> Fast<T>,
 ) -> Option<T> {
     let (mut strings, mut arrays) = (Vec::new(), Vec::new());
-    let mut cursor = Cursor {
+    let mut cursor: Cursor<'_, true> = Cursor {
         buf,
         pos: 0,
         out,
@@ -906,7 +908,7 @@ pub(crate) fn number_at(buf: &[u8], start: usize) -> Fast<(Option<u64>, usize)> 
     Ok((integer.then_some(value), pos))
 }
 
-impl Cursor<'_> {
+impl<const SCALARS: bool> Cursor<'_, SCALARS> {
     #[inline]
     pub(crate) fn peek(&self) -> Fast<u8> {
         self.buf.get(self.pos).copied().ok_or(GiveUp)
@@ -916,7 +918,8 @@ impl Cursor<'_> {
     pub(crate) fn ws(&mut self) {
         let open = self.pos;
         self.skip_ws();
-        if self.pos != open
+        if SCALARS
+            && self.pos != open
             && let Some(scalars) = self.scalars.as_deref_mut()
             && scalars.last().is_none_or(|s| s.open as usize != open)
         {
@@ -1053,7 +1056,7 @@ impl Cursor<'_> {
         let open = self.pos;
         let (value, after) = number_at(self.buf, open)?;
         self.pos = after;
-        if let Some(scalars) = self.scalars.as_deref_mut() {
+        if SCALARS && let Some(scalars) = self.scalars.as_deref_mut() {
             scalars.push(Scalar {
                 open: open as u32,
                 last: after as u32,
@@ -1067,7 +1070,7 @@ impl Cursor<'_> {
     /// Says that the value just read (a string or a number) is held in `slot`.
     #[inline]
     pub(crate) fn hold(&mut self, slot: u16) {
-        if let Some(last) = self.scalars.as_deref_mut().and_then(|s| s.last_mut()) {
+        if SCALARS && let Some(last) = self.scalars.as_deref_mut().and_then(|s| s.last_mut()) {
             last.slot = slot;
         }
     }
@@ -1180,7 +1183,7 @@ impl Cursor<'_> {
         let open = self.pos;
         let (mut span, after) = scan_string(self.buf, open, self.out)?;
         self.pos = after;
-        if let Some(scalars) = self.scalars.as_deref_mut() {
+        if SCALARS && let Some(scalars) = self.scalars.as_deref_mut() {
             scalars.push(Scalar {
                 open: open as u32,
                 last: (after - 1) as u32,

@@ -30,6 +30,9 @@ use crate::Usage;
 use crate::fast::{self, Cursor, Fast, GiveUp, NO_SLOT, Span};
 use template::Template;
 
+/// The fast path's cursor, recording values for the templates.
+type Scan<'b> = Cursor<'b, true>;
+
 mod template;
 
 /// What the scanner found where a field the decoders read lies.
@@ -79,7 +82,7 @@ fn set(slot: &mut V, value: V) -> Fast<()> {
 /// else skipped (validated) as [`V::Other`]. A string or a number is recorded as held in
 /// that slot, for the template (see [`template`]).
 #[inline]
-fn value(c: &mut Cursor<'_>, depth: u32, slots: &mut [V], id: u16) -> Fast<()> {
+fn value(c: &mut Scan<'_>, depth: u32, slots: &mut [V], id: u16) -> Fast<()> {
     let value = match c.peek()? {
         b'"' => {
             let span = c.string()?;
@@ -105,7 +108,7 @@ fn value(c: &mut Cursor<'_>, depth: u32, slots: &mut [V], id: u16) -> Fast<()> {
 
 /// [`value`] into one slot of its own (Gemini's, which keeps no template).
 #[inline]
-fn value_in(c: &mut Cursor<'_>, depth: u32, slot: &mut V) -> Fast<()> {
+fn value_in(c: &mut Scan<'_>, depth: u32, slot: &mut V) -> Fast<()> {
     value(c, depth, std::slice::from_mut(slot), 0)
 }
 
@@ -113,11 +116,11 @@ fn value_in(c: &mut Cursor<'_>, depth: u32, slot: &mut V) -> Fast<()> {
 /// [`V::Object`]; or `null`, or another value (skipped).
 #[inline]
 fn nested(
-    c: &mut Cursor<'_>,
+    c: &mut Scan<'_>,
     depth: u32,
     slots: &mut [V],
     id: u16,
-    member: impl FnOnce(&mut Cursor<'_>, &mut [V]) -> Fast<()>,
+    member: impl FnOnce(&mut Scan<'_>, &mut [V]) -> Fast<()>,
 ) -> Fast<()> {
     if c.peek()? == b'{' {
         set(slots.get_mut(usize::from(id)).ok_or(GiveUp)?, V::Object)?;
@@ -129,10 +132,10 @@ fn nested(
 /// [`nested`] into one slot of its own.
 #[inline]
 fn nested_in(
-    c: &mut Cursor<'_>,
+    c: &mut Scan<'_>,
     depth: u32,
     slot: &mut V,
-    member: impl FnOnce(&mut Cursor<'_>) -> Fast<()>,
+    member: impl FnOnce(&mut Scan<'_>) -> Fast<()>,
 ) -> Fast<()> {
     if c.peek()? == b'{' {
         set(slot, V::Object)?;
@@ -143,7 +146,7 @@ fn nested_in(
 
 /// Reads a whole event's data: one object (its members by `member`, at depth 1), between
 /// optional whitespace.
-fn top(c: &mut Cursor<'_>, member: impl FnOnce(&mut Cursor<'_>) -> Fast<()>) -> Fast<()> {
+fn top(c: &mut Scan<'_>, member: impl FnOnce(&mut Scan<'_>) -> Fast<()>) -> Fast<()> {
     c.ws();
     if c.peek()? != b'{' {
         return Err(GiveUp);
@@ -273,7 +276,7 @@ macro_rules! slots {
 }
 
 /// Reads Anthropic's `usage` counts into the four slots from `base`.
-fn read_counts(c: &mut Cursor<'_>, depth: u32, slots: &mut [V], base: u16) -> Fast<()> {
+fn read_counts(c: &mut Scan<'_>, depth: u32, slots: &mut [V], base: u16) -> Fast<()> {
     c.object(
         depth,
         |key| match key {
@@ -326,7 +329,7 @@ slots!(AnthropicRaw, 31:
 
 impl AnthropicRaw {
     /// Reads every field the Anthropic decoder reads, of every event kind.
-    fn read(&mut self, c: &mut Cursor<'_>) -> Fast<()> {
+    fn read(&mut self, c: &mut Scan<'_>) -> Fast<()> {
         let slots = &mut self.0;
         c.object(
             1,
@@ -524,7 +527,7 @@ impl AnthropicRaw {
 }
 
 /// Reads the object at the cursor's member `name` into `slots[id]`, skipping the others.
-fn one_member(c: &mut Cursor<'_>, depth: u32, name: &[u8], slots: &mut [V], id: u16) -> Fast<()> {
+fn one_member(c: &mut Scan<'_>, depth: u32, name: &[u8], slots: &mut [V], id: u16) -> Fast<()> {
     c.object(
         depth,
         |key| key == name,
@@ -576,7 +579,7 @@ slots!(ResponsesRaw, 31:
 
 impl ResponsesRaw {
     /// Reads every field the Responses decoder reads, of every event kind.
-    fn read(&mut self, c: &mut Cursor<'_>) -> Fast<()> {
+    fn read(&mut self, c: &mut Scan<'_>) -> Fast<()> {
         let slots = &mut self.0;
         c.object(
             1,
@@ -603,7 +606,7 @@ impl ResponsesRaw {
         )
     }
 
-    fn response(c: &mut Cursor<'_>, slots: &mut [V]) -> Fast<()> {
+    fn response(c: &mut Scan<'_>, slots: &mut [V]) -> Fast<()> {
         nested(c, 1, slots, Self::RESPONSE, |c, slots| {
             c.object(
                 2,
@@ -628,7 +631,7 @@ impl ResponsesRaw {
     }
 
     /// Reads `response.usage`.
-    fn usage(c: &mut Cursor<'_>, slots: &mut [V]) -> Fast<()> {
+    fn usage(c: &mut Scan<'_>, slots: &mut [V]) -> Fast<()> {
         c.object(
             3,
             |key| match key {
@@ -652,7 +655,7 @@ impl ResponsesRaw {
         )
     }
 
-    fn item(c: &mut Cursor<'_>, slots: &mut [V]) -> Fast<()> {
+    fn item(c: &mut Scan<'_>, slots: &mut [V]) -> Fast<()> {
         nested(c, 1, slots, Self::ITEM, |c, slots| {
             c.object(
                 2,
@@ -837,7 +840,7 @@ struct GeminiRaw {
 impl GeminiRaw {
     fn read(
         &mut self,
-        c: &mut Cursor<'_>,
+        c: &mut Scan<'_>,
         candidates: &mut Vec<(u64, V, usize, usize)>,
         texts: &mut Vec<(Span, bool)>,
     ) -> Fast<()> {
@@ -895,7 +898,7 @@ impl GeminiRaw {
 /// Reads one candidate (an object; anything else declines) onto `candidates`, its text
 /// parts onto `texts`.
 fn candidate(
-    c: &mut Cursor<'_>,
+    c: &mut Scan<'_>,
     candidates: &mut Vec<(u64, V, usize, usize)>,
     texts: &mut Vec<(Span, bool)>,
 ) -> Fast<()> {
@@ -954,7 +957,7 @@ fn candidate(
 
 /// Reads one part: an object whose `text` (a string or `null`) and `thought` (a boolean or
 /// `null`) say a text; a function call or a non-empty signature declines.
-fn part(c: &mut Cursor<'_>, texts: &mut Vec<(Span, bool)>) -> Fast<()> {
+fn part(c: &mut Scan<'_>, texts: &mut Vec<(Span, bool)>) -> Fast<()> {
     let (mut text, mut thought, mut call, mut signature) = (V::Absent, None, V::Absent, V::Absent);
     c.object(
         6,

@@ -21,8 +21,8 @@
 //! the template's copy of its text, and the strings that changed are copied next to the
 //! unescaped ones, so the event is never validated as UTF-8 as a whole.
 
-use super::{Raw, V};
-use crate::fast::{self, Cursor, Fast, Scalar, ScalarKind, TEMPLATE_MAX};
+use super::{Raw, Scan, V};
+use crate::fast::{self, Fast, Scalar, ScalarKind, TEMPLATE_MAX};
 
 /// One dialect's template and the slots of the event being read.
 pub(super) struct Template<R> {
@@ -62,7 +62,7 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
         &mut self,
         text: &str,
         out: &mut Vec<u8>,
-        read: impl FnOnce(&mut R, &mut Cursor<'_>) -> Fast<()>,
+        read: impl FnOnce(&mut R, &mut Scan<'_>) -> Fast<()>,
     ) -> Option<&R> {
         self.kept = false;
         out.clear();
