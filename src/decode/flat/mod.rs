@@ -42,16 +42,50 @@ enum V {
     #[default]
     Absent,
     Null,
-    Str(Span),
+    Str(Text),
     /// A plain non-negative integer of at most 19 digits: what simd-json reads as an integer
     /// that `as_u64` takes.
-    Count(u64),
+    Count(Count),
     /// An object whose members were read into their own slots (or, for a tool's `input`,
     /// an empty object).
     Object,
     /// Any other value, validated and skipped: a boolean, a fraction, a negative number, an
     /// array, an object not read.
     Other,
+}
+
+/// Where a string lies: `input[start..end]`, or `unescaped[start..end]` (see [`Texts`]). A
+/// [`Span`] without the chat template's index, so that a [`V`] takes twelve bytes (the
+/// templates copy a dialect's slots per event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Text {
+    start: u32,
+    end: u32,
+    unescaped: bool,
+}
+
+impl From<Span> for Text {
+    fn from(span: Span) -> Self {
+        Self {
+            start: span.start,
+            end: span.end,
+            unescaped: span.unescaped,
+        }
+    }
+}
+
+/// A count, in two halves (so that a [`V`] aligns to four bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Count([u32; 2]);
+
+impl Count {
+    fn new(n: u64) -> Self {
+        Self([n as u32, (n >> 32) as u32])
+    }
+
+    fn get(self) -> u64 {
+        u64::from(self.0[0]) | u64::from(self.0[1]) << 32
+    }
 }
 
 /// The scanner's buffers, reused from one event to the next.
@@ -65,7 +99,7 @@ pub(crate) struct Flat {
     /// Gemini: each candidate's index, `finishReason` and range of `texts`.
     candidates: Vec<(u64, V, usize, usize)>,
     /// Gemini: each text part's text, and whether it is a thought.
-    texts: Vec<(Span, bool)>,
+    texts: Vec<(Text, bool)>,
 }
 
 /// Stores `value` in an empty slot; a member given twice declines.
@@ -87,7 +121,7 @@ fn value(c: &mut Scan<'_>, depth: u32, slots: &mut [V], id: u16) -> Fast<()> {
         b'"' => {
             let span = c.string()?;
             c.hold(id);
-            V::Str(span)
+            V::Str(span.into())
         }
         b'n' => {
             c.literal(b"null")?;
@@ -96,7 +130,7 @@ fn value(c: &mut Scan<'_>, depth: u32, slots: &mut [V], id: u16) -> Fast<()> {
         b'-' | b'0'..=b'9' => {
             let count = c.number()?;
             c.hold(id);
-            count.map_or(V::Other, V::Count)
+            count.map_or(V::Other, |n| V::Count(Count::new(n)))
         }
         _ => {
             c.skip(depth)?;
@@ -182,7 +216,7 @@ impl<'a> Texts<'a> {
         })
     }
 
-    fn span(&self, span: Span) -> Fast<&'a str> {
+    fn span(&self, span: Text) -> Fast<&'a str> {
         let text = if span.unescaped {
             self.unescaped
         } else {
@@ -215,7 +249,7 @@ impl<'a> Texts<'a> {
 fn strict_count(v: V) -> Fast<Option<u64>> {
     match v {
         V::Absent | V::Null => Ok(None),
-        V::Count(n) => Ok(Some(n)),
+        V::Count(n) => Ok(Some(n.get())),
         _ => Err(GiveUp),
     }
 }
@@ -225,7 +259,7 @@ fn strict_count(v: V) -> Fast<Option<u64>> {
 /// is.
 fn lenient_count(v: V) -> Fast<Option<u64>> {
     match v {
-        V::Count(n) => Ok(Some(n)),
+        V::Count(n) => Ok(Some(n.get())),
         V::Other => Err(GiveUp),
         _ => Ok(None),
     }
@@ -450,7 +484,7 @@ impl AnthropicRaw {
             None => event_type,
         };
         let index = || match self.at(Self::INDEX) {
-            V::Count(n) => Ok(n),
+            V::Count(n) => Ok(n.get()),
             _ => Err(GiveUp),
         };
         let text = |id| t.strict(self.at(id));
@@ -842,7 +876,7 @@ impl GeminiRaw {
         &mut self,
         c: &mut Scan<'_>,
         candidates: &mut Vec<(u64, V, usize, usize)>,
-        texts: &mut Vec<(Span, bool)>,
+        texts: &mut Vec<(Text, bool)>,
     ) -> Fast<()> {
         c.object(
             1,
@@ -900,7 +934,7 @@ impl GeminiRaw {
 fn candidate(
     c: &mut Scan<'_>,
     candidates: &mut Vec<(u64, V, usize, usize)>,
-    texts: &mut Vec<(Span, bool)>,
+    texts: &mut Vec<(Text, bool)>,
 ) -> Fast<()> {
     let (mut index, mut content, mut parts, mut reason) =
         (V::Absent, V::Absent, V::Absent, V::Absent);
@@ -941,7 +975,7 @@ fn candidate(
     )?;
     let choice = match index {
         V::Absent | V::Null => 0,
-        V::Count(n) => n,
+        V::Count(n) => n.get(),
         _ => return Err(GiveUp),
     };
     // `content` an object or `null` (its `parts` checked above); `finishReason` a string
@@ -957,7 +991,7 @@ fn candidate(
 
 /// Reads one part: an object whose `text` (a string or `null`) and `thought` (a boolean or
 /// `null`) say a text; a function call or a non-empty signature declines.
-fn part(c: &mut Scan<'_>, texts: &mut Vec<(Span, bool)>) -> Fast<()> {
+fn part(c: &mut Scan<'_>, texts: &mut Vec<(Text, bool)>) -> Fast<()> {
     let (mut text, mut thought, mut call, mut signature) = (V::Absent, None, V::Absent, V::Absent);
     c.object(
         6,
@@ -1137,5 +1171,13 @@ impl Flat {
             state.take_usage(usage, out);
         }
         Some(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_slot_takes_twelve_bytes() {
+        assert_eq!(std::mem::size_of::<super::V>(), 12);
     }
 }
