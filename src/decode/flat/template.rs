@@ -33,12 +33,13 @@ pub(super) struct Template<R> {
     kept: bool,
     /// Its values and runs of whitespace, in order.
     scalars: Vec<Scalar>,
-    /// Its slots.
+    /// Its slots, as the last event read changed them: the slots of the event being read.
     raw: R,
+    /// The template's own values of the slots the last reuse changed, put back before the
+    /// next one (so a reuse writes only the slots that change, not a copy of them all).
+    changed: Vec<(u16, V)>,
     /// How much of the side buffer its strings with escapes use.
     unescaped: usize,
-    /// The slots of the event being read.
-    current: R,
 }
 
 impl<R: Raw> Default for Template<R> {
@@ -48,8 +49,8 @@ impl<R: Raw> Default for Template<R> {
             kept: false,
             scalars: Vec::new(),
             raw: R::BLANK,
+            changed: Vec::new(),
             unescaped: 0,
-            current: R::BLANK,
         }
     }
 }
@@ -67,23 +68,23 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
         self.kept = false;
         out.clear();
         self.scalars.clear();
-        self.current = R::BLANK;
+        self.raw = R::BLANK;
+        self.changed.clear();
         let keep = text.len() <= TEMPLATE_MAX;
-        let current = &mut self.current;
+        let raw = &mut self.raw;
         fast::scan(
             text.as_bytes(),
             out,
             keep.then_some(&mut self.scalars),
-            |c| super::top(c, |c| read(current, c)),
+            |c| super::top(c, |c| read(raw, c)),
         )?;
         if keep {
             self.text.clear();
             self.text.push_str(text);
-            self.raw = self.current;
             self.unescaped = out.len();
             self.kept = true;
         }
-        Some(&self.current)
+        Some(&self.raw)
     }
 
     /// Reads the slots of `input` from the template, when the two differ only inside values
@@ -103,7 +104,7 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
 
     /// The slots [`Template::reuse`] read, and the template's text.
     pub(super) fn reused(&self) -> (&R, &str) {
-        (&self.current, &self.text)
+        (&self.raw, &self.text)
     }
 
     /// [`Template::reuse`]; `None` where it says false.
@@ -113,9 +114,13 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
             return None;
         }
         out.truncate(self.unescaped);
-        self.current = self.raw;
+        let slots = self.raw.as_mut();
+        for (slot, value) in self.changed.drain(..).rev() {
+            if let Some(slot) = slots.get_mut(usize::from(slot)) {
+                *slot = value;
+            }
+        }
         let (old, scalars) = (self.text.as_bytes(), &self.scalars[..]);
-        let slots = self.current.as_mut();
         // The template's values from `next` on have not been looked at yet.
         let (mut at_old, mut at_new, mut next) = (0, 0, 0);
         loop {
@@ -162,8 +167,8 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
                 }
                 ScalarKind::Space => (V::Absent, fast::skip_ws(input, open)),
             };
-            if let Some(slot) = slots.get_mut(usize::from(s.slot)) {
-                *slot = value;
+            if let Some(held) = slots.get_mut(usize::from(s.slot)) {
+                self.changed.push((s.slot, std::mem::replace(held, value)));
             }
             at_old = match s.kind {
                 ScalarKind::String => s.last as usize + 1,
