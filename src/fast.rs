@@ -590,7 +590,7 @@ const FUNCTION_KEYS: &[&[u8]] = &[b"name", b"arguments"];
 /// (`\"`, `\\`, `\n`, `\r`, `\t`, and `\u00xx` in lower case for the other control
 /// characters); integers only, of at most 18 digits (simd-json reads longer ones or `-0`
 /// otherwise), no fraction or exponent (floats are written in their shortest form).
-fn canonical(json: &[u8]) -> bool {
+pub(crate) fn canonical(json: &[u8]) -> bool {
     let (mut i, mut digits) = (0, 0);
     while let Some(&b) = json.get(i) {
         match b {

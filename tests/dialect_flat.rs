@@ -95,7 +95,8 @@ fn compare(
     paths
 }
 
-/// The frequent events the scanner is for: it must take every one of them in the corpus.
+/// The frequent events the scanner is for (and the Responses API's reasoning items, whose
+/// JSON text it gives as the item's own bytes): it must take every one of them in the corpus.
 fn frequent(event_type: &[u8], data: &[u8]) -> bool {
     let text = String::from_utf8_lossy(data);
     let delta = [
@@ -105,6 +106,7 @@ fn frequent(event_type: &[u8], data: &[u8]) -> bool {
         "response.function_call_arguments.delta",
     ];
     delta.iter().any(|d| event_type == d.as_bytes())
+        || (event_type == b"response.output_item.done" && text.contains("\"type\":\"reasoning\""))
         || (text.contains("\"candidates\"")
             && !text.contains("functionCall")
             && !text.contains("thoughtSignature"))
@@ -477,7 +479,21 @@ fn responses_event(rng: &mut Rng) -> (Vec<u8>, String) {
                     m("name", string(rng, "add")),
                     m("arguments", string(rng, "{\"a\":1}")),
                     m("input", string(rng, "x")),
-                    m("summary", "[]".into()),
+                    m(
+                        "summary",
+                        match rng.below(4) {
+                            0 => "[]".into(),
+                            1 => {
+                                let t = text(rng);
+                                format!(
+                                    "[{{\"type\":\"summary_text\",\"text\":{}}}]",
+                                    string(rng, &t)
+                                )
+                            }
+                            2 => "[{\"n\":12345678901234567890},{\"f\":2.5}]".into(),
+                            _ => "[ {\"type\" :\"summary_text\"}]".into(),
+                        },
+                    ),
                 ],
                 rng,
             );
@@ -857,7 +873,7 @@ fn the_templates_take_varied_events() {
         let ((flat, simd), reused) = (taken.counts[which], taken.reused[which]);
         eprintln!("{dialect}: flat {flat} ({reused} from the template), simd-json {simd}");
         assert!(
-            reused > 800 && flat > reused + 300 && simd > 300,
+            reused > 600 && flat > reused + 300 && simd > 300,
             "{dialect}: flat {flat} ({reused} from the template), simd-json {simd}"
         );
     }

@@ -197,6 +197,9 @@ pub(crate) enum Event<'a, 'n> {
     },
     /// A `reasoning` item's `response.output_item.done`: the item, in the tape.
     ReasoningItem(&'n [Node<'a>], usize),
+    /// The same, read by the flat scanner: the item's JSON text as the tape's would be
+    /// written (see `fast::canonical`).
+    ReasoningJson(&'a str),
     Terminal {
         end: Terminal<'a>,
         error: Option<ApiError<'a>>,
@@ -468,6 +471,10 @@ impl State {
                     detail: "",
                 };
                 out.push_json(detail, nodes, at);
+            }
+            Event::ReasoningJson(detail) => {
+                self.role(out);
+                out.push(Part::ReasoningDetail { choice: 0, detail });
             }
             Event::Terminal { end, error, usage } => {
                 let (finish, reason) = match end {

@@ -19,8 +19,10 @@
 //! another shape than the dialect's (the simd-json path's shape errors), an API error, a
 //! number it does not read exactly as simd-json does (exponents, long or negative numbers
 //! where a count goes), deep nesting, any syntax error, and the events whose parts carry JSON
-//! text written from the tape (a tool call's non-empty `input`, a Responses `reasoning` item,
-//! Gemini's function calls and signed parts).
+//! text written from the tape (a tool call's non-empty `input`, Gemini's function calls and
+//! signed parts). A Responses `reasoning` item's text is its own bytes when they are already
+//! the text the simd-json path writes (`fast::canonical`: compact, only the escapes it
+//! writes, integers only); else it declines too.
 
 use super::anthropic::{self, Counts, Delta, Start};
 use super::gemini;
@@ -52,6 +54,9 @@ enum V {
     /// Any other value, validated and skipped: a boolean, a fraction, a negative number, an
     /// array, an object not read.
     Other,
+    /// An object's own JSON text, where its member's slot says [`V::Object`]. An event with
+    /// one is not kept as a template (a change inside the object would change this text).
+    Raw(Text),
 }
 
 /// Where a string lies: `input[start..end]`, or `unescaped[start..end]` (see [`Texts`]). A
@@ -609,6 +614,8 @@ slots!(ResponsesRaw, 31:
     ITEM_NAME = 27,
     ITEM_ARGUMENTS = 28,
     ITEM_INPUT = 29,
+    // The item's JSON text.
+    ITEM_RAW = 30,
 );
 
 impl ResponsesRaw {
@@ -690,6 +697,20 @@ impl ResponsesRaw {
     }
 
     fn item(c: &mut Scan<'_>, slots: &mut [V]) -> Fast<()> {
+        let open = c.pos;
+        Self::item_members(c, slots)?;
+        if slots.get(usize::from(Self::ITEM)) == Some(&V::Object) {
+            let raw = Text {
+                start: u32::try_from(open).map_err(|_| GiveUp)?,
+                end: u32::try_from(c.pos).map_err(|_| GiveUp)?,
+                unescaped: false,
+            };
+            set(&mut slots[usize::from(Self::ITEM_RAW)], V::Raw(raw))?;
+        }
+        Ok(())
+    }
+
+    fn item_members(c: &mut Scan<'_>, slots: &mut [V]) -> Fast<()> {
         nested(c, 1, slots, Self::ITEM, |c, slots| {
             c.object(
                 2,
@@ -822,8 +843,17 @@ impl ResponsesRaw {
                 let whole = match lenient(Self::ITEM_TYPE)? {
                     Some("function_call") => Self::ITEM_ARGUMENTS,
                     Some("custom_tool_call") => Self::ITEM_INPUT,
-                    // The item's JSON text is written from the tape.
-                    Some("reasoning") => return Err(GiveUp),
+                    // The item's JSON text, when it is already as the tape's is written.
+                    Some("reasoning") => {
+                        let V::Raw(raw) = self.at(Self::ITEM_RAW) else {
+                            return Err(GiveUp);
+                        };
+                        let json = t.span(raw)?;
+                        if !fast::canonical(json.as_bytes()) {
+                            return Err(GiveUp);
+                        }
+                        return Ok(Event::ReasoningJson(json));
+                    }
                     _ => return Ok(Event::Nothing),
                 };
                 Event::End {

@@ -78,7 +78,9 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
             keep.then_some(&mut self.scalars),
             |c| super::top(c, |c| read(raw, c)),
         )?;
-        if keep {
+        // An object taken as its own text (a Responses reasoning item) would not follow a
+        // change inside it; such events (an item's start and end) rarely repeat anyway.
+        if keep && !self.raw.as_mut().iter().any(|v| matches!(v, V::Raw(_))) {
             self.text.clear();
             self.text.push_str(text);
             self.unescaped = out.len();
