@@ -1177,6 +1177,25 @@ impl<const SCALARS: bool> Cursor<'_, SCALARS> {
         Ok(Some(span))
     }
 
+    /// The JSON text of `buf[open..pos]` (a value just read) as the simd-json path writes it
+    /// from its tape: its own bytes when they already are that text ([`canonical`]), else
+    /// compacted onto the side buffer when only the spacing differs; `None` otherwise.
+    pub(crate) fn json_text(&mut self, open: usize) -> Option<Span> {
+        let text = self.buf.get(open..self.pos)?;
+        if self.pos > u32::MAX as usize {
+            return None;
+        }
+        if canonical(text) {
+            return Some(Span {
+                start: open as u32,
+                end: self.pos as u32,
+                unescaped: false,
+                raw: 0,
+            });
+        }
+        compact(text, self.out, &mut [], open).ok()
+    }
+
     /// Validates the value string at the cursor and records where it is.
     #[inline]
     pub(crate) fn string(&mut self) -> Fast<Span> {

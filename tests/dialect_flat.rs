@@ -95,8 +95,9 @@ fn compare(
     paths
 }
 
-/// The frequent events the scanner is for (and the Responses API's reasoning items, whose
-/// JSON text it gives as the item's own bytes): it must take every one of them in the corpus.
+/// The frequent events the scanner is for (and the Responses API's reasoning items and
+/// Gemini's function calls and signed parts, whose JSON text it gives as their own bytes): it
+/// must take every one of them in the corpus.
 fn frequent(event_type: &[u8], data: &[u8]) -> bool {
     let text = String::from_utf8_lossy(data);
     let delta = [
@@ -107,9 +108,7 @@ fn frequent(event_type: &[u8], data: &[u8]) -> bool {
     ];
     delta.iter().any(|d| event_type == d.as_bytes())
         || (event_type == b"response.output_item.done" && text.contains("\"type\":\"reasoning\""))
-        || (text.contains("\"candidates\"")
-            && !text.contains("functionCall")
-            && !text.contains("thoughtSignature"))
+        || text.contains("\"candidates\"")
 }
 
 #[test]
@@ -592,10 +591,28 @@ fn gemini_event(rng: &mut Rng) -> (Vec<u8>, String) {
         match rng.below(8) {
             0 => members.push(m("thought", "true".into())),
             1 => members.push(m("thoughtSignature", string(rng, "Ci8B"))),
-            2 => members.push(m(
-                "functionCall",
-                "{\"name\":\"add\",\"args\":{\"a\":2}}".into(),
-            )),
+            2 => {
+                // Arguments the simd-json path writes as they are, compacted, or not at all
+                // the same (a fraction, an escape it does not write).
+                let args = [
+                    "{\"a\":2}",
+                    "{\"a\": 2, \"b\": \"x y\"}",
+                    "null",
+                    "[1,{\"c\":[]}]",
+                    "\"text\"",
+                    "{\"f\":1.5}",
+                    "{\"s\":\"\\u00e9\"}",
+                    "{\"n\":\"line\\nbreak\"}",
+                ][rng.below(8)];
+                let mut call = vec![m("name", string(rng, "add"))];
+                if rng.below(2) == 0 {
+                    call.push(m("args", args.into()));
+                }
+                if rng.below(3) == 0 {
+                    call.push(m("id", string(rng, "call_7")));
+                }
+                members.push(m("functionCall", object(call, rng)));
+            }
             3 => members.push(m("thoughtSignature", "\"\"".into())),
             _ => {}
         }

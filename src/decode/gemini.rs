@@ -240,6 +240,14 @@ impl State {
         }
     }
 
+    /// The index of the choice's next tool call, counted.
+    pub(crate) fn next_call(&mut self, choice: u64) -> u64 {
+        let next = self.calls.entry(choice).or_insert(0);
+        let index = *next;
+        *next += 1;
+        index
+    }
+
     /// Whether the choice has had tool calls.
     pub(crate) fn has_calls(&self, choice: u64) -> bool {
         self.calls.get(&choice).is_some_and(|&n| n > 0)
@@ -353,9 +361,7 @@ impl State {
             });
         }
         if call.is_some() {
-            let next = self.calls.entry(choice).or_insert(0);
-            let index = *next;
-            *next += 1;
+            let index = self.next_call(choice);
             out.push(Part::ToolCallStart {
                 choice,
                 index,

@@ -18,11 +18,12 @@
 //! an escaped key, a key it reads given twice (simd-json's path takes the last), a field of
 //! another shape than the dialect's (the simd-json path's shape errors), an API error, a
 //! number it does not read exactly as simd-json does (exponents, long or negative numbers
-//! where a count goes), deep nesting, any syntax error, and the events whose parts carry JSON
-//! text written from the tape (a tool call's non-empty `input`, Gemini's function calls and
-//! signed parts). A Responses `reasoning` item's text is its own bytes when they are already
-//! the text the simd-json path writes (`fast::canonical`: compact, only the escapes it
-//! writes, integers only); else it declines too.
+//! where a count goes), deep nesting, any syntax error, and an Anthropic tool call's
+//! non-empty `input` (its JSON text is written from the tape). The JSON texts the other
+//! decoders give (a Responses `reasoning` item, a Gemini call's `args`, a Gemini part with a
+//! `thoughtSignature`) are the event's own bytes when they already are the text the
+//! simd-json path writes (`fast::canonical`: compact, only the escapes it writes, integers
+//! only), or those bytes compacted when only their spacing differs; else it declines.
 
 use super::anthropic::{self, Counts, Delta, Start};
 use super::gemini;
@@ -101,10 +102,10 @@ pub(crate) struct Flat {
     /// Each dialect's template, boxed: a stream of another dialect never allocates it.
     anthropic: Option<Box<Template<AnthropicRaw>>>,
     responses: Option<Box<Template<ResponsesRaw>>>,
-    /// Gemini: each candidate's index, `finishReason` and range of `texts`.
+    /// Gemini: each candidate's index, `finishReason` and range of `parts`.
     candidates: Vec<(u64, V, usize, usize)>,
-    /// Gemini: each text part's text, and whether it is a thought.
-    texts: Vec<(Text, bool)>,
+    /// Gemini: each candidate's parts.
+    parts: Vec<GeminiPart>,
 }
 
 /// Stores `value` in an empty slot; a member given twice declines.
@@ -700,12 +701,11 @@ impl ResponsesRaw {
         let open = c.pos;
         Self::item_members(c, slots)?;
         if slots.get(usize::from(Self::ITEM)) == Some(&V::Object) {
-            let raw = Text {
-                start: u32::try_from(open).map_err(|_| GiveUp)?,
-                end: u32::try_from(c.pos).map_err(|_| GiveUp)?,
-                unescaped: false,
-            };
-            set(&mut slots[usize::from(Self::ITEM_RAW)], V::Raw(raw))?;
+            // Its JSON text as the simd-json path writes it, for a reasoning item.
+            let raw = c
+                .json_text(open)
+                .map_or(V::Other, |span| V::Raw(span.into()));
+            set(&mut slots[usize::from(Self::ITEM_RAW)], raw)?;
         }
         Ok(())
     }
@@ -848,11 +848,7 @@ impl ResponsesRaw {
                         let V::Raw(raw) = self.at(Self::ITEM_RAW) else {
                             return Err(GiveUp);
                         };
-                        let json = t.span(raw)?;
-                        if !fast::canonical(json.as_bytes()) {
-                            return Err(GiveUp);
-                        }
-                        return Ok(Event::ReasoningJson(json));
+                        return Ok(Event::ReasoningJson(t.span(raw)?));
                     }
                     _ => return Ok(Event::Nothing),
                 };
@@ -906,7 +902,7 @@ impl GeminiRaw {
         &mut self,
         c: &mut Scan<'_>,
         candidates: &mut Vec<(u64, V, usize, usize)>,
-        texts: &mut Vec<(Text, bool)>,
+        parts: &mut Vec<GeminiPart>,
     ) -> Fast<()> {
         c.object(
             1,
@@ -926,7 +922,7 @@ impl GeminiRaw {
                 2 => match c.peek()? {
                     b'[' => {
                         set(&mut self.candidates, V::Object)?;
-                        c.array(2, |c| candidate(c, candidates, texts))
+                        c.array(2, |c| candidate(c, candidates, parts))
                     }
                     b'n' => value_in(c, 1, &mut self.candidates),
                     _ => Err(GiveUp),
@@ -959,16 +955,16 @@ impl GeminiRaw {
     }
 }
 
-/// Reads one candidate (an object; anything else declines) onto `candidates`, its text
-/// parts onto `texts`.
+/// Reads one candidate (an object; anything else declines) onto `candidates`, its parts onto
+/// `parts`.
 fn candidate(
     c: &mut Scan<'_>,
     candidates: &mut Vec<(u64, V, usize, usize)>,
-    texts: &mut Vec<(Text, bool)>,
+    read: &mut Vec<GeminiPart>,
 ) -> Fast<()> {
     let (mut index, mut content, mut parts, mut reason) =
         (V::Absent, V::Absent, V::Absent, V::Absent);
-    let first = texts.len();
+    let first = read.len();
     c.object(
         3,
         |key| match key {
@@ -991,7 +987,7 @@ fn candidate(
                         match c.peek()? {
                             b'[' => {
                                 set(&mut parts, V::Object)?;
-                                c.array(5, |c| part(c, texts))
+                                c.array(5, |c| part(c, read))
                             }
                             b'n' => value_in(c, 4, &mut parts),
                             _ => Err(GiveUp),
@@ -1015,14 +1011,37 @@ fn candidate(
     {
         return Err(GiveUp);
     }
-    candidates.push((choice, reason, first, texts.len()));
+    candidates.push((choice, reason, first, read.len()));
     Ok(())
 }
 
+/// One element of a candidate's `content.parts`, as the scanner read it.
+#[derive(Debug, Clone, Copy)]
+struct GeminiPart {
+    /// `text` (a string), and whether `thought` says it is a thought.
+    text: Option<(Text, bool)>,
+    /// `functionCall`: its `id` and `name` (a string, `null` or absent) and `args` (its JSON
+    /// text; `None` when absent or `null`).
+    call: Option<(V, V, Option<Text>)>,
+    /// The part's own JSON text, when it carries a non-empty `thoughtSignature`.
+    signed: Option<Text>,
+}
+
+/// The value at the cursor, skipped (validated), as the JSON text the simd-json path writes
+/// (see `Cursor::json_text`); another text declines.
+fn raw_value(c: &mut Scan<'_>, depth: u32) -> Fast<Text> {
+    let open = c.pos;
+    c.skip(depth)?;
+    c.json_text(open).map(Text::from).ok_or(GiveUp)
+}
+
 /// Reads one part: an object whose `text` (a string or `null`) and `thought` (a boolean or
-/// `null`) say a text; a function call or a non-empty signature declines.
-fn part(c: &mut Scan<'_>, texts: &mut Vec<(Text, bool)>) -> Fast<()> {
+/// `null`) say a text, `functionCall` (an object or `null`) a whole tool call, and a
+/// non-empty `thoughtSignature` (a string or `null`) that the part is a signed detail.
+fn part(c: &mut Scan<'_>, parts: &mut Vec<GeminiPart>) -> Fast<()> {
     let (mut text, mut thought, mut call, mut signature) = (V::Absent, None, V::Absent, V::Absent);
+    let (mut id, mut name, mut args) = (V::Absent, V::Absent, None);
+    let open = c.pos;
     c.object(
         6,
         |key| match key {
@@ -1046,24 +1065,58 @@ fn part(c: &mut Scan<'_>, texts: &mut Vec<(Text, bool)>) -> Fast<()> {
                 });
                 Ok(())
             }
-            2 => value_in(c, 6, &mut call),
+            2 => nested_in(c, 6, &mut call, |c| {
+                c.object(
+                    7,
+                    |key| match key {
+                        b"id" => 0,
+                        b"name" => 1,
+                        b"args" => 2,
+                        _ => 3,
+                    },
+                    |c, k| match k {
+                        0 => value_in(c, 7, &mut id),
+                        1 => value_in(c, 7, &mut name),
+                        2 => {
+                            if args.is_some() {
+                                return Err(GiveUp);
+                            }
+                            args = Some(if c.peek()? == b'n' {
+                                c.literal(b"null")?;
+                                None
+                            } else {
+                                Some(raw_value(c, 7)?)
+                            });
+                            Ok(())
+                        }
+                        _ => c.skip(7),
+                    },
+                )
+            }),
             3 => value_in(c, 6, &mut signature),
             _ => c.skip(6),
         },
     )?;
-    let empty_signature = match signature {
-        V::Absent | V::Null => true,
-        V::Str(span) => span.start == span.end,
-        _ => false,
-    };
-    if !matches!(call, V::Absent | V::Null) || !empty_signature {
-        return Err(GiveUp);
-    }
-    match text {
-        V::Str(span) => texts.push((span, thought.unwrap_or(false))),
-        V::Absent | V::Null => {}
+    let signed = match signature {
+        V::Absent | V::Null => None,
+        // The part's own JSON text, as the simd-json path writes it.
+        V::Str(span) if span.start != span.end => {
+            Some(c.json_text(open).map(Text::from).ok_or(GiveUp)?)
+        }
+        V::Str(_) => None,
         _ => return Err(GiveUp),
-    }
+    };
+    let call = match call {
+        V::Absent | V::Null => None,
+        V::Object => Some((id, name, args.flatten())),
+        _ => return Err(GiveUp),
+    };
+    let text = match text {
+        V::Str(span) => Some((span, thought.unwrap_or(false))),
+        V::Absent | V::Null => None,
+        _ => return Err(GiveUp),
+    };
+    parts.push(GeminiPart { text, call, signed });
     Ok(())
 }
 
@@ -1118,8 +1171,8 @@ impl Flat {
         Some(reused)
     }
 
-    /// Decodes a Gemini event on the flat path (text parts only): whether it reused a
-    /// template (never, yet), or `None` (nothing said, nothing learnt) when it declines.
+    /// Decodes a Gemini event on the flat path: whether it reused a template (never, yet), or
+    /// `None` (nothing said, nothing learnt) when it declines.
     pub(crate) fn gemini<'a>(
         &'a mut self,
         state: &mut gemini::State,
@@ -1129,15 +1182,15 @@ impl Flat {
         let Self {
             unescaped,
             candidates,
-            texts,
+            parts,
             ..
         } = self;
         unescaped.clear();
         candidates.clear();
-        texts.clear();
+        parts.clear();
         let mut raw = GeminiRaw::default();
         fast::scan(text.as_bytes(), unescaped, None, |c| {
-            top(c, |c| raw.read(c, candidates, texts))
+            top(c, |c| raw.read(c, candidates, parts))
         })?;
         let t = Texts::new(text, unescaped).ok()?;
         let said = || -> Fast<_> {
@@ -1158,11 +1211,23 @@ impl Flat {
             };
             Ok((t.lenient(raw.id)?, t.lenient(raw.model)?, usage))
         };
-        let Ok((id, model, usage)) = said() else {
-            return None;
-        };
+        let (id, model, usage) = said().ok()?;
+        // JSON text as the simd-json path writes it from the tape (see `raw_value`).
+        let json = |raw: Text| t.span(raw);
         // Every text resolves before anything is said.
-        if texts.iter().any(|&(span, _)| t.span(span).is_err())
+        let resolves = |part: &GeminiPart| -> Fast<()> {
+            if let Some((span, _)) = part.text {
+                t.span(span)?;
+            }
+            if let Some((id, name, args)) = part.call {
+                t.strict(id)?;
+                t.strict(name)?;
+                args.map(json).transpose()?;
+            }
+            part.signed.map(json).transpose()?;
+            Ok(())
+        };
+        if parts.iter().map(resolves).any(|r| r.is_err())
             || candidates
                 .iter()
                 .any(|&(_, reason, _, _)| t.strict(reason).is_err())
@@ -1177,17 +1242,44 @@ impl Flat {
                 choice,
                 role: "assistant",
             });
-            for &(span, thought) in &texts[first..end] {
-                let text = t.span(span).unwrap_or_default();
-                out.push(if thought {
-                    Part::Reasoning {
+            // In the order the simd-json path says them (`gemini::State::part`).
+            for part in &parts[first..end] {
+                if let Some((span, thought)) = part.text {
+                    let text = t.span(span).unwrap_or_default();
+                    out.push(if thought {
+                        Part::Reasoning {
+                            choice,
+                            text,
+                            new_part: false,
+                        }
+                    } else {
+                        Part::Text { choice, text }
+                    });
+                }
+                if let Some((id, name, args)) = part.call {
+                    let index = state.next_call(choice);
+                    out.push(Part::ToolCallStart {
                         choice,
-                        text,
-                        new_part: false,
-                    }
-                } else {
-                    Part::Text { choice, text }
-                });
+                        index,
+                        id: t.strict(id).ok().flatten(),
+                        name: t.strict(name).ok().flatten(),
+                    });
+                    let fragment = args.and_then(|a| json(a).ok()).unwrap_or("{}");
+                    out.push(Part::ToolCallArguments {
+                        choice,
+                        index,
+                        fragment,
+                    });
+                    out.push(Part::ToolCallEnd {
+                        choice,
+                        index,
+                        arguments: None,
+                    });
+                }
+                if let Some(signed) = part.signed {
+                    let detail = json(signed).unwrap_or_default();
+                    out.push(Part::ReasoningDetail { choice, detail });
+                }
             }
             if let Some(reason) = t.strict(reason).ok().flatten().filter(|r| !r.is_empty()) {
                 out.push(Part::Finish {
