@@ -739,6 +739,7 @@ impl ChunkDecoder {
     /// by its data, whatever its type; the type also identifies the other dialects' events
     /// (Anthropic's `message_start`, the Responses API's `response.*`, ...: see [`Dialect`]),
     /// which are decoded into [`Payload::Parts`].
+    #[inline]
     pub fn decode_event<'a>(&'a mut self, event_type: &[u8], data: &'a [u8]) -> Payload<'a> {
         // The path is not asked for: its stores vanish once `decode_on` is inlined.
         self.decode_on(event_type, data, &mut DecodePath::Done, false)

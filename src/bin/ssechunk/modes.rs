@@ -194,13 +194,14 @@ pub(crate) fn drive<W: Write>(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }
-        while let Some(outcome) = stream.next_outcome() {
+        // By reference: an outcome is a few hundred bytes, not worth a copy per event.
+        while let Some(ref outcome) = stream.next_outcome() {
             match outcome {
                 Ok(outcome) => {
-                    problems.note(&outcome, done);
-                    on_outcome(out, &outcome)?;
+                    problems.note(outcome, done);
+                    on_outcome(out, outcome)?;
                 }
-                Err(e) => problems.stream_error(&e),
+                Err(e) => problems.stream_error(e),
             }
         }
         out.flush()?;
