@@ -970,7 +970,9 @@ impl<const SCALARS: bool> Cursor<'_, SCALARS> {
             return Err(GiveUp);
         }
         self.expect(b'{')?;
-        self.ws();
+        if self.buf.get(self.pos) != Some(&b'"') {
+            self.ws();
+        }
         if self.peek()? == b'}' {
             self.pos += 1;
             return Ok(());
@@ -984,15 +986,25 @@ impl<const SCALARS: bool> Cursor<'_, SCALARS> {
             }
             let key = classify(&self.buf[start..end]);
             self.pos = end + 1;
-            self.ws();
-            self.expect(b':')?;
+            // Compact JSON has no whitespace around the colon or before the comma: those
+            // cases skip the whitespace calls (which find no run there anyway).
+            if self.buf.get(self.pos) == Some(&b':') {
+                self.pos += 1;
+            } else {
+                self.ws();
+                self.expect(b':')?;
+            }
             self.ws();
             field(self, key)?;
-            self.ws();
+            if !matches!(self.buf.get(self.pos), Some(b',' | b'}')) {
+                self.ws();
+            }
             match self.peek()? {
                 b',' => {
                     self.pos += 1;
-                    self.ws();
+                    if self.buf.get(self.pos) != Some(&b'"') {
+                        self.ws();
+                    }
                 }
                 b'}' => {
                     self.pos += 1;

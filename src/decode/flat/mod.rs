@@ -61,8 +61,8 @@ enum V {
 }
 
 /// Where a string lies: `input[start..end]`, or `unescaped[start..end]` (see [`Texts`]). A
-/// [`Span`] without the chat template's index, so that a [`V`] takes twelve bytes (the
-/// templates copy a dialect's slots per event).
+/// [`Span`] without the chat template's index, so that a [`V`] takes sixteen bytes (the
+/// templates write a dialect's slots per event).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Text {
     start: u32,
@@ -1299,7 +1299,7 @@ impl Flat {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn a_slot_takes_twelve_bytes() {
-        assert_eq!(std::mem::size_of::<super::V>(), 12);
+    fn a_slot_takes_sixteen_bytes() {
+        assert_eq!(std::mem::size_of::<super::V>(), 16);
     }
 }
