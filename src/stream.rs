@@ -217,8 +217,9 @@ impl ChunkStream {
     ///
     /// Without it, a stream keeps its buffers for the next event: its input buffer (at least
     /// 8 KiB, as large as the largest read fed), the template of the last chunk parsed in full
-    /// (up to 16 KiB; a few hundred bytes for a typical chunk), and, once an event took the
-    /// simd-json path, that path's buffers (as large as the largest such event). On the
+    /// (up to 16 KiB; a few hundred bytes for a typical chunk; in the other dialects, of the
+    /// last event their scanner read in full), and, once an event took the simd-json path,
+    /// that path's buffers (as large as the largest such event). On the
     /// recorded traffic that is about 12 KiB per stream; see the README's "Gateway scale".
     ///
     /// The cost is on the next event: the buffers are allocated again (the input buffer,
