@@ -23,7 +23,8 @@
 //! decoders give (a Responses `reasoning` item, a Gemini call's `args`, a Gemini part with a
 //! `thoughtSignature`) are the event's own bytes when they already are the text the
 //! simd-json path writes (`fast::canonical`: compact, only the escapes it writes, integers
-//! only), or those bytes compacted when only their spacing differs; else it declines.
+//! only), or, for Gemini's (which spaces its JSON), those bytes compacted when only their
+//! spacing differs; else it declines.
 
 use super::anthropic::{self, Counts, Delta, Start};
 use super::gemini;
@@ -701,11 +702,13 @@ impl ResponsesRaw {
         let open = c.pos;
         Self::item_members(c, slots)?;
         if slots.get(usize::from(Self::ITEM)) == Some(&V::Object) {
-            // Its JSON text as the simd-json path writes it, for a reasoning item.
-            let raw = c
-                .json_text(open)
-                .map_or(V::Other, |span| V::Raw(span.into()));
-            set(&mut slots[usize::from(Self::ITEM_RAW)], raw)?;
+            // Its JSON text, for a reasoning item (checked then: most items are not).
+            let raw = Text {
+                start: u32::try_from(open).map_err(|_| GiveUp)?,
+                end: u32::try_from(c.pos).map_err(|_| GiveUp)?,
+                unescaped: false,
+            };
+            set(&mut slots[usize::from(Self::ITEM_RAW)], V::Raw(raw))?;
         }
         Ok(())
     }
@@ -848,7 +851,12 @@ impl ResponsesRaw {
                         let V::Raw(raw) = self.at(Self::ITEM_RAW) else {
                             return Err(GiveUp);
                         };
-                        return Ok(Event::ReasoningJson(t.span(raw)?));
+                        // As the simd-json path writes it (a spaced item declines).
+                        let json = t.span(raw)?;
+                        if !fast::canonical(json.as_bytes()) {
+                            return Err(GiveUp);
+                        }
+                        return Ok(Event::ReasoningJson(json));
                     }
                     _ => return Ok(Event::Nothing),
                 };
