@@ -567,7 +567,7 @@ pub(crate) fn string_stop(bytes: &[u8]) -> Option<usize> {
 /// checked for control characters a word at a time (one test per word, not three).
 #[inline(never)]
 fn long_stop(bytes: &[u8]) -> Option<usize> {
-    let end = memchr::memchr2(b'"', b'\\', bytes);
+    let end = crate::search::quote_or_backslash(bytes);
     let run = &bytes[..end.unwrap_or(bytes.len())];
     let (words, tail) = run.as_chunks::<8>();
     for (k, word) in words.iter().enumerate() {
@@ -623,7 +623,7 @@ pub(crate) fn canonical(json: &[u8]) -> bool {
                 // A string: only its escapes matter, found a machine word at a time.
                 i += 1;
                 loop {
-                    let Some(k) = memchr::memchr2(b'"', b'\\', &json[i..]) else {
+                    let Some(k) = crate::search::quote_or_backslash(&json[i..]) else {
                         return false;
                     };
                     i += k;
@@ -680,7 +680,7 @@ fn compact(json: &[u8], out: &mut Vec<u8>, strings: &mut [RawString], base: usiz
                 // A whole string, escapes and all: a backslash is never its last byte.
                 let mut end = at + 1;
                 loop {
-                    end += memchr::memchr2(b'"', b'\\', &json[end..]).ok_or(GiveUp)?;
+                    end += crate::search::quote_or_backslash(&json[end..]).ok_or(GiveUp)?;
                     if json[end] == b'"' {
                         break;
                     }

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use bytes::{Bytes, BytesMut};
-use memchr::{memchr, memchr2};
+use memchr::memchr;
 
 use crate::{Dialect, Error};
 
@@ -292,7 +292,7 @@ impl fmt::Debug for Frame<'_> {
 #[inline]
 fn line_end(rest: &[u8]) -> Option<usize> {
     if rest.len() >= 64 {
-        return memchr2(b'\n', b'\r', rest);
+        return crate::search::cr_or_lf(rest);
     }
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);

@@ -178,6 +178,7 @@ mod framing;
 #[cfg(feature = "serde")]
 mod json;
 mod read;
+mod search;
 mod stream;
 
 #[cfg(feature = "async")]
