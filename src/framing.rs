@@ -320,9 +320,12 @@ fn line_end(rest: &[u8]) -> Option<usize> {
 /// value.
 #[inline]
 fn split_field(line: &[u8]) -> Option<(&[u8], usize)> {
-    // Nearly every line of an LLM stream is `data: ...`: skip the search for its colon.
+    // Nearly every line of an LLM stream is `data: ...` or `event: ...`: skip the search for
+    // their colon.
     let colon = if line.starts_with(b"data:") {
         Some(4)
+    } else if line.starts_with(b"event:") {
+        Some(5)
     } else {
         memchr(b':', line)
     };
