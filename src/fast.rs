@@ -535,7 +535,7 @@ const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
 /// The offset in `bytes` of the first `"`, `\\` or control character (the bytes that end a
 /// plain run inside a string), eight bytes at a time: strings are short, so this beats a
 /// SIMD search's setup cost. Past the first 64 bytes, a long string goes to [`long_stop`].
-#[inline]
+#[inline(always)]
 pub(crate) fn string_stop(bytes: &[u8]) -> Option<usize> {
     let mut i = 0;
     while let Some(chunk) = bytes.get(i..i + 8) {
