@@ -239,6 +239,10 @@ impl fmt::Debug for Choice<'_, '_> {
 struct Storage {
     choices: Vec<RawChoice<'static>>,
     tools: Vec<ToolCall<'static>>,
+    /// The view's counts, kept here rather than in the view so that a payload stays small
+    /// (it is moved once or twice per event).
+    created: Option<u64>,
+    usage: Option<Usage>,
 }
 
 /// Reuses a vector's allocation for the same type with another lifetime. The vector is emptied
@@ -264,11 +268,10 @@ pub(crate) fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
 pub struct ChunkView<'a> {
     id: Option<&'a str>,
     model: Option<&'a str>,
-    created: Option<u64>,
     system_fingerprint: Option<&'a str>,
-    usage: Option<Usage>,
     choices: Vec<RawChoice<'a>>,
     tools: Vec<ToolCall<'a>>,
+    /// The buffers the view lends back on drop, and its counts.
     home: &'a mut Storage,
 }
 
@@ -283,7 +286,7 @@ impl<'a> ChunkView<'a> {
     }
     /// `created`, when it is a non-negative integer.
     pub fn created(&self) -> Option<u64> {
-        self.created
+        self.home.created
     }
     /// `system_fingerprint`.
     pub fn system_fingerprint(&self) -> Option<&'a str> {
@@ -291,7 +294,7 @@ impl<'a> ChunkView<'a> {
     }
     /// `usage`, normalised; when the chunk has none (absent or `null`), Groq's `x_groq.usage`.
     pub fn usage(&self) -> Option<Usage> {
-        self.usage
+        self.home.usage
     }
     /// The object elements of `choices`, in order (empty when `choices` is `[]`, `null` or
     /// absent).
@@ -322,10 +325,10 @@ impl fmt::Debug for ChunkView<'_> {
         f.debug_struct("ChunkView")
             .field("id", &self.id)
             .field("model", &self.model)
-            .field("created", &self.created)
+            .field("created", &self.home.created)
             .field("system_fingerprint", &self.system_fingerprint)
             .field("choices", &self.choices().collect::<Vec<_>>())
-            .field("usage", &self.usage)
+            .field("usage", &self.home.usage)
             .finish()
     }
 }
@@ -1090,12 +1093,12 @@ fn build<'a>(texts: Texts<'a>, spans: &Spans, storage: &'a mut Storage) -> Chunk
         tools_start: c.tools.0,
         tools_end: c.tools.1,
     }));
+    storage.created = spans.created;
+    storage.usage = spans.usage;
     ChunkView {
         id: text(spans.id),
         model: text(spans.model),
-        created: spans.created,
         system_fingerprint: text(spans.fingerprint),
-        usage: spans.usage,
         choices,
         tools,
         home: storage,
@@ -1220,12 +1223,12 @@ impl<'n, 'a> Walk<'n, 'a> {
             storage.tools = recycle(tools);
             return Err(field);
         }
+        storage.created = created;
+        storage.usage = usage;
         Ok(ChunkView {
             id,
             model,
-            created,
             system_fingerprint: fingerprint,
-            usage,
             choices,
             tools,
             home: storage,
