@@ -32,13 +32,19 @@ use crate::{ApiError, Finish, InvalidData, Usage};
 /// escapes as it goes, unescaping strings that have escapes into a reused buffer), picks out
 /// the fields the dialect's decoder reads, whatever the order of the keys, and skips the
 /// others. It takes every Anthropic event but a `redacted_thinking` block and a `tool_use`
-/// block whose `input` is not empty; the Responses API's deltas (text, refusal, reasoning,
-/// tool-call arguments), tool-call items and ends, `response.created`, `in_progress`,
-/// `completed` and `incomplete`, and the events the mapping ignores; Gemini chunks whose parts
-/// are text (or thoughts). Anything else, and anything it cannot prove reads the same (a key
-/// given twice or escaped, a field of another shape, an API error, an exponent or a long
-/// number, invalid UTF-8, any syntax error), goes to simd-json, which parses it in full. The
-/// parts are the same either way: tests and a fuzz target compare the two paths.
+/// block whose `input` is not empty; every Responses API event but `response.failed` and
+/// `error`, a `reasoning` item's end included when its JSON is compact (as OpenAI sends it);
+/// every Gemini chunk without `promptFeedback`, function calls and signed parts included (their
+/// JSON compacted when Gemini spaces it). Anything else, and anything it cannot prove reads
+/// the same (a key given twice or escaped, a field of another shape, an API error, an
+/// exponent or a long number, invalid UTF-8, a JSON text the tape would write otherwise, any
+/// syntax error), goes to simd-json, which parses it in full.
+///
+/// The last Anthropic or Responses event the scanner read in full is kept as a template (up
+/// to 16 KiB): an event that differs from it only inside strings, numbers and runs of
+/// whitespace, as consecutive deltas do, is compared with it byte for byte and only those
+/// values are read again. The parts are the same on every path: tests and a fuzz target
+/// compare them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
