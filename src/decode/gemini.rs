@@ -158,6 +158,19 @@ struct Top<'a> {
     usage: Option<(usize, usize)>,
 }
 
+/// A part's text: reasoning when the part says `thought: true`, else content.
+pub(crate) fn text_part(choice: u64, text: &str, thought: bool) -> Part<'_> {
+    if thought {
+        Part::Reasoning {
+            choice,
+            text,
+            new_part: false,
+        }
+    } else {
+        Part::Text { choice, text }
+    }
+}
+
 impl State {
     /// Forgets the stream, keeping the buffers.
     pub(crate) fn reset(&mut self) {
@@ -350,15 +363,7 @@ impl State {
             return Ok(());
         };
         if let Some(text) = text {
-            out.push(if thought {
-                Part::Reasoning {
-                    choice,
-                    text,
-                    new_part: false,
-                }
-            } else {
-                Part::Text { choice, text }
-            });
+            out.push(text_part(choice, text, thought));
         }
         if call.is_some() {
             let index = self.next_call(choice);

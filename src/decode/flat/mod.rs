@@ -1141,14 +1141,8 @@ impl Flat {
         out: &mut Out<'_, 'a>,
     ) -> Option<bool> {
         let template = self.anthropic.get_or_insert_default();
-        let (raw, input, reused) = if template.reuse(data, &mut self.unescaped) {
-            let (raw, template_text) = template.reused();
-            (raw, template_text, true)
-        } else {
-            let text = text()?;
-            let raw = template.scan(text, &mut self.unescaped, AnthropicRaw::read)?;
-            (raw, text, false)
-        };
+        let (raw, input, reused) =
+            template.read(data, &mut self.unescaped, text, AnthropicRaw::read)?;
         let t = Texts::new(input, &self.unescaped).ok()?;
         state.apply(raw.event(event_type, t).ok()?, out);
         Some(reused)
@@ -1166,14 +1160,8 @@ impl Flat {
         out: &mut Out<'_, 'a>,
     ) -> Option<bool> {
         let template = self.responses.get_or_insert_default();
-        let (raw, input, reused) = if template.reuse(data, &mut self.unescaped) {
-            let (raw, template_text) = template.reused();
-            (raw, template_text, true)
-        } else {
-            let text = text()?;
-            let raw = template.scan(text, &mut self.unescaped, ResponsesRaw::read)?;
-            (raw, text, false)
-        };
+        let (raw, input, reused) =
+            template.read(data, &mut self.unescaped, text, ResponsesRaw::read)?;
         let t = Texts::new(input, &self.unescaped).ok()?;
         state.apply(raw.event(event_type, t).ok()?, out);
         Some(reused)
@@ -1254,15 +1242,7 @@ impl Flat {
             for part in &parts[first..end] {
                 if let Some((span, thought)) = part.text {
                     let text = t.span(span).unwrap_or_default();
-                    out.push(if thought {
-                        Part::Reasoning {
-                            choice,
-                            text,
-                            new_part: false,
-                        }
-                    } else {
-                        Part::Text { choice, text }
-                    });
+                    out.push(gemini::text_part(choice, text, thought));
                 }
                 if let Some((id, name, args)) = part.call {
                     let index = state.next_call(choice);

@@ -56,10 +56,31 @@ impl<R: Raw> Default for Template<R> {
 }
 
 impl<R: Raw + AsMut<[V]>> Template<R> {
+    /// The slots of `data`, the text their spans point into, and whether the template was
+    /// reused: from the template when `data` differs from it only inside values, else
+    /// `text()` (`data` as UTF-8, `None` when it is not) scanned in full by `read`. `None`
+    /// when the scan declines.
+    #[inline]
+    pub(super) fn read<'t>(
+        &'t mut self,
+        data: &[u8],
+        out: &mut Vec<u8>,
+        text: impl FnOnce() -> Option<&'t str>,
+        read: impl FnOnce(&mut R, &mut Scan<'_>) -> Fast<()>,
+    ) -> Option<(&'t R, &'t str, bool)> {
+        Some(if self.reuse(data, out) {
+            let (raw, template_text) = self.reused();
+            (raw, template_text, true)
+        } else {
+            let text = text()?;
+            (self.scan(text, out, read)?, text, false)
+        })
+    }
+
     /// Scans `text` in full with `read`, strings with escapes unescaped onto `out`; `text`
     /// becomes the template when it is small enough to keep. `None` when the scan declines.
     #[inline]
-    pub(super) fn scan(
+    fn scan(
         &mut self,
         text: &str,
         out: &mut Vec<u8>,
@@ -100,12 +121,12 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
     /// the caller validates. Each piece starts and ends next to an ASCII byte, so no
     /// character straddles two of them.
     #[inline]
-    pub(super) fn reuse(&mut self, input: &[u8], out: &mut Vec<u8>) -> bool {
+    fn reuse(&mut self, input: &[u8], out: &mut Vec<u8>) -> bool {
         self.read_again(input, out).is_some()
     }
 
     /// The slots [`Template::reuse`] read, and the template's text.
-    pub(super) fn reused(&self) -> (&R, &str) {
+    fn reused(&self) -> (&R, &str) {
         (&self.raw, &self.text)
     }
 
