@@ -895,3 +895,78 @@ fn the_templates_take_varied_events() {
         );
     }
 }
+
+/// One decoder meets several dialects (a recorded mix read with detection, or a decoder
+/// reset and reused for another provider): each dialect's template keeps its own escaped
+/// strings, whatever the others' events do in between.
+#[test]
+fn templates_keep_their_strings_across_dialects() {
+    let anthropic: &[u8] = br#"{"type":"message_start","message":{"id":"a\u0041b","model":"m","usage":{"input_tokens":1,"output_tokens":1}}}"#;
+    let responses: &[u8] =
+        br#"{"type":"response.created","response":{"id":"x\u0042y","model":"m2"}}"#;
+    let gemini: &[u8] =
+        br#"{"candidates":[{"content":{"parts":[{"text":"q\u0043z"}],"role":"model"},"index":0}]}"#;
+    let ev = |t: &[u8], d: &[u8]| (t.to_vec(), d.to_vec());
+    let (a, r, g) = (
+        ev(b"message_start", anthropic),
+        ev(b"response.created", responses),
+        ev(b"message", gemini),
+    );
+    let mut taken = Taken::default();
+    for events in [
+        vec![a.clone(), r.clone(), a.clone()],
+        vec![a.clone(), g.clone(), a.clone()],
+        vec![r.clone(), a.clone(), r.clone()],
+        vec![r.clone(), g.clone(), r.clone()],
+    ] {
+        let paths = compare(None, &events, "a switch of dialects", &mut taken);
+        assert_eq!(
+            paths[2],
+            DecodePath::Template,
+            "the third event reuses its template"
+        );
+    }
+    // The same events as three streams, the decoders reset between them.
+    let mut traced = ChunkDecoder::new();
+    let mut simd = ChunkDecoder::new();
+    for (event_type, data) in [&a, &r, &a] {
+        let got = format!("{:?}", traced.decode_event_traced(event_type, data).0);
+        let want = format!("{:?}", simd.decode_event_with_simd_json(event_type, data));
+        assert_eq!(got, want);
+        traced.reset();
+        simd.reset();
+    }
+}
+
+/// Varied streams of the three dialects in turns of a few events, read by one decoder that
+/// detects the dialect: the same payloads as simd-json's, templates reused in every dialect
+/// that keeps one.
+#[test]
+fn varied_streams_of_mixed_dialects_decode_the_same() {
+    let mut taken = Taken::default();
+    for seed in 0..150 {
+        let mut rng = Rng::new(seed);
+        let streams = [
+            varied(seed * 3, Dialect::Anthropic, 30),
+            varied(seed * 3 + 1, Dialect::Responses, 30),
+            varied(seed * 3 + 2, Dialect::Gemini, 30),
+        ];
+        let mut at = [0; 3];
+        let mut mixed = Vec::new();
+        while at.iter().zip(&streams).any(|(&i, s)| i < s.len()) {
+            let which = rng.below(3);
+            let turn = 1 + rng.below(5);
+            let (i, stream) = (&mut at[which], &streams[which]);
+            let end = (*i + turn).min(stream.len());
+            mixed.extend_from_slice(&stream[*i..end]);
+            *i = end;
+        }
+        compare(None, &mixed, &format!("mixed seed {seed}"), &mut taken);
+    }
+    eprintln!("mixed dialects: {taken:?}");
+    assert!(
+        taken.reused[0] > 300 && taken.reused[1] > 200,
+        "templates reused: {:?}",
+        taken.reused
+    );
+}

@@ -98,7 +98,7 @@ impl Count {
 /// The scanner's buffers, reused from one event to the next.
 #[derive(Default)]
 pub(crate) struct Flat {
-    /// Strings with escapes, unescaped.
+    /// Gemini: strings with escapes, unescaped (each template has its own).
     unescaped: Vec<u8>,
     /// Each dialect's template, boxed: a stream of another dialect never allocates it.
     anthropic: Option<Box<Template<AnthropicRaw>>>,
@@ -1141,9 +1141,8 @@ impl Flat {
         out: &mut Out<'_, 'a>,
     ) -> Option<bool> {
         let template = self.anthropic.get_or_insert_default();
-        let (raw, input, reused) =
-            template.read(data, &mut self.unescaped, text, AnthropicRaw::read)?;
-        let t = Texts::new(input, &self.unescaped).ok()?;
+        let (raw, input, side, reused) = template.read(data, text, AnthropicRaw::read)?;
+        let t = Texts::new(input, side).ok()?;
         state.apply(raw.event(event_type, t).ok()?, out);
         Some(reused)
     }
@@ -1160,9 +1159,8 @@ impl Flat {
         out: &mut Out<'_, 'a>,
     ) -> Option<bool> {
         let template = self.responses.get_or_insert_default();
-        let (raw, input, reused) =
-            template.read(data, &mut self.unescaped, text, ResponsesRaw::read)?;
-        let t = Texts::new(input, &self.unescaped).ok()?;
+        let (raw, input, side, reused) = template.read(data, text, ResponsesRaw::read)?;
+        let t = Texts::new(input, side).ok()?;
         state.apply(raw.event(event_type, t).ok()?, out);
         Some(reused)
     }

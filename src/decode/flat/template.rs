@@ -38,7 +38,12 @@ pub(super) struct Template<R> {
     /// The template's own values of the slots the last reuse changed, put back before the
     /// next one (so a reuse writes only the slots that change, not a copy of them all).
     changed: Vec<(u16, V)>,
-    /// How much of the side buffer its strings with escapes use.
+    /// The side buffer of the event being read: its strings with escapes, unescaped, and on
+    /// a reuse the strings that changed. The template's own come first, and are kept for
+    /// the next reuse; each template has its own (another dialect's scan, on the same
+    /// decoder, must not overwrite them).
+    side: Vec<u8>,
+    /// How much of `side` the template's strings with escapes use.
     unescaped: usize,
 }
 
@@ -50,42 +55,47 @@ impl<R: Raw> Default for Template<R> {
             scalars: Vec::new(),
             raw: R::BLANK,
             changed: Vec::new(),
+            side: Vec::new(),
             unescaped: 0,
         }
     }
 }
 
 impl<R: Raw + AsMut<[V]>> Template<R> {
-    /// The slots of `data`, the text their spans point into, and whether the template was
-    /// reused: from the template when `data` differs from it only inside values, else
-    /// `text()` (`data` as UTF-8, `None` when it is not) scanned in full by `read`. `None`
-    /// when the scan declines.
+    /// The slots of `data`, the texts their spans point into (the input and the side
+    /// buffer), and whether the template was reused: from the template when `data` differs
+    /// from it only inside values, else `text()` (`data` as UTF-8, `None` when it is not)
+    /// scanned in full by `read`. `None` when the scan declines.
     #[inline]
     pub(super) fn read<'t>(
         &'t mut self,
         data: &[u8],
-        out: &mut Vec<u8>,
         text: impl FnOnce() -> Option<&'t str>,
         read: impl FnOnce(&mut R, &mut Scan<'_>) -> Fast<()>,
-    ) -> Option<(&'t R, &'t str, bool)> {
-        Some(if self.reuse(data, out) {
-            let (raw, template_text) = self.reused();
-            (raw, template_text, true)
+    ) -> Option<(&'t R, &'t str, &'t [u8], bool)> {
+        let mut side = std::mem::take(&mut self.side);
+        let read = if self.reuse(data, &mut side) {
+            Some((None, true))
         } else {
-            let text = text()?;
-            (self.scan(text, out, read)?, text, false)
-        })
+            text()
+                .filter(|text| self.scan(text, &mut side, read))
+                .map(|text| (Some(text), false))
+        };
+        self.side = side;
+        let (scanned, reused) = read?;
+        let input = scanned.unwrap_or(self.text.as_str());
+        Some((&self.raw, input, &self.side, reused))
     }
 
     /// Scans `text` in full with `read`, strings with escapes unescaped onto `out`; `text`
-    /// becomes the template when it is small enough to keep. `None` when the scan declines.
+    /// becomes the template when it is small enough to keep. False when the scan declines.
     #[inline]
     fn scan(
         &mut self,
         text: &str,
         out: &mut Vec<u8>,
         read: impl FnOnce(&mut R, &mut Scan<'_>) -> Fast<()>,
-    ) -> Option<&R> {
+    ) -> bool {
         self.kept = false;
         out.clear();
         self.scalars.clear();
@@ -93,12 +103,15 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
         self.changed.clear();
         let keep = text.len() <= TEMPLATE_MAX;
         let raw = &mut self.raw;
-        fast::scan(
+        let scanned = fast::scan(
             text.as_bytes(),
             out,
             keep.then_some(&mut self.scalars),
             |c| super::top(c, |c| read(raw, c)),
-        )?;
+        );
+        if scanned.is_none() {
+            return false;
+        }
         // An object taken as its own text (a Responses reasoning item) would not follow a
         // change inside it; such events (an item's start and end) rarely repeat anyway.
         if keep && !self.raw.as_mut().iter().any(|v| matches!(v, V::Raw(_))) {
@@ -107,14 +120,13 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
             self.unescaped = out.len();
             self.kept = true;
         }
-        Some(&self.raw)
+        true
     }
 
     /// Reads the slots of `input` from the template, when the two differ only inside values
-    /// (see the module's docs): then [`Template::reused`] gives them, with the text their
-    /// spans point into: the template's (an unchanged string is the template's), or `out`,
-    /// where the strings that changed are copied (unescaped or not). False when they differ
-    /// anywhere else.
+    /// (see the module's docs); their spans point into the template's text (an unchanged
+    /// string is the template's) or `out`, where the strings that changed are copied
+    /// (unescaped or not). False when they differ anywhere else.
     ///
     /// `input` need not be valid UTF-8: it equals the template (valid) outside the values
     /// that changed, and those are ASCII (numbers, whitespace) or copied into `out`, which
@@ -123,11 +135,6 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
     #[inline]
     fn reuse(&mut self, input: &[u8], out: &mut Vec<u8>) -> bool {
         self.read_again(input, out).is_some()
-    }
-
-    /// The slots [`Template::reuse`] read, and the template's text.
-    fn reused(&self) -> (&R, &str) {
-        (&self.raw, &self.text)
     }
 
     /// [`Template::reuse`]; `None` where it says false.
