@@ -668,7 +668,14 @@ impl ChunkDecoder {
     /// Chat Completions, an event whose first member is Gemini's. Input that joins streams
     /// of several dialects (a recorded mix) is so decoded stream by stream, at no cost to a
     /// stream of chat chunks.
+    #[inline]
     fn redetect(&mut self, event_type: &[u8], data: &[u8]) {
+        // Another event of a typed dialect's stream (most of its events) says nothing new.
+        if let Some(Dialect::Anthropic | Dialect::Responses) = self.dialect
+            && Dialect::of_type(event_type) == self.dialect
+        {
+            return;
+        }
         let gemini = |data: &[u8]| {
             // Most chunks open with a member that starts with another letter: no search then.
             let quick = data

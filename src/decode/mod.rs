@@ -117,7 +117,8 @@ impl Dialect {
         })
     }
 
-    fn of_type(name: &[u8]) -> Option<Dialect> {
+    #[inline]
+    pub(crate) fn of_type(name: &[u8]) -> Option<Dialect> {
         match name {
             b"message_start"
             | b"content_block_start"
