@@ -49,7 +49,7 @@ enum V {
     Str(Text),
     /// A plain non-negative integer of at most 19 digits: what simd-json reads as an integer
     /// that `as_u64` takes.
-    Count(Count),
+    Count(u64),
     /// An object whose members were read into their own slots (or, for a tool's `input`,
     /// an empty object).
     Object,
@@ -78,20 +78,6 @@ impl From<Span> for Text {
             end: span.end,
             unescaped: span.unescaped,
         }
-    }
-}
-
-/// A count, in two halves (so that a [`V`] aligns to four bytes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Count([u32; 2]);
-
-impl Count {
-    fn new(n: u64) -> Self {
-        Self([n as u32, (n >> 32) as u32])
-    }
-
-    fn get(self) -> u64 {
-        u64::from(self.0[0]) | u64::from(self.0[1]) << 32
     }
 }
 
@@ -137,7 +123,7 @@ fn value(c: &mut Scan<'_>, depth: u32, slots: &mut [V], id: u16) -> Fast<()> {
         b'-' | b'0'..=b'9' => {
             let count = c.number()?;
             c.hold(id);
-            count.map_or(V::Other, |n| V::Count(Count::new(n)))
+            count.map_or(V::Other, V::Count)
         }
         _ => {
             c.skip(depth)?;
@@ -256,7 +242,7 @@ impl<'a> Texts<'a> {
 fn strict_count(v: V) -> Fast<Option<u64>> {
     match v {
         V::Absent | V::Null => Ok(None),
-        V::Count(n) => Ok(Some(n.get())),
+        V::Count(n) => Ok(Some(n)),
         _ => Err(GiveUp),
     }
 }
@@ -266,7 +252,7 @@ fn strict_count(v: V) -> Fast<Option<u64>> {
 /// is.
 fn lenient_count(v: V) -> Fast<Option<u64>> {
     match v {
-        V::Count(n) => Ok(Some(n.get())),
+        V::Count(n) => Ok(Some(n)),
         V::Other => Err(GiveUp),
         _ => Ok(None),
     }
@@ -491,7 +477,7 @@ impl AnthropicRaw {
             None => event_type,
         };
         let index = || match self.at(Self::INDEX) {
-            V::Count(n) => Ok(n.get()),
+            V::Count(n) => Ok(n),
             _ => Err(GiveUp),
         };
         let text = |id| t.strict(self.at(id));
@@ -1009,7 +995,7 @@ fn candidate(
     )?;
     let choice = match index {
         V::Absent | V::Null => 0,
-        V::Count(n) => n.get(),
+        V::Count(n) => n,
         _ => return Err(GiveUp),
     };
     // `content` an object or `null` (its `parts` checked above); `finishReason` a string

@@ -21,7 +21,7 @@
 //! the template's copy of its text, and the strings that changed are copied next to the
 //! unescaped ones, so the event is never validated as UTF-8 as a whole.
 
-use super::{Count, Raw, Scan, Text, V};
+use super::{Raw, Scan, Text, V};
 use crate::fast::{self, Fast, Scalar, ScalarKind, TEMPLATE_MAX};
 
 /// One dialect's template and the slots of the event being read.
@@ -193,7 +193,7 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
                 }
                 ScalarKind::Number => {
                     let (count, after) = fast::number_at(input, open).ok()?;
-                    (count.map_or(V::Other, |n| V::Count(Count::new(n))), after)
+                    (count.map_or(V::Other, V::Count), after)
                 }
                 ScalarKind::Space => (V::Absent, fast::skip_ws(input, open)),
             };
