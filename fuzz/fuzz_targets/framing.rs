@@ -6,13 +6,15 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssechunk::{Config, Error, Frame, Parser};
+use ssechunk::{Config, Parser};
 
 mod common;
+mod owned;
 #[path = "../../tests/common/reference.rs"]
 mod reference;
 
 use common::{Feed, Rng, feed_piece, hash, reads};
+use owned::owned;
 use reference::{OwnedFrame, Parsed};
 
 /// Pulls every frame the parser has ready, checking what must hold of each.
@@ -29,30 +31,7 @@ fn drain(parser: &mut Parser, frames: &mut Vec<OwnedFrame>, rng: &mut Option<Rng
             break;
         };
         assert_ne!(ready, Some(false), "a frame after !ready()");
-        frames.push(match frame {
-            Ok(Frame::Event(e)) => {
-                assert!(
-                    e.data().len() < limit,
-                    "an event over the limit was dispatched"
-                );
-                OwnedFrame::Event {
-                    event_type: e.event_type().to_vec(),
-                    data: e.data().to_vec(),
-                    id: e.id().to_vec(),
-                }
-            }
-            Ok(Frame::Comment(text)) => OwnedFrame::Comment(text.to_vec()),
-            Ok(Frame::Ignored(line)) => OwnedFrame::Ignored(line.to_vec()),
-            Ok(Frame::Incomplete(inc)) => OwnedFrame::Incomplete {
-                data: inc.data().map(<[u8]>::to_vec),
-                line: inc.line().to_vec(),
-            },
-            Err(Error::EventTooLarge { limit: reported }) => {
-                assert_eq!(reported, limit, "the error names another limit");
-                OwnedFrame::TooLarge
-            }
-            Err(e) => panic!("framing returned {e}"),
-        });
+        frames.push(owned(frame, limit));
     }
     // After a drain the parser holds no more than the limit (or the start of a BOM).
     assert!(

@@ -7,41 +7,16 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssechunk::{Config, Error, Frame, Parser};
+use ssechunk::{Config, Parser};
 
 mod common;
+mod owned;
 #[path = "../../tests/common/reference.rs"]
 mod reference;
 
 use common::{Rng, hash, reads};
+use owned::owned;
 use reference::{OwnedFrame, Parsed};
-
-fn owned(frame: Result<Frame<'_>, Error>, limit: usize) -> OwnedFrame {
-    match frame {
-        Ok(Frame::Event(e)) => {
-            assert!(
-                e.data().len() < limit,
-                "an event over the limit was dispatched"
-            );
-            OwnedFrame::Event {
-                event_type: e.event_type().to_vec(),
-                data: e.data().to_vec(),
-                id: e.id().to_vec(),
-            }
-        }
-        Ok(Frame::Comment(text)) => OwnedFrame::Comment(text.to_vec()),
-        Ok(Frame::Ignored(line)) => OwnedFrame::Ignored(line.to_vec()),
-        Ok(Frame::Incomplete(inc)) => OwnedFrame::Incomplete {
-            data: inc.data().map(<[u8]>::to_vec),
-            line: inc.line().to_vec(),
-        },
-        Err(Error::EventTooLarge { limit: reported }) => {
-            assert_eq!(reported, limit, "the error names another limit");
-            OwnedFrame::TooLarge
-        }
-        Err(e) => panic!("framing returned {e}"),
-    }
-}
 
 fn drain(parser: &mut Parser, frames: &mut Vec<OwnedFrame>) {
     let limit = parser.config().get_max_event_bytes();
