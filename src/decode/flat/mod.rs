@@ -1127,8 +1127,7 @@ impl Flat {
         out: &mut Out<'_, 'a>,
     ) -> Option<bool> {
         let template = self.anthropic.get_or_insert_default();
-        let (raw, input, side, reused) = template.read(data, text, AnthropicRaw::read)?;
-        let t = Texts::new(input, side).ok()?;
+        let (raw, t, reused) = template.read(data, text, AnthropicRaw::read)?;
         state.apply(raw.event(event_type, t).ok()?, out);
         Some(reused)
     }
@@ -1145,8 +1144,7 @@ impl Flat {
         out: &mut Out<'_, 'a>,
     ) -> Option<bool> {
         let template = self.responses.get_or_insert_default();
-        let (raw, input, side, reused) = template.read(data, text, ResponsesRaw::read)?;
-        let t = Texts::new(input, side).ok()?;
+        let (raw, t, reused) = template.read(data, text, ResponsesRaw::read)?;
         state.apply(raw.event(event_type, t).ok()?, out);
         Some(reused)
     }

@@ -21,7 +21,7 @@
 //! the template's copy of its text, and the strings that changed are copied next to the
 //! unescaped ones, so the event is never validated as UTF-8 as a whole.
 
-use super::{Raw, Scan, Text, V};
+use super::{Raw, Scan, Text, Texts, V};
 use crate::fast::{self, Fast, Scalar, ScalarKind, TEMPLATE_MAX};
 
 /// One dialect's template and the slots of the event being read.
@@ -63,16 +63,16 @@ impl<R: Raw> Default for Template<R> {
 
 impl<R: Raw + AsMut<[V]>> Template<R> {
     /// The slots of `data`, the texts their spans point into (the input and the side
-    /// buffer), and whether the template was reused: from the template when `data` differs
-    /// from it only inside values, else `text()` (`data` as UTF-8, `None` when it is not)
-    /// scanned in full by `read`. `None` when the scan declines.
+    /// buffer, validated), and whether the template was reused: from the template when
+    /// `data` differs from it only inside values, else `text()` (`data` as UTF-8, `None`
+    /// when it is not) scanned in full by `read`. `None` when the scan declines.
     #[inline]
     pub(super) fn read<'t>(
         &'t mut self,
         data: &[u8],
         text: impl FnOnce() -> Option<&'t str>,
         read: impl FnOnce(&mut R, &mut Scan<'_>) -> Fast<()>,
-    ) -> Option<(&'t R, &'t str, &'t [u8], bool)> {
+    ) -> Option<(&'t R, Texts<'t>, bool)> {
         let mut side = std::mem::take(&mut self.side);
         let read = if self.reuse(data, &mut side) {
             Some((None, true))
@@ -84,7 +84,8 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
         self.side = side;
         let (scanned, reused) = read?;
         let input = scanned.unwrap_or(self.text.as_str());
-        Some((&self.raw, input, &self.side, reused))
+        let texts = Texts::new(input, &self.side).ok()?;
+        Some((&self.raw, texts, reused))
     }
 
     /// Scans `text` in full with `read`, strings with escapes unescaped onto `out`; `text`
