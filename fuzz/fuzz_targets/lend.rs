@@ -10,6 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use ssechunk::{Config, Parser};
 
 mod common;
+#[path = "../../tests/common/owned.rs"]
 mod owned;
 #[path = "../../tests/common/reference.rs"]
 mod reference;
