@@ -73,32 +73,27 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
         text: impl FnOnce() -> Option<&'t str>,
         read: impl FnOnce(&mut R, &mut Scan<'_>) -> Fast<()>,
     ) -> Option<(&'t R, Texts<'t>, bool)> {
-        let mut side = std::mem::take(&mut self.side);
-        let read = if self.reuse(data, &mut side) {
-            Some((None, true))
+        let (scanned, reused) = if self.reuse(data) {
+            (None, true)
         } else {
-            text()
-                .filter(|text| self.scan(text, &mut side, read))
-                .map(|text| (Some(text), false))
+            let text = text()?;
+            if !self.scan(text, read) {
+                return None;
+            }
+            (Some(text), false)
         };
-        self.side = side;
-        let (scanned, reused) = read?;
         let input = scanned.unwrap_or(self.text.as_str());
         let texts = Texts::new(input, &self.side).ok()?;
         Some((&self.raw, texts, reused))
     }
 
-    /// Scans `text` in full with `read`, strings with escapes unescaped onto `out`; `text`
-    /// becomes the template when it is small enough to keep. False when the scan declines.
+    /// Scans `text` in full with `read`, strings with escapes unescaped onto the side buffer;
+    /// `text` becomes the template when it is small enough to keep. False when the scan
+    /// declines.
     #[inline]
-    fn scan(
-        &mut self,
-        text: &str,
-        out: &mut Vec<u8>,
-        read: impl FnOnce(&mut R, &mut Scan<'_>) -> Fast<()>,
-    ) -> bool {
+    fn scan(&mut self, text: &str, read: impl FnOnce(&mut R, &mut Scan<'_>) -> Fast<()>) -> bool {
         self.kept = false;
-        out.clear();
+        self.side.clear();
         self.scalars.clear();
         self.raw = R::BLANK;
         self.changed.clear();
@@ -106,7 +101,7 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
         let raw = &mut self.raw;
         let scanned = fast::scan(
             text.as_bytes(),
-            out,
+            &mut self.side,
             keep.then_some(&mut self.scalars),
             |c| super::top(c, |c| read(raw, c)),
         );
@@ -118,7 +113,7 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
         if keep && !self.raw.as_mut().iter().any(|v| matches!(v, V::Raw(_))) {
             self.text.clear();
             self.text.push_str(text);
-            self.unescaped = out.len();
+            self.unescaped = self.side.len();
             self.kept = true;
         }
         true
@@ -126,24 +121,25 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
 
     /// Reads the slots of `input` from the template, when the two differ only inside values
     /// (see the module's docs); their spans point into the template's text (an unchanged
-    /// string is the template's) or `out`, where the strings that changed are copied
+    /// string is the template's) or the side buffer, where the strings that changed are copied
     /// (unescaped or not). False when they differ anywhere else.
     ///
     /// `input` need not be valid UTF-8: it equals the template (valid) outside the values
-    /// that changed, and those are ASCII (numbers, whitespace) or copied into `out`, which
+    /// that changed, and those are ASCII (numbers, whitespace) or copied into the side buffer, which
     /// the caller validates. Each piece starts and ends next to an ASCII byte, so no
     /// character straddles two of them.
     #[inline]
-    fn reuse(&mut self, input: &[u8], out: &mut Vec<u8>) -> bool {
-        self.read_again(input, out).is_some()
+    fn reuse(&mut self, input: &[u8]) -> bool {
+        self.read_again(input).is_some()
     }
 
     /// [`Template::reuse`]; `None` where it says false.
     #[inline(always)]
-    fn read_again(&mut self, input: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    fn read_again(&mut self, input: &[u8]) -> Option<()> {
         if !self.kept || input.len() > TEMPLATE_MAX {
             return None;
         }
+        let out = &mut self.side;
         out.truncate(self.unescaped);
         let slots = self.raw.as_mut();
         for (slot, value) in self.changed.drain(..).rev() {
