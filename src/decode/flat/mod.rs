@@ -164,11 +164,7 @@ fn nested_in(
     slot: &mut V,
     member: impl FnOnce(&mut Scan<'_>) -> Fast<()>,
 ) -> Fast<()> {
-    if c.peek()? == b'{' {
-        set(slot, V::Object)?;
-        return member(c);
-    }
-    value_in(c, depth, slot)
+    nested(c, depth, std::slice::from_mut(slot), 0, |c, _| member(c))
 }
 
 /// Reads a whole event's data: one object (its members by `member`, at depth 1), between
