@@ -158,7 +158,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations, rust_2018_idioms)]
 #![doc(test(attr(deny(warnings))))]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 // docs.rs builds with `--cfg docsrs` (see `[package.metadata.docs.rs]`): feature-gated items
 // then say which feature they need.
 #![cfg_attr(docsrs, feature(doc_cfg))]
