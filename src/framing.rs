@@ -926,6 +926,9 @@ impl Parser {
             self.dispatched = false;
             self.event_type.clear();
         }
+        if let Some(found) = self.whole_event() {
+            return found;
+        }
         loop {
             if self.at_start {
                 let have = &self.buf[self.scan..self.end];
@@ -991,6 +994,58 @@ impl Parser {
                 return found;
             }
         }
+    }
+
+    /// The common event of an LLM stream, `event: <type>` (optional), `data: <data>` and a
+    /// blank line, each ended by an LF, taken in one pass when all of it is in the buffer
+    /// and [`Parser::step`]'s loop would take it line by line with the same result: at a
+    /// line start, with no data yet and nothing being discarded, each line within the size
+    /// limit. `None` (nothing changed) otherwise; the loop then decides.
+    #[inline]
+    fn whole_event(&mut self) -> Option<Found> {
+        if self.has_data
+            || self.discarding
+            || self.at_start
+            || self.skip_lf
+            || self.line_start != self.scan
+        {
+            return None;
+        }
+        let rest = &self.buf[self.scan..self.end];
+        let limit = self.config.max_event_bytes;
+        // Each line as `step` measures it against the limit: its bytes before the line end.
+        let mut typed = None;
+        let mut at = 0;
+        if rest.starts_with(b"event:") {
+            let eol = line_end(rest)?;
+            if rest[eol] != b'\n' || eol > limit {
+                return None;
+            }
+            let value = 6 + usize::from(rest[6] == b' ');
+            typed = Some((value.min(eol), eol));
+            at = eol + 1;
+        }
+        let line = &rest[at..];
+        if !line.starts_with(b"data:") {
+            return None;
+        }
+        let eol = at + line_end(line)?;
+        if rest[eol] != b'\n' || rest.get(eol + 1) != Some(&b'\n') || eol - at > limit {
+            return None;
+        }
+        let value = (at + 5 + usize::from(rest[at + 5] == b' ')).min(eol);
+        let base = self.scan;
+        if let Some((start, end)) = typed {
+            self.event_type.clear();
+            self.event_type
+                .extend_from_slice(&self.buf[base + start..base + end]);
+        }
+        self.has_data = true;
+        self.data_start = base + value;
+        self.data_end = base + eol;
+        self.line_start = base + eol + 2;
+        self.scan = self.line_start;
+        Some(Found::Event)
     }
 
     /// Applies one non-blank line `buf[start..eol]`.
