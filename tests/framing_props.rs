@@ -90,6 +90,51 @@ fn stream() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
+/// A stream shaped like an LLM API's: events of an optional `event` line, data lines and a
+/// blank line, nearly all LF-ended (the parser takes such an event in one pass), with the
+/// spellings the rules allow around the colon, now and then an `id` line, a comment or
+/// another line end, and maybe an unterminated tail.
+fn llm_stream() -> impl Strategy<Value = Vec<u8>> {
+    let end = prop::sample::select(vec![&b"\n"[..], b"\n", b"\n", b"\n", b"\n", b"\r\n", b"\r"]);
+    let event = prop::sample::select(vec![
+        &b"event: delta"[..],
+        b"event: delta",
+        b"event:delta",
+        b"event:",
+        b"event: ",
+        b"event:  two spaces",
+        b"event",
+    ]);
+    let data = prop::sample::select(vec![
+        &b"data: {\"k\":1}"[..],
+        b"data: {\"text\":\"a b\"}",
+        b"data:{}",
+        b"data:",
+        b"data: ",
+        b"data",
+        b"data: [DONE]",
+    ]);
+    let extra = prop::sample::select(vec![&b"id: 7"[..], b": ping", b"retry: 5", b"foo: bar"]);
+    let one = (
+        prop::option::weighted(0.7, (event, end.clone())),
+        prop::collection::vec((data, end.clone()), 1..3),
+        prop::option::weighted(0.1, (extra, end.clone())),
+        end.clone(),
+    );
+    (prop::collection::vec(one, 0..12), prop::option::of(line())).prop_map(|(events, tail)| {
+        let mut out = Vec::new();
+        for (event, data, extra, blank) in events {
+            for (line, end) in event.into_iter().chain(data).chain(extra) {
+                out.extend_from_slice(line);
+                out.extend_from_slice(end);
+            }
+            out.extend_from_slice(blank);
+        }
+        out.extend(tail.unwrap_or_default());
+        out
+    })
+}
+
 /// Arbitrary bytes, leaning toward the ones the rules care about and toward field names, so
 /// that runs of them still form fields.
 fn raw() -> impl Strategy<Value = Vec<u8>> {
@@ -207,6 +252,32 @@ proptest! {
     #[test]
     fn streams_split_anywhere(input in stream(), picks in cuts(), feed in feed()) {
         check(&input, &picks, feed)?;
+    }
+
+    #[test]
+    fn llm_streams_split_anywhere(input in llm_stream(), picks in cuts(), feed in feed()) {
+        check(&input, &picks, feed)?;
+    }
+
+    /// The events of an LLM-shaped stream under a limit near their sizes: the same whatever
+    /// the reads, and each one the reference's.
+    #[test]
+    fn llm_stream_limit_is_independent_of_reads(
+        input in llm_stream(),
+        limit in 1usize..32,
+        picks in cuts(),
+        feed in feed(),
+    ) {
+        let config = Config::new().max_event_bytes(limit);
+        let whole = run(&config, &input, &[]);
+        prop_assert_eq!(&run_bytewise(&config, &input), &whole, "byte at a time");
+        let splits = splits_of(input.len(), &picks);
+        prop_assert_eq!(&run_with(&config, &input, &splits, feed), &whole, "cut at {:?}", splits);
+        let reference = reference::parse(&input, false);
+        let mut expected = reference.events().into_iter().map(|(t, d, _)| (t, d));
+        for (t, d, _) in whole.events() {
+            prop_assert!(expected.any(|e| e == (t, d)), "event {:?} not in the reference", d);
+        }
     }
 
     #[test]
