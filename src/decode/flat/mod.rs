@@ -1141,7 +1141,10 @@ impl Flat {
     ) -> Option<bool> {
         let template = self.responses.get_or_insert_default();
         let (raw, t, reused) = template.read(data, text, ResponsesRaw::read)?;
-        state.apply(raw.event(event_type, t).ok()?, out);
+        match raw.event(event_type, t) {
+            Ok(event) => state.apply(event, out),
+            Err(GiveUp) => return None,
+        }
         Some(reused)
     }
 
