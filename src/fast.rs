@@ -851,6 +851,88 @@ fn escape_end(buf: &[u8], at: usize) -> Fast<usize> {
     }
 }
 
+/// Validates the object or array whose opening bracket is at `buf[open]`, at nesting `depth`
+/// (its own brackets count one more, and past [`MAX_DEPTH`] it gives up, as
+/// [`Cursor::object`] and [`Cursor::array`] do); returns the index after its closing
+/// bracket. The same grammar as the cursor's walk (strings by [`validate_string`], numbers
+/// by [`number_at`], whitespace by [`skip_ws`]), in one loop over the tokens with the open
+/// containers kept as bits, rather than a call per value: skipped values (a whole response
+/// object, a list of tools) are most of the bytes of the events scanned in full.
+pub(crate) fn skip_container(buf: &[u8], open: usize, depth: u32) -> Fast<usize> {
+    // Bit `n` of `arrays`: the container at nesting `n + 1` (from this one) is an array.
+    let (mut nest, mut arrays, mut pos) = (0u32, 0u64, open);
+    loop {
+        // A value at `pos`.
+        match *buf.get(pos).ok_or(GiveUp)? {
+            b'"' => pos = validate_string(buf, pos)?,
+            bracket @ (b'{' | b'[') => {
+                if depth + nest + 1 > MAX_DEPTH {
+                    return Err(GiveUp);
+                }
+                let array = bracket == b'[';
+                arrays = arrays & !(1 << nest) | u64::from(array) << nest;
+                nest += 1;
+                pos = skip_ws(buf, pos + 1);
+                let close = if array { b']' } else { b'}' };
+                if buf.get(pos) == Some(&close) {
+                    nest -= 1;
+                    pos += 1;
+                } else {
+                    if !array {
+                        pos = member_name(buf, pos)?;
+                    }
+                    continue;
+                }
+            }
+            b't' if buf[pos..].starts_with(b"true") => pos += 4,
+            b'f' if buf[pos..].starts_with(b"false") => pos += 5,
+            b'n' if buf[pos..].starts_with(b"null") => pos += 4,
+            b'-' | b'0'..=b'9' => pos = number_at(buf, pos)?.1,
+            _ => return Err(GiveUp),
+        }
+        // After a value: the next one of its container, or the container's end.
+        loop {
+            if nest == 0 {
+                return Ok(pos);
+            }
+            pos = skip_ws(buf, pos);
+            let array = arrays >> (nest - 1) & 1 == 1;
+            match (*buf.get(pos).ok_or(GiveUp)?, array) {
+                (b',', false) => {
+                    pos = member_name(buf, skip_ws(buf, pos + 1))?;
+                    break;
+                }
+                (b',', true) => {
+                    pos = skip_ws(buf, pos + 1);
+                    break;
+                }
+                (b'}', false) | (b']', true) => {
+                    nest -= 1;
+                    pos += 1;
+                }
+                _ => return Err(GiveUp),
+            }
+        }
+    }
+}
+
+/// Validates a member's name at `buf[at]` and the colon after it; returns the index of its
+/// value. A skipped object's names are never compared, so escapes in them are fine.
+#[inline(always)]
+fn member_name(buf: &[u8], at: usize) -> Fast<usize> {
+    if buf.get(at) != Some(&b'"') {
+        return Err(GiveUp);
+    }
+    let mut pos = validate_string(buf, at)?;
+    if buf.get(pos) != Some(&b':') {
+        pos = skip_ws(buf, pos);
+        if buf.get(pos) != Some(&b':') {
+            return Err(GiveUp);
+        }
+    }
+    Ok(skip_ws(buf, pos + 1))
+}
+
 /// Unescapes the escape at `buf[at]` onto `out`; returns the index after it.
 fn escape(buf: &[u8], at: usize, out: &mut Vec<u8>) -> Fast<usize> {
     let byte = match *buf.get(at + 1).ok_or(GiveUp)? {
@@ -927,6 +1009,8 @@ pub(crate) struct Scalar {
     /// longer number or run differs there first).
     pub(crate) last: u32,
     pub(crate) kind: ScalarKind,
+    /// The nesting depth the value is at (read again with it: see [`MAX_DEPTH`]).
+    pub(crate) depth: u8,
     /// The scanner's slot that holds the value, or [`NO_SLOT`] for a value it skips.
     pub(crate) slot: u16,
 }
@@ -938,6 +1022,8 @@ pub(crate) enum ScalarKind {
     Number,
     /// Whitespace between tokens (providers pad events with runs of varying length).
     Space,
+    /// An object or array the scanner skips, validated as a whole (see [`skip_container`]).
+    Container,
 }
 
 /// The slot of a value that no slot holds.
@@ -1041,6 +1127,7 @@ impl<const SCALARS: bool> Cursor<'_, SCALARS> {
                 open: open as u32,
                 last: self.pos as u32,
                 kind: ScalarKind::Space,
+                depth: 0,
                 slot: NO_SLOT,
             });
         }
@@ -1167,14 +1254,34 @@ impl<const SCALARS: bool> Cursor<'_, SCALARS> {
         match self.peek()? {
             b'"' if self.record => self.string().map(drop),
             b'"' => self.skip_string(),
-            b'{' => self.object(depth + 1, |_| (), |c, ()| c.skip(depth + 1)),
-            b'[' => self.array(depth + 1, |c| c.skip(depth + 1)),
+            b'{' if self.record => self.object(depth + 1, |_| (), |c, ()| c.skip(depth + 1)),
+            b'[' if self.record => self.array(depth + 1, |c| c.skip(depth + 1)),
+            b'{' | b'[' => self.skip_container(depth),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
             b'-' | b'0'..=b'9' => self.number().map(drop),
             _ => Err(GiveUp),
         }
+    }
+
+    /// Validates the object or array at the cursor with [`skip_container`] (a value nobody
+    /// reads), recording it as one value when scalars are recorded.
+    #[inline]
+    fn skip_container(&mut self, depth: u32) -> Fast<()> {
+        let open = self.pos;
+        let after = skip_container(self.buf, open, depth)?;
+        self.pos = after;
+        if SCALARS && let Some(scalars) = self.scalars.as_deref_mut() {
+            scalars.push(Scalar {
+                open: open as u32,
+                last: (after - 1) as u32,
+                kind: ScalarKind::Container,
+                depth: depth as u8,
+                slot: NO_SLOT,
+            });
+        }
+        Ok(())
     }
 
     /// Validates the string at the cursor without unescaping it (a value nobody reads),
@@ -1189,6 +1296,7 @@ impl<const SCALARS: bool> Cursor<'_, SCALARS> {
                 open: open as u32,
                 last: (after - 1) as u32,
                 kind: ScalarKind::String,
+                depth: 0,
                 slot: NO_SLOT,
             });
         }
@@ -1206,6 +1314,7 @@ impl<const SCALARS: bool> Cursor<'_, SCALARS> {
                 open: open as u32,
                 last: after as u32,
                 kind: ScalarKind::Number,
+                depth: 0,
                 slot: NO_SLOT,
             });
         }
@@ -1352,6 +1461,7 @@ impl<const SCALARS: bool> Cursor<'_, SCALARS> {
                 open: open as u32,
                 last: (after - 1) as u32,
                 kind: ScalarKind::String,
+                depth: 0,
                 slot: NO_SLOT,
             });
         }
@@ -1773,6 +1883,148 @@ mod tests {
 
     /// The word-at-a-time scan and the long-string search agree with a plain search for every
     /// length and position, next to bytes that are not stops (a space, DEL, high bytes).
+    /// The recursive walk that [`super::skip_container`] replaces for skipped values: the
+    /// cursor's, as the chat template (which records every string) still runs it.
+    fn walked(buf: &[u8], depth: u32) -> Option<usize> {
+        let (mut out, mut strings, mut arrays) = (Vec::new(), Vec::new(), Vec::new());
+        let mut c: super::Cursor<'_> = super::Cursor {
+            buf,
+            pos: 0,
+            out: &mut out,
+            strings: &mut strings,
+            arrays: &mut arrays,
+            record: true,
+            scalars: None,
+        };
+        c.skip(depth).ok().map(|()| c.pos)
+    }
+
+    /// A small xorshift generator: the unit tests' inputs without a dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+
+        fn pick<'t>(&mut self, from: &[&'t [u8]]) -> &'t [u8] {
+            from[self.below(from.len())]
+        }
+    }
+
+    /// A JSON value of every shape (names with escapes, numbers the fast path gives up on,
+    /// whitespace between any tokens), nested up to `depth` more levels.
+    fn json_value(rng: &mut Rng, out: &mut Vec<u8>, depth: u32) {
+        let ws = |rng: &mut Rng, out: &mut Vec<u8>| {
+            out.extend_from_slice(rng.pick(&[b"", b"", b"", b" ", b"\n  ", b"\t"]));
+        };
+        let kind = if depth == 0 {
+            2 + rng.below(4)
+        } else {
+            rng.below(6)
+        };
+        match kind {
+            0 | 1 => {
+                let (open, close) = if kind == 0 {
+                    (b'{', b'}')
+                } else {
+                    (b'[', b']')
+                };
+                out.push(open);
+                ws(rng, out);
+                for i in 0..rng.below(4) {
+                    if i > 0 {
+                        out.push(b',');
+                        ws(rng, out);
+                    }
+                    if kind == 0 {
+                        out.extend_from_slice(rng.pick(&[
+                            b"\"k\"",
+                            b"\"id\"",
+                            b"\"a\\\"b\"",
+                            b"\"\"",
+                        ]));
+                        ws(rng, out);
+                        out.push(b':');
+                        ws(rng, out);
+                    }
+                    json_value(rng, out, depth - 1);
+                    ws(rng, out);
+                }
+                out.push(close);
+            }
+            2 => out.extend_from_slice(rng.pick(&[
+                b"\"text\"",
+                b"\"\"",
+                b"\"tab\\there\\u00e9\"",
+                b"\"\\ud83d\\ude00\"",
+            ])),
+            3 => out.extend_from_slice(rng.pick(&[
+                b"0",
+                b"12",
+                b"-3.25",
+                b"1e5",
+                b"18446744073709551615",
+            ])),
+            _ => out.extend_from_slice(rng.pick(&[b"true", b"false", b"null"])),
+        }
+    }
+
+    #[test]
+    fn the_container_skipper_accepts_what_the_walk_does_and_only_json() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let cases = if cfg!(miri) { 200 } else { 40_000 };
+        let (mut accepted, mut walked_too) = (0, 0);
+        for _ in 0..cases {
+            let mut buf = vec![if rng.below(2) == 0 { b'{' } else { b'[' }];
+            let close = if buf[0] == b'{' { b'}' } else { b']' };
+            for i in 0..rng.below(4) {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                if close == b'}' {
+                    buf.extend_from_slice(b"\"m\":");
+                }
+                json_value(&mut rng, &mut buf, 3);
+            }
+            buf.push(close);
+            // Now and then a byte removed, doubled or replaced by one the grammar cares about.
+            if rng.below(3) == 0 {
+                let at = rng.below(buf.len());
+                match rng.below(3) {
+                    0 => drop(buf.remove(at)),
+                    1 => buf.insert(at, buf[at]),
+                    _ => {
+                        buf[at] =
+                            rng.pick(&[b",", b":", b"}", b"]", b"\"", b"\\", b"x", b"\x01"])[0]
+                    }
+                }
+            }
+            let depth = [0, 1, 60, 62][rng.below(4)];
+            let fast = super::skip_container(&buf, 0, depth).ok();
+            let walk = walked(&buf, depth);
+            let shown = String::from_utf8_lossy(&buf);
+            // The walk declines names with escapes; the skipper validates them instead.
+            if walk.is_some() || !buf.contains(&b'\\') {
+                assert_eq!(fast, walk, "{shown:?} at depth {depth}");
+            }
+            if let Some(end) = fast {
+                accepted += 1;
+                let json: Result<serde_json::Value, _> = serde_json::from_slice(&buf[..end]);
+                assert!(json.is_ok(), "{shown:?}");
+                walked_too += usize::from(walk.is_some());
+            }
+        }
+        // Many cases are accepted, by both.
+        assert!(
+            accepted * 4 > cases && walked_too * 4 > cases,
+            "{accepted} {walked_too}"
+        );
+    }
+
     #[test]
     fn a_skipped_string_is_valid_exactly_when_it_can_be_unescaped() {
         // Pieces whose every sequence of three, between quotes, is tried: escapes

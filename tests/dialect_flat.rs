@@ -970,3 +970,48 @@ fn varied_streams_of_mixed_dialects_decode_the_same() {
         taken.reused
     );
 }
+
+/// A value the scanner skips (a response's `tools`, its `metadata`) is one value of the
+/// template: an event that differs inside it reuses the template, the value validated again
+/// where it now lies; one whose value is no longer valid JSON there, or no longer the same
+/// kind of value, does not, and decodes as simd-json says.
+#[test]
+fn a_change_inside_a_skipped_value_reuses_the_template_only_when_it_is_valid() {
+    let created = |tools: &str, metadata: &str| {
+        let data = format!(
+            r#"{{"type":"response.in_progress","response":{{"id":"resp_1","model":"m","tools":{tools},"metadata":{metadata},"usage":null}},"sequence_number":1}}"#
+        );
+        (b"response.in_progress".to_vec(), data.into_bytes())
+    };
+    let base = created(r#"[{"type":"function","name":"add","strict":false}]"#, "{}");
+    let cases = [
+        (
+            r#"[{"type":"function","name":"multiply","strict":true}]"#,
+            "{}",
+            true,
+        ),
+        (
+            r#"[{"type":"function","name":"add"},{"type":"web_search"}]"#,
+            "{}",
+            true,
+        ),
+        ("[]", r#"{"user":"a\"b","n":[1,2.5,null]}"#, true),
+        (r#"[ {"type" : "function"} ]"#, "{  }", true),
+        (r#"[{"type":"function",}]"#, "{}", false),
+        (r#"[{"type":"function"]"#, "{}", false),
+        (r#"[{"type":"funct"ion"}]"#, "{}", false),
+        ("[1e5]", "{}", false),
+        (r#"{"type":"function"}"#, "{}", false),
+        ("[]", "null", false),
+    ];
+    for (tools, metadata, reused) in cases {
+        let mut taken = Taken::default();
+        let events = [base.clone(), created(tools, metadata)];
+        let paths = compare(Some(Dialect::Responses), &events, tools, &mut taken);
+        assert_eq!(
+            paths[1] == DecodePath::Template,
+            reused,
+            "{tools} {metadata}"
+        );
+    }
+}

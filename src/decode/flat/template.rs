@@ -167,7 +167,9 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
             // Inside a string means after its opening quote; a number or a run may differ
             // from its first byte.
             let open = s.open as usize;
-            if at < open || (at == open && s.kind == ScalarKind::String) {
+            if at < open
+                || (at == open && matches!(s.kind, ScalarKind::String | ScalarKind::Container))
+            {
                 return None;
             }
             // Read that value again where it is now.
@@ -193,12 +195,16 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
                     (count.map_or(V::Other, V::Count), after)
                 }
                 ScalarKind::Space => (V::Absent, fast::skip_ws(input, open)),
+                ScalarKind::Container => (
+                    V::Absent,
+                    fast::skip_container(input, open, u32::from(s.depth)).ok()?,
+                ),
             };
             if let Some(held) = slots.get_mut(usize::from(s.slot)) {
                 self.changed.push((s.slot, std::mem::replace(held, value)));
             }
             at_old = match s.kind {
-                ScalarKind::String => s.last as usize + 1,
+                ScalarKind::String | ScalarKind::Container => s.last as usize + 1,
                 ScalarKind::Number | ScalarKind::Space => s.last as usize,
             };
             (at_new, next) = (after, k + 1);
