@@ -428,7 +428,7 @@ pub struct Parser {
     has_data: bool,
     data_start: usize,
     data_end: usize,
-    event_type: Vec<u8>,
+    event_type: EventType,
     last_id: Vec<u8>,
     retry: Option<u64>,
     /// The previous line ended with a CR at the end of the input seen so far.
@@ -447,6 +447,49 @@ pub struct Parser {
     found: Option<Found>,
     /// The length of the slice the last [`Parser::spare`] returned, not yet committed.
     spare_len: usize,
+}
+
+/// The event type field of the event being built. Cleared, it keeps its bytes: the next
+/// event of a stream usually has the same type, which then needs no copy.
+#[derive(Default)]
+struct EventType {
+    bytes: Vec<u8>,
+    set: bool,
+}
+
+impl EventType {
+    /// No type: the event is a `message`.
+    #[inline]
+    fn clear(&mut self) {
+        self.set = false;
+    }
+
+    #[inline]
+    fn set(&mut self, value: &[u8]) {
+        if self.bytes != value {
+            self.bytes.clear();
+            self.bytes.extend_from_slice(value);
+        }
+        self.set = true;
+    }
+
+    /// The type, empty when none was set.
+    #[inline]
+    fn get(&self) -> &[u8] {
+        if self.set { &self.bytes } else { &[] }
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.get().is_empty()
+    }
+
+    fn shrink_to_fit(&mut self) {
+        if !self.set {
+            self.bytes = Vec::new();
+        }
+        self.bytes.shrink_to_fit();
+    }
 }
 
 impl Default for Parser {
@@ -485,7 +528,7 @@ impl Parser {
             has_data: false,
             data_start: 0,
             data_end: 0,
-            event_type: Vec::new(),
+            event_type: EventType::default(),
             last_id: Vec::new(),
             retry: None,
             skip_lf: false,
@@ -860,7 +903,7 @@ impl Parser {
                 let event_type = if self.event_type.is_empty() {
                     &b"message"[..]
                 } else {
-                    &self.event_type
+                    self.event_type.get()
                 };
                 Some(Ok(Frame::Event(Event {
                     data,
@@ -1017,12 +1060,19 @@ impl Parser {
         let mut typed = None;
         let mut at = 0;
         if rest.starts_with(b"event:") {
-            let eol = line_end(rest)?;
+            // The type of the last event again (its bytes hold no line end) needs no search.
+            let last = &self.event_type.bytes;
+            let value = 6 + usize::from(rest.get(6) == Some(&b' '));
+            let (eol, same) = match rest.get(value..value + last.len() + 1) {
+                Some(line) if line[last.len()] == b'\n' && line[..last.len()] == last[..] => {
+                    (value + last.len(), true)
+                }
+                _ => (line_end(rest)?, false),
+            };
             if rest[eol] != b'\n' || eol > limit {
                 return None;
             }
-            let value = 6 + usize::from(rest[6] == b' ');
-            typed = Some((value.min(eol), eol));
+            typed = Some((value.min(eol), eol, same));
             at = eol + 1;
         }
         let line = &rest[at..];
@@ -1035,10 +1085,10 @@ impl Parser {
         }
         let value = (at + 5 + usize::from(rest[at + 5] == b' ')).min(eol);
         let base = self.scan;
-        if let Some((start, end)) = typed {
-            self.event_type.clear();
-            self.event_type
-                .extend_from_slice(&self.buf[base + start..base + end]);
+        match typed {
+            Some((_, _, true)) => self.event_type.set = true,
+            Some((start, end, false)) => self.event_type.set(&self.buf[base + start..base + end]),
+            None => {}
         }
         self.has_data = true;
         self.data_start = base + value;
@@ -1065,8 +1115,7 @@ impl Parser {
                 true
             }
             b"event" => {
-                self.event_type.clear();
-                self.event_type.extend_from_slice(&self.buf[value..eol]);
+                self.event_type.set(&self.buf[value..eol]);
                 true
             }
             b"id" => take_id(&mut self.last_id, &self.buf[value..eol]),
@@ -1320,7 +1369,7 @@ impl Frames<'_, '_> {
             Some((a, b)) if a < b => &self.input[a..b],
             Some(_) => &b"message"[..],
             None if p.event_type.is_empty() => &b"message"[..],
-            None => &p.event_type[..],
+            None => p.event_type.get(),
         };
         Event {
             data,
@@ -1423,8 +1472,7 @@ impl Frames<'_, '_> {
                 p.event_type.clear();
             }
             if let Some((a, b)) = self.event_type.take() {
-                p.event_type.clear();
-                p.event_type.extend_from_slice(&self.input[a..b]);
+                p.event_type.set(&self.input[a..b]);
             }
             if let Some((a, b)) = self.data.take() {
                 p.adopt_data(&self.input[a..b]);

@@ -100,6 +100,8 @@ fn llm_stream() -> impl Strategy<Value = Vec<u8>> {
         &b"event: delta"[..],
         b"event: delta",
         b"event:delta",
+        b"event: deltas",
+        b"event: delt",
         b"event:",
         b"event: ",
         b"event:  two spaces",
