@@ -43,7 +43,7 @@ const CHOICE: u64 = 0;
 #[derive(Debug, Default)]
 pub(crate) struct State {
     /// The content blocks seen, by their `index`.
-    blocks: HashMap<u64, Block>,
+    blocks: Blocks,
     /// The JSON texts of the `tool_use` blocks' `input`s, which the blocks point into.
     inputs: String,
     /// How many tool calls the message has.
@@ -67,6 +67,57 @@ struct Thought {
     signature: String,
     /// Its reasoning detail was pushed.
     sent: bool,
+}
+
+/// The content blocks of a message by their `index`: the first [`DENSE`] (Anthropic numbers
+/// them 0, 1, 2, ...) in a vector, which a delta finds without hashing; any other index in a
+/// map.
+#[derive(Debug, Default)]
+struct Blocks {
+    dense: Vec<Option<Block>>,
+    sparse: HashMap<u64, Block>,
+}
+
+/// How many block indexes [`Blocks`] keeps in its vector.
+const DENSE: u64 = 64;
+
+impl Blocks {
+    fn insert(&mut self, index: u64, block: Block) {
+        if index < DENSE {
+            let at = index as usize;
+            if self.dense.len() <= at {
+                self.dense.resize(at + 1, None);
+            }
+            self.dense[at] = Some(block);
+        } else {
+            self.sparse.insert(index, block);
+        }
+    }
+
+    fn get(&self, index: &u64) -> Option<&Block> {
+        if *index < DENSE {
+            self.dense.get(*index as usize)?.as_ref()
+        } else {
+            self.sparse.get(index)
+        }
+    }
+
+    fn get_or_insert(&mut self, index: u64, block: Block) -> &mut Block {
+        if index < DENSE {
+            let at = index as usize;
+            if self.dense.len() <= at {
+                self.dense.resize(at + 1, None);
+            }
+            self.dense[at].get_or_insert(block)
+        } else {
+            self.sparse.entry(index).or_insert(block)
+        }
+    }
+
+    fn clear(&mut self) {
+        self.dense.clear();
+        self.sparse.clear();
+    }
 }
 
 /// One content block.
@@ -545,7 +596,7 @@ impl State {
             }
             Delta::Thinking(text) => {
                 if let Some(text) = text {
-                    let block = self.blocks.entry(index).or_insert(Block::new(Kind::Other));
+                    let block = self.blocks.get_or_insert(index, Block::new(Kind::Other));
                     let new_part = !text.is_empty() && !block.reasoned;
                     block.reasoned |= !text.is_empty();
                     if let Kind::Thinking { slot } = block.kind {
@@ -630,5 +681,49 @@ impl Block {
             kind,
             reasoned: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Block, Blocks, Kind};
+
+    /// Blocks are found by index wherever they are kept: in the vector (indexes below
+    /// `DENSE`) or in the map (the others, up to `u64::MAX`), and a clear forgets both.
+    #[test]
+    fn blocks_are_found_by_any_index() {
+        let indexes = [0, 1, 5, 63, 64, 1000, u64::MAX];
+        let mut blocks = Blocks::default();
+        for (n, &index) in indexes.iter().enumerate() {
+            assert!(blocks.get(&index).is_none());
+            blocks.insert(
+                index,
+                Block::new(Kind::Tool {
+                    call: n as u64,
+                    start: 0,
+                    end: 0,
+                }),
+            );
+        }
+        for (n, &index) in indexes.iter().enumerate() {
+            let want = Kind::Tool {
+                call: n as u64,
+                start: 0,
+                end: 0,
+            };
+            assert_eq!(blocks.get(&index).map(|b| b.kind), Some(want));
+            // An existing block is returned, not replaced.
+            let block = blocks.get_or_insert(index, Block::new(Kind::Other));
+            assert_eq!(block.kind, want);
+            block.reasoned = true;
+            assert!(blocks.get(&index).is_some_and(|b| b.reasoned));
+        }
+        assert!(blocks.get(&2).is_none() && blocks.get(&65).is_none());
+        assert_eq!(
+            blocks.get_or_insert(2, Block::new(Kind::Other)).kind,
+            Kind::Other
+        );
+        blocks.clear();
+        assert!(indexes.iter().all(|index| blocks.get(index).is_none()));
     }
 }
