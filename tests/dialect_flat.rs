@@ -1015,3 +1015,28 @@ fn a_change_inside_a_skipped_value_reuses_the_template_only_when_it_is_valid() {
         );
     }
 }
+
+/// A string the scanner skips (a Responses delta's `obfuscation`) is validated again when it
+/// changes, and only validated: a valid one reuses the template, an invalid one does not.
+#[test]
+fn a_changed_skipped_string_is_validated_again() {
+    let delta = |obfuscation: &str| {
+        let data = format!(
+            r#"{{"type":"response.output_text.delta","content_index":0,"delta":"a","item_id":"msg_1","obfuscation":"{obfuscation}","output_index":0,"sequence_number":3}}"#
+        );
+        (b"response.output_text.delta".to_vec(), data.into_bytes())
+    };
+    for (obfuscation, reused) in [
+        ("Zx9", true),
+        (r#"a\u00e9\n\"b"#, true),
+        (r"\ud83d\ude00", true),
+        (r"bad\q", false),
+        (r"\ud83d", false),
+        ("ctl\u{1}", false),
+    ] {
+        let mut taken = Taken::default();
+        let events = [delta("x1"), delta(obfuscation)];
+        let paths = compare(Some(Dialect::Responses), &events, obfuscation, &mut taken);
+        assert_eq!(paths[1] == DecodePath::Template, reused, "{obfuscation}");
+    }
+}

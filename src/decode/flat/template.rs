@@ -178,6 +178,10 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
                 .wrapping_add((at_new as u32).wrapping_sub(at_old as u32))
                 as usize;
             let (value, after) = match s.kind {
+                // A string no slot holds is only validated: nothing reads it.
+                ScalarKind::String if s.slot == fast::NO_SLOT => {
+                    (V::Absent, fast::validate_string(input, open).ok()?)
+                }
                 ScalarKind::String => {
                     let (mut span, after) = fast::scan_string(input, open, out).ok()?;
                     if !span.unescaped {
