@@ -755,6 +755,54 @@ impl ChunkDecoder {
         self.decode_on(event_type, data, &mut DecodePath::Done, false)
     }
 
+    /// Whether the stream's dialect is one whose events have types of their own (Anthropic
+    /// Messages, the Responses API): where [`ChunkDecoder::repeat`] may apply.
+    #[inline]
+    pub(crate) fn typed(&self) -> bool {
+        matches!(self.dialect, Some(Dialect::Anthropic | Dialect::Responses))
+    }
+
+    /// For [`crate::ChunkStream`]: whether the event of the last event's type whose data
+    /// begins `rest` (the parser's unread bytes from the data on, the end of its line not
+    /// found yet) reuses the dialect's template up to an LF and the blank line's LF: the
+    /// data's length, at most `max`. [`ChunkDecoder::decode_repeated`] of that data decodes
+    /// it then. `None`: the event goes the usual way.
+    #[inline]
+    pub(crate) fn repeat(&mut self, event_type: &[u8], rest: &[u8], max: usize) -> Option<usize> {
+        match self.dialect {
+            // A typed dialect's event of its own type: `redetect` would leave it as it is
+            // (and it is not an `error` event).
+            Some(dialect @ (Dialect::Anthropic | Dialect::Responses))
+                if Dialect::of_type(event_type) == Some(dialect) =>
+            {
+                self.dialects.repeat(dialect, rest, max)
+            }
+            _ => None,
+        }
+    }
+
+    /// [`ChunkDecoder::decode_event`] of the data [`ChunkDecoder::repeat`] just found: the
+    /// template holds its values already.
+    #[inline]
+    pub(crate) fn decode_repeated<'a>(
+        &'a mut self,
+        event_type: &[u8],
+        data: &'a [u8],
+    ) -> Payload<'a> {
+        let Some(dialect) = self.dialect else {
+            return self.decode_event(event_type, data);
+        };
+        match self
+            .dialects
+            .decode(dialect, event_type, data, true, true)
+            .0
+        {
+            Ok(parts) => Payload::Parts(parts),
+            Err(Decoded::Error(error)) => Payload::ApiError(error),
+            Err(Decoded::Invalid(why)) => Payload::Invalid(why),
+        }
+    }
+
     /// [`ChunkDecoder::decode_event`], also saying which path decoded the data.
     #[doc(hidden)]
     pub fn decode_event_traced<'a>(
@@ -821,7 +869,7 @@ impl ChunkDecoder {
             *dialect
         {
             let decoded;
-            (decoded, *path) = dialects.decode(dialect, event_type, data, !simd_only);
+            (decoded, *path) = dialects.decode(dialect, event_type, data, !simd_only, false);
             return match decoded {
                 Ok(parts) => Payload::Parts(parts),
                 Err(Decoded::Error(error)) => Payload::ApiError(error),

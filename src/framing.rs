@@ -1039,6 +1039,71 @@ impl Parser {
         }
     }
 
+    /// Where the data of the next event begins in [`Parser::unread`], when that event opens
+    /// with the last event's `event` line again and a `data` line (the common case of a
+    /// stream of deltas): with the most data that line may hold within the size limit. The
+    /// caller finds where the data ends (see [`Parser::take_repeat`]); `None` when the
+    /// parser is not at the start of such an event with nothing pending.
+    #[inline]
+    pub(crate) fn repeat_start(&self) -> Option<(usize, usize)> {
+        if self.found.is_some()
+            || self.has_data
+            || self.discarding
+            || self.at_start
+            || self.skip_lf
+            || self.line_start != self.scan
+        {
+            return None;
+        }
+        let rest = &self.buf[self.scan..self.end];
+        let last = &self.event_type.bytes;
+        if !rest.starts_with(b"event:") || last.is_empty() {
+            return None;
+        }
+        let value = 6 + usize::from(rest.get(6) == Some(&b' '));
+        let eol = value + last.len();
+        let line = rest.get(value..eol + 7)?;
+        if line[..last.len()] != last[..] || line[last.len()..last.len() + 6] != *b"\ndata:" {
+            return None;
+        }
+        let limit = self.config.max_event_bytes;
+        let at = eol + 1;
+        let data = at + 5 + usize::from(rest.get(at + 5) == Some(&b' '));
+        // The limit holds each line's bytes before its line end (see `step`).
+        (eol <= limit && data - at <= limit).then(|| (data, limit - (data - at)))
+    }
+
+    /// The bytes not yet taken.
+    #[inline]
+    pub(crate) fn unread(&self) -> &[u8] {
+        &self.buf[self.scan..self.end]
+    }
+
+    /// The event type of the last event's `event` line (what [`Parser::repeat_start`]
+    /// matched).
+    #[inline]
+    pub(crate) fn repeated_type(&self) -> &[u8] {
+        &self.event_type.bytes
+    }
+
+    /// Takes the event [`Parser::repeat_start`] found, whose data the caller found to be the
+    /// `len` bytes at `data` in [`Parser::unread`], followed by LF LF (its line end and the
+    /// blank line), with no CR or LF inside: the event the line-by-line rules give for
+    /// those bytes.
+    #[inline]
+    pub(crate) fn take_repeat(&mut self, data: usize, len: usize) -> Event<'_> {
+        self.dispatched = true;
+        self.event_type.set = true;
+        let start = self.scan + data;
+        self.line_start = start + len + 2;
+        self.scan = self.line_start;
+        Event {
+            data: &self.buf[start..start + len],
+            event_type: &self.event_type.bytes,
+            id: &self.last_id,
+        }
+    }
+
     /// The common event of an LLM stream, `event: <type>` (optional), `data: <data>` and a
     /// blank line, each ended by an LF, taken in one pass when all of it is in the buffer
     /// and [`Parser::step`]'s loop would take it line by line with the same result: at a

@@ -291,6 +291,20 @@ impl ChunkStream {
             tail,
             end,
         } = self;
+        // Another event like the last one (a stream of deltas), framed and decoded in one
+        // pass: its data is compared with the decoder's template from its first byte, and
+        // where the template ends, the data line and the event end (see
+        // `ChunkDecoder::repeat`). Any other event goes the way of the rules.
+        if decoder.typed()
+            && let Some((at, max)) = parser.repeat_start()
+            && let Some(len) = decoder.repeat(parser.repeated_type(), &parser.unread()[at..], max)
+        {
+            body.clear();
+            *body_over = false;
+            let event = parser.take_repeat(at, len);
+            let payload = decoder.decode_repeated(event.event_type(), event.data());
+            return Some(Ok(Outcome::Event { event, payload }));
+        }
         let (finished, limit) = (parser.is_finished(), parser.config().get_max_event_bytes());
         let frame = match parser.next_frame() {
             Some(frame) => frame,

@@ -1040,3 +1040,219 @@ fn a_changed_skipped_string_is_validated_again() {
         assert_eq!(paths[1] == DecodePath::Template, reused, "{obfuscation}");
     }
 }
+
+/// `varied` events as an SSE stream, framed the ways servers frame them: mostly
+/// `event: T` / `data: D` / a blank line with LFs, now and then without the spaces, with CR
+/// LF or CR line ends, the data split over two lines where it has a space, spaces or a CR
+/// after it, an `id` line, a comment or a stray blank line between events.
+fn framed(seed: u64, dialect: Dialect, len: usize) -> Vec<u8> {
+    let mut rng = Rng::new(seed ^ 0x5eed);
+    let mut out = Vec::new();
+    for (event_type, data) in varied(seed, dialect, len) {
+        let end: &[u8] = match rng.below(30) {
+            0 => b"\r\n",
+            1 => b"\r",
+            _ => b"\n",
+        };
+        let space: &[u8] = if rng.below(15) == 0 { b"" } else { b" " };
+        out.extend_from_slice(b"event:");
+        out.extend_from_slice(space);
+        out.extend_from_slice(&event_type);
+        out.extend_from_slice(end);
+        out.extend_from_slice(b"data:");
+        out.extend_from_slice(space);
+        match data.iter().position(|&b| b == b' ') {
+            Some(at) if rng.below(15) == 0 => {
+                out.extend_from_slice(&data[..at]);
+                out.extend_from_slice(end);
+                out.extend_from_slice(b"data: ");
+                out.extend_from_slice(&data[at + 1..]);
+            }
+            _ => out.extend_from_slice(&data),
+        }
+        match rng.below(40) {
+            0 => out.extend_from_slice(b"  "),
+            1 => out.push(b'\r'),
+            _ => {}
+        }
+        out.extend_from_slice(end);
+        out.extend_from_slice(end);
+        match rng.below(40) {
+            0 => out.extend_from_slice(b"id: 7\n"),
+            1 => out.extend_from_slice(b": ping\n\n"),
+            2 => out.extend_from_slice(b"\n"),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The events of `input` as the parser frames them and `decode_event` decodes them, one by
+/// one: what a stream must give whatever its reads.
+fn framed_reference(input: &[u8], config: &ssechunk::Config) -> Vec<String> {
+    let mut parser = Parser::with_config(config.clone());
+    let mut decoder = ChunkDecoder::with_dialect(config.get_dialect());
+    let mut seen = Vec::new();
+    parser.feed(input);
+    parser.finish();
+    while let Some(frame) = parser.next_frame() {
+        match frame {
+            Ok(Frame::Event(event)) => {
+                let payload = decoder.decode_event(event.event_type(), event.data());
+                seen.push(format!("{event:?} {payload:?}"));
+            }
+            Ok(_) => {}
+            Err(e) => seen.push(format!("{e}")),
+        }
+    }
+    seen
+}
+
+/// The events a `ChunkStream` gives for `input` read in pieces ending at `cuts`.
+fn framed_stream(input: &[u8], config: &ssechunk::Config, cuts: &[usize]) -> Vec<String> {
+    let mut stream = ssechunk::ChunkStream::with_config(config.clone());
+    let mut seen = Vec::new();
+    let mut drain = |stream: &mut ssechunk::ChunkStream| {
+        while let Some(outcome) = stream.next_outcome() {
+            match outcome {
+                Ok(ssechunk::Outcome::Event { event, payload }) => {
+                    seen.push(format!("{event:?} {payload:?}"));
+                }
+                Ok(_) => {}
+                Err(e) => seen.push(format!("{e}")),
+            }
+        }
+    };
+    let mut from = 0;
+    for &cut in cuts.iter().chain([&input.len()]) {
+        stream.feed(&input[from..cut]);
+        from = cut;
+        drain(&mut stream);
+    }
+    stream.finish();
+    drain(&mut stream);
+    seen
+}
+
+/// A stream reads an event like the last one (same type, data reusing the template) in one
+/// pass, framing and decoding together (`ChunkStream::next_outcome`): whatever the framing,
+/// the reads and the size limit, its events are the parser's, decoded as `decode_event`
+/// decodes them.
+#[test]
+fn a_stream_reads_repeated_events_as_the_parser_and_decoder_do() {
+    let mut repeated_streams = 0;
+    for seed in 0..240u64 {
+        let dialect = [Dialect::Anthropic, Dialect::Responses][seed as usize % 2];
+        let input = framed(seed, dialect, 24);
+        let mut rng = Rng::new(seed);
+        let mut config = ssechunk::Config::new();
+        if seed % 3 == 0 {
+            config = config.dialect(Some(dialect));
+        }
+        if seed % 5 == 0 {
+            // Near the events' sizes: some are over it.
+            config = config.max_event_bytes(150 + rng.below(200));
+        }
+        let want = framed_reference(&input, &config);
+        let whole = framed_stream(&input, &config, &[]);
+        assert_eq!(whole, want, "seed {seed}, whole");
+        let mut cuts: Vec<usize> = (0..rng.below(12))
+            .map(|_| rng.below(input.len() + 1))
+            .collect();
+        cuts.sort_unstable();
+        assert_eq!(
+            framed_stream(&input, &config, &cuts),
+            want,
+            "seed {seed}, cuts {cuts:?}"
+        );
+        // A read per line end: the event's last LF is often the last byte read.
+        let ends: Vec<usize> = (1..input.len())
+            .filter(|&i| input[i - 1] == b'\n')
+            .collect();
+        assert_eq!(
+            framed_stream(&input, &config, &ends),
+            want,
+            "seed {seed}, line ends"
+        );
+        repeated_streams += usize::from(want.len() > 4);
+    }
+    assert!(repeated_streams > 100);
+}
+
+/// The cases where an event's bytes go on like the template's but its data line does not:
+/// another line before the blank line, a template whose data spanned lines, a skipped value
+/// or a run of whitespace that now spans lines, data over the size limit. Each is read as
+/// the parser frames it.
+#[test]
+fn a_repeated_event_ends_where_its_data_line_does() {
+    let anthropic = |text: &str, tail: &str| {
+        format!(
+            "event: content_block_delta\ndata: {{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{{\"type\":\"text_delta\",\"text\":\"{text}\"}}}}{tail}"
+        )
+    };
+    let responses = |logprobs: &str, sep: &str| {
+        format!(
+            "event: response.output_text.delta\ndata: {{\"type\":\"response.output_text.delta\",\"delta\":\"a\",\"logprobs\":{logprobs},{sep}\"sequence_number\":1}}\n\n"
+        )
+    };
+    let spread = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\ndata: \"delta\":{\"type\":\"text_delta\",\"text\":\"a\"}}\n\n";
+    let cases: Vec<(String, Option<usize>)> = vec![
+        // Another line inside the event: an `id`, a second data line, a comment.
+        (
+            anthropic("a", "\n\n") + &anthropic("b", "\nid: 9\n\n"),
+            None,
+        ),
+        (
+            anthropic("a", "\n\n") + &anthropic("b", "\ndata: x\n\n"),
+            None,
+        ),
+        (anthropic("a", "\n\n") + &anthropic("b", "\n: c\n\n"), None),
+        (anthropic("a", "\n\n") + &anthropic("b", " \n\n"), None),
+        (anthropic("a", "\n\n") + &anthropic("b", "\r\n\r\n"), None),
+        // A line between the event line and the data line.
+        (
+            anthropic("a", "\n\n")
+                + &anthropic("b", "\n\n").replacen("\ndata:", "\nid: 3\ndata:", 1),
+            None,
+        ),
+        (
+            anthropic("a", "\n\n") + &anthropic("b", "\n\n").replacen("\ndata:", "\n\ndata:", 1),
+            None,
+        ),
+        // Another field where the data line would be.
+        (
+            anthropic("a", "\n\n") + &anthropic("b", "\n\n").replacen("\ndata:", "\ndatum", 1),
+            None,
+        ),
+        // The template's data spanned two lines: the next event's second line is no data.
+        (
+            spread.to_string()
+                + "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\n\"delta\":{\"type\":\"text_delta\",\"text\":\"b\"}}\n\n",
+            None,
+        ),
+        // A skipped value, or a run of whitespace, that now holds a line end.
+        (responses("[]", "") + &responses("[\n]", ""), None),
+        (responses("[1]", " ") + &responses("[1]", "\n"), None),
+        // Over the limit by a byte (the data line with "bcd" holds 89), and within it.
+        (anthropic("a", "\n\n") + &anthropic("bcd", "\n\n"), Some(88)),
+        (anthropic("a", "\n\n") + &anthropic("bcd", "\n\n"), Some(89)),
+    ];
+    for (text, limit) in cases {
+        let mut config = ssechunk::Config::new();
+        if let Some(limit) = limit {
+            config = config.max_event_bytes(limit);
+        }
+        // Three times: the third event on reuses a template.
+        let input = [text.as_bytes(), text.as_bytes(), text.as_bytes()].concat();
+        let want = framed_reference(&input, &config);
+        assert_eq!(framed_stream(&input, &config, &[]), want, "{text:?}");
+        let ends: Vec<usize> = (1..input.len())
+            .filter(|&i| input[i - 1] == b'\n')
+            .collect();
+        assert_eq!(
+            framed_stream(&input, &config, &ends),
+            want,
+            "{text:?}, line ends"
+        );
+    }
+}

@@ -2,8 +2,9 @@
 //! any bytes, as a stream of each dialect fixed and of the dialect detected, decode without
 //! panicking, and any split of the input gives the outcomes and the message of the whole
 //! input in one read; and each event decodes to the same payload on the flat scanner (with
-//! simd-json when it declines) as on simd-json alone. Seeded with the recorded streams of
-//! every dialect.
+//! simd-json when it declines) as on simd-json alone, and a stream's events (which it may
+//! frame and decode in one pass when they repeat the last one) are the parser's, decoded by
+//! `decode_event`. Seeded with the recorded streams of every dialect.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -25,8 +26,8 @@ fn drain(stream: &mut ChunkStream, outcomes: &mut Vec<String>, message: &mut Acc
         outcomes.push(match outcome {
             Ok(outcome) => {
                 message.push_outcome(&outcome);
-                if let Outcome::Event { payload, .. } = &outcome {
-                    format!("{payload:?}")
+                if let Outcome::Event { event, payload } = &outcome {
+                    format!("event {event:?} {payload:?}")
                 } else {
                     format!("{outcome:?}")
                 }
@@ -53,8 +54,10 @@ fn run(config: &Config, input: &[u8], ends: &[usize], mut rng: Option<Rng>) -> R
 }
 
 /// Decodes every event of `input` with two decoders, one as `decode_event` does (the flat
-/// scanner first) and one with simd-json alone: the payloads must be the same.
-fn both_paths(dialect: Option<Dialect>, input: &[u8]) {
+/// scanner first) and one with simd-json alone: the payloads must be the same. Returns each
+/// event with its payload, as `drain` writes them.
+fn both_paths(dialect: Option<Dialect>, input: &[u8]) -> Vec<String> {
+    let mut events = Vec::new();
     let mut parser = Parser::new();
     parser.feed(input);
     parser.finish();
@@ -66,6 +69,7 @@ fn both_paths(dialect: Option<Dialect>, input: &[u8]) {
         };
         let (payload, _) = flat.decode_event_traced(event.event_type(), event.data());
         let got = format!("{payload:?}");
+        events.push(format!("event {event:?} {got}"));
         drop(payload);
         let want = format!(
             "{:?}",
@@ -78,6 +82,7 @@ fn both_paths(dialect: Option<Dialect>, input: &[u8]) {
             event.data().escape_ascii().to_string()
         );
     }
+    events
 }
 
 fuzz_target!(|input: &[u8]| {
@@ -89,9 +94,20 @@ fuzz_target!(|input: &[u8]| {
         Some(Dialect::Gemini),
     ][rng.below(4)];
     let config = Config::new().dialect(dialect);
-    both_paths(dialect, input);
+    let events = both_paths(dialect, input);
     let len = input.len();
     let whole = run(&config, input, &[len], None);
+    let streamed: Vec<&String> = whole
+        .outcomes
+        .iter()
+        .filter(|o| o.starts_with("event "))
+        .collect();
+    assert_eq!(
+        streamed,
+        events.iter().collect::<Vec<_>>(),
+        "{dialect:?}: {:?}",
+        input.escape_ascii().to_string()
+    );
     let seed = rng.next_u64();
     let ends = reads(&mut Rng::new(seed), len);
     let split = run(&config, input, &ends, Some(Rng::new(!seed)));

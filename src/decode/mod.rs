@@ -472,7 +472,8 @@ impl Dialects {
     /// Decodes one event's data (not an `error` event, and not `[DONE]`: the caller reads
     /// those) in `dialect`, which is not [`Dialect::Chat`]: on the flat path when `flat` is
     /// set and the scanner takes the event (from its template or not), else with simd-json;
-    /// the path comes back with the parts.
+    /// the path comes back with the parts. `repeated`: [`Dialects::repeat`] just found `data`
+    /// to reuse the template, which already holds its values.
     ///
     /// An `error` member (an object or a non-empty string) makes the event an API error, as in
     /// every dialect (Gemini's errors come so).
@@ -483,6 +484,7 @@ impl Dialects {
         event_type: &[u8],
         data: &'a [u8],
         flat: bool,
+        repeated: bool,
     ) -> (Result<Parts<'a>, Decoded<'a>>, DecodePath) {
         let Self {
             json,
@@ -514,8 +516,12 @@ impl Dialects {
         // The frequent small events: read where they are, without a tape.
         let took = match dialect {
             _ if !flat => None,
-            Dialect::Anthropic => scanner.anthropic(anthropic, event_type, data, utf8, &mut out),
-            Dialect::Responses => scanner.responses(responses, event_type, data, utf8, &mut out),
+            Dialect::Anthropic => {
+                scanner.anthropic(anthropic, event_type, data, repeated, utf8, &mut out)
+            }
+            Dialect::Responses => {
+                scanner.responses(responses, event_type, data, repeated, utf8, &mut out)
+            }
             Dialect::Gemini => utf8().and_then(|text| scanner.gemini(gemini, text, &mut out)),
             Dialect::Chat => None,
         };
@@ -564,6 +570,15 @@ impl Dialects {
             home: storage,
         };
         (Ok(parts), path)
+    }
+
+    /// Whether the event whose data begins `rest` (its line's end not known yet) reuses the
+    /// flat scanner's template of `dialect` up to that line's end: the data's length, at most
+    /// `max`. [`Dialects::decode`] of that data with `repeated` then takes the template as it
+    /// stands.
+    #[inline]
+    pub(crate) fn repeat(&mut self, dialect: Dialect, rest: &[u8], max: usize) -> Option<usize> {
+        self.flat.repeat(dialect, rest, max)
     }
 
     /// Tells the decoders of an API error the stream sent (the Responses API reports a

@@ -29,7 +29,7 @@
 use super::anthropic::{self, Counts, Delta, Start};
 use super::gemini;
 use super::responses::{self, PartKind, Terminal};
-use super::{Out, Part};
+use super::{Dialect, Out, Part};
 use crate::Usage;
 use crate::fast::{self, Cursor, Fast, GiveUp, NO_SLOT, Span};
 use template::Template;
@@ -1119,11 +1119,12 @@ impl Flat {
         state: &mut anthropic::State,
         event_type: &[u8],
         data: &'a [u8],
+        repeated: bool,
         text: impl FnOnce() -> Option<&'a str>,
         out: &mut Out<'_, 'a>,
     ) -> Option<bool> {
         let template = self.anthropic.get_or_insert_default();
-        let (raw, t, reused) = template.read(data, text, AnthropicRaw::read)?;
+        let (raw, t, reused) = template.read(data, repeated, text, AnthropicRaw::read)?;
         state.apply(raw.event(event_type, t).ok()?, out);
         Some(reused)
     }
@@ -1136,16 +1137,28 @@ impl Flat {
         state: &mut responses::State,
         event_type: &[u8],
         data: &'a [u8],
+        repeated: bool,
         text: impl FnOnce() -> Option<&'a str>,
         out: &mut Out<'_, 'a>,
     ) -> Option<bool> {
         let template = self.responses.get_or_insert_default();
-        let (raw, t, reused) = template.read(data, text, ResponsesRaw::read)?;
+        let (raw, t, reused) = template.read(data, repeated, text, ResponsesRaw::read)?;
         match raw.event(event_type, t) {
             Ok(event) => state.apply(event, out),
             Err(GiveUp) => return None,
         }
         Some(reused)
+    }
+
+    /// Whether the event whose data begins `rest` (its line's end not known yet) reuses the
+    /// template of `dialect` up to the line's end: the data's length, at most `max`. The
+    /// template then holds the data's values (see `Template::read_repeat`).
+    pub(crate) fn repeat(&mut self, dialect: Dialect, rest: &[u8], max: usize) -> Option<usize> {
+        match dialect {
+            Dialect::Anthropic => self.anthropic.as_deref_mut()?.read_repeat(rest, max),
+            Dialect::Responses => self.responses.as_deref_mut()?.read_repeat(rest, max),
+            Dialect::Gemini | Dialect::Chat => None,
+        }
     }
 
     /// Decodes a Gemini event on the flat path: whether it reused a template (never, yet), or

@@ -20,6 +20,14 @@
 //! The slots of values that did not change keep the template's: their strings are read from
 //! the template's copy of its text, and the strings that changed are copied next to the
 //! unescaped ones, so the event is never validated as UTF-8 as a whole.
+//!
+//! A stream ([`crate::ChunkStream`]) also compares an event with the template before its
+//! data line's end is known ([`Template::read_repeat`]): when the event repeats the last
+//! event's type line and its data follows the template to the template's end, then an LF
+//! and the blank line's LF, the event and its data end there, exactly as the line rules
+//! would frame them, because neither the template (kept only when it has no CR or LF) nor
+//! any value read again (strings cannot hold them, runs of whitespace and skipped values
+//! are checked) holds a line end. The framing and the comparison are then one pass.
 
 use super::{Raw, Scan, Text, Texts, V};
 use crate::fast::{self, Fast, Scalar, ScalarKind, TEMPLATE_MAX};
@@ -45,6 +53,9 @@ pub(super) struct Template<R> {
     side: Vec<u8>,
     /// How much of `side` the template's strings with escapes use.
     unescaped: usize,
+    /// Whether `text` holds no CR or LF: an event of one data line can then be compared with
+    /// it before the line's end is known (see [`Template::read_repeat`]).
+    one_line: bool,
 }
 
 impl<R: Raw> Default for Template<R> {
@@ -57,6 +68,7 @@ impl<R: Raw> Default for Template<R> {
             changed: Vec::new(),
             side: Vec::new(),
             unescaped: 0,
+            one_line: false,
         }
     }
 }
@@ -66,14 +78,18 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
     /// buffer, validated), and whether the template was reused: from the template when
     /// `data` differs from it only inside values, else `text()` (`data` as UTF-8, `None`
     /// when it is not) scanned in full by `read`. `None` when the scan declines.
+    ///
+    /// `repeated`: [`Template::read_repeat`] just took `data`, so the template already holds
+    /// its values.
     #[inline]
     pub(super) fn read<'t>(
         &'t mut self,
         data: &[u8],
+        repeated: bool,
         text: impl FnOnce() -> Option<&'t str>,
         read: impl FnOnce(&mut R, &mut Scan<'_>) -> Fast<()>,
     ) -> Option<(&'t R, Texts<'t>, bool)> {
-        let (scanned, reused) = if self.reuse(data) {
+        let (scanned, reused) = if repeated || self.reuse(data) {
             (None, true)
         } else {
             let text = text()?;
@@ -114,6 +130,7 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
             self.text.clear();
             self.text.push_str(text);
             self.unescaped = self.side.len();
+            self.one_line = crate::search::cr_or_lf(text.as_bytes()).is_none();
             self.kept = true;
         }
         true
@@ -130,13 +147,31 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
     /// character straddles two of them.
     #[inline]
     fn reuse(&mut self, input: &[u8]) -> bool {
-        self.read_again(input).is_some()
+        self.read_again(input, false).is_some()
     }
 
-    /// [`Template::reuse`]; `None` where it says false.
+    /// For an event whose data line's end is not known yet: the data's length, when the bytes
+    /// from `rest` on are the data of a reuse of the template, then an LF and the blank
+    /// line's LF. The template then holds the data's values: [`Template::read`] of that data
+    /// with `repeated` reads them. A data line holds no CR or LF, and a JSON value
+    /// none either outside whitespace: the template has none ([`Template::one_line`]), the
+    /// runs of whitespace read again must have none, and the data ends where the template
+    /// does, so the line ends exactly there. `None` otherwise, or when the data is longer
+    /// than `max` (the template's values are left as a failed reuse leaves them).
+    #[inline]
+    pub(super) fn read_repeat(&mut self, rest: &[u8], max: usize) -> Option<usize> {
+        if !self.one_line {
+            return None;
+        }
+        let rest = &rest[..rest.len().min(TEMPLATE_MAX + 2)];
+        self.read_again(rest, true).filter(|&len| len <= max)
+    }
+
+    /// [`Template::reuse`] (`open`: [`Template::read_repeat`]): the length of the data read,
+    /// `None` where it says false.
     #[inline(always)]
-    fn read_again(&mut self, input: &[u8]) -> Option<()> {
-        if !self.kept || input.len() > TEMPLATE_MAX {
+    fn read_again(&mut self, input: &[u8], open_ended: bool) -> Option<usize> {
+        if !self.kept || input.len() > TEMPLATE_MAX + usize::from(open_ended) * 2 {
             return None;
         }
         let out = &mut self.side;
@@ -153,8 +188,15 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
         loop {
             let same = fast::common_prefix(&old[at_old..], &input[at_new..]);
             let at = at_old + same;
-            if at == old.len() && at_new + same == input.len() {
-                return Some(());
+            if at == old.len() {
+                let end = at_new + same;
+                if open_ended {
+                    if input.get(end..end + 2) == Some(b"\n\n") {
+                        return Some(end);
+                    }
+                } else if end == input.len() {
+                    return Some(end);
+                }
             }
             // The first value that can hold the difference: a string's closing quote, or the
             // byte after a number or a run, at or after it. A walk, not a search: the values
@@ -198,11 +240,23 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
                     let (count, after) = fast::number_at(input, open).ok()?;
                     (count.map_or(V::Other, V::Count), after)
                 }
-                ScalarKind::Space => (V::Absent, fast::skip_ws(input, open)),
-                ScalarKind::Container => (
-                    V::Absent,
-                    fast::skip_container(input, open, u32::from(s.depth)).ok()?,
-                ),
+                ScalarKind::Space => {
+                    let after = fast::skip_ws(input, open);
+                    // On one line, a run ends at a line end (which ends the data).
+                    let run = &input[open..after];
+                    let after = match run.iter().position(|&b| b == b'\n' || b == b'\r') {
+                        Some(cut) if open_ended => open + cut,
+                        _ => after,
+                    };
+                    (V::Absent, after)
+                }
+                ScalarKind::Container => {
+                    let after = fast::skip_container(input, open, u32::from(s.depth)).ok()?;
+                    if open_ended && crate::search::cr_or_lf(&input[open..after]).is_some() {
+                        return None;
+                    }
+                    (V::Absent, after)
+                }
             };
             if let Some(held) = slots.get_mut(usize::from(s.slot)) {
                 self.changed.push((s.slot, std::mem::replace(held, value)));
