@@ -1256,3 +1256,31 @@ fn a_repeated_event_ends_where_its_data_line_does() {
         );
     }
 }
+
+/// A changed value that nothing reads is not checked as UTF-8 (a skipped string, a skipped
+/// array's string): the event's parts are the ones simd-json gives for the data decoded with
+/// U+FFFD, as for any data that is not UTF-8.
+#[test]
+fn bytes_that_are_not_utf8_in_a_skipped_value_change_no_part() {
+    let delta = |obfuscation: &[u8], logprobs: &[u8]| {
+        let mut data =
+            br#"{"type":"response.output_text.delta","delta":"a\u00e9","logprobs":["#.to_vec();
+        data.extend_from_slice(logprobs);
+        data.extend_from_slice(br#"],"obfuscation":""#);
+        data.extend_from_slice(obfuscation);
+        data.extend_from_slice(br#"","sequence_number":1}"#);
+        (b"response.output_text.delta".to_vec(), data)
+    };
+    let mut taken = Taken::default();
+    let events = [
+        delta(b"ok", b"\"x\""),
+        delta(b"o\xffk", b"\"x\""),
+        delta(b"ok", b"\"\xc3\""),
+        delta(b"\xe2\x82", b"\"\xff\""),
+    ];
+    let paths = compare(Some(Dialect::Responses), &events, "not UTF-8", &mut taken);
+    assert!(
+        paths[1..].iter().all(|p| *p == DecodePath::Template),
+        "{paths:?}"
+    );
+}

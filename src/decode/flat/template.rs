@@ -142,9 +142,12 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
     /// (unescaped or not). False when they differ anywhere else.
     ///
     /// `input` need not be valid UTF-8: it equals the template (valid) outside the values
-    /// that changed, and those are ASCII (numbers, whitespace) or copied into the side buffer, which
-    /// the caller validates. Each piece starts and ends next to an ASCII byte, so no
-    /// character straddles two of them.
+    /// that changed; those a slot holds are ASCII (numbers) or copied into the side buffer,
+    /// which the caller validates (each piece starts and ends next to an ASCII byte, so no
+    /// character straddles two of them). The changed values no slot holds (a skipped string,
+    /// object or array, a run of whitespace) are validated as JSON and never read as text, so
+    /// their bytes are not checked as UTF-8: the parts are those the simd-json path gives for
+    /// the data decoded with U+FFFD, where a full scan sends data that is not UTF-8.
     #[inline]
     fn reuse(&mut self, input: &[u8]) -> bool {
         self.read_again(input, false).is_some()
