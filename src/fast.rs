@@ -1023,6 +1023,9 @@ pub(crate) enum ScalarKind {
     /// Whitespace between tokens (providers pad events with runs of varying length).
     Space,
     /// An object or array the scanner skips, validated as a whole (see [`skip_container`]).
+    /// A template reuse validates it again when an event differs inside it, so no slot may
+    /// hold anything read from inside it (a reader that looks inside a value reads it, and
+    /// does not skip it).
     Container,
 }
 

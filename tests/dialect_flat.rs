@@ -1284,3 +1284,48 @@ fn bytes_that_are_not_utf8_in_a_skipped_value_change_no_part() {
         "{paths:?}"
     );
 }
+
+/// A review's finding: a tool's `input` is read as empty (`{}`) or not, so it cannot be a
+/// skipped value of the template, whose inside a later event may change: a later block whose
+/// `input` holds members must decline, as simd-json's arguments differ.
+#[test]
+fn a_tool_input_that_was_empty_is_not_reused_when_it_is_not() {
+    let start = |index: u32, id: &str, input: &str| {
+        let data = format!(
+            r#"{{"type":"content_block_start","index":{index},"content_block":{{"type":"tool_use","id":"{id}","name":"f","input":{input}}}}}"#
+        );
+        (b"content_block_start".to_vec(), data.into_bytes())
+    };
+    let stop = |index: u32| {
+        let data = format!(r#"{{"type":"content_block_stop","index":{index}}}"#);
+        (b"content_block_stop".to_vec(), data.into_bytes())
+    };
+    for (first, second) in [
+        ("{}", r#"{"x":1}"#),
+        ("{ }", "{}"),
+        ("{}", "{  }"),
+        (r#"{"y":2}"#, "{}"),
+    ] {
+        for dialect in [None, Some(Dialect::Anthropic)] {
+            let events = [
+                start(0, "a", first),
+                start(1, "b", second),
+                stop(1),
+                stop(0),
+            ];
+            let mut taken = Taken::default();
+            compare(
+                dialect,
+                &events,
+                &format!("{first} then {second}"),
+                &mut taken,
+            );
+        }
+    }
+    let input = b"event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_use\",\"id\":\"a\",\"name\":\"f\",\"input\":{}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":\"b\",\"name\":\"g\",\"input\":{\"x\":1}}}\n\nevent: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":1}\n\n";
+    let config = ssechunk::Config::new();
+    assert_eq!(
+        framed_stream(input, &config, &[]),
+        framed_reference(input, &config)
+    );
+}

@@ -401,20 +401,25 @@ impl AnthropicRaw {
                         |c, key| match key {
                             Self::BLOCK_INPUT => {
                                 // Empty (the usual `{}`): the decoder writes `{}`, as the
-                                // simd-json path writes it from the tape.
+                                // simd-json path writes it from the tape. Read here, not
+                                // skipped: a skipped object is one value of the template,
+                                // whose inside a later event may change, and the slot says
+                                // what its inside was.
+                                let open = c.pos;
                                 let empty = c.peek()? == b'{' && {
-                                    let open = c.pos;
                                     c.pos += 1;
                                     c.skip_ws();
-                                    let empty = c.peek()? == b'}';
-                                    c.pos = open;
-                                    empty
+                                    c.peek()? == b'}'
                                 };
-                                c.skip(2)?;
-                                set(
-                                    &mut slots[usize::from(key)],
-                                    if empty { V::Object } else { V::Other },
-                                )
+                                let value = if empty {
+                                    c.pos += 1;
+                                    V::Object
+                                } else {
+                                    c.pos = open;
+                                    c.skip(2)?;
+                                    V::Other
+                                };
+                                set(&mut slots[usize::from(key)], value)
                             }
                             NO_SLOT => c.skip(2),
                             _ => value(c, 2, slots, key),
