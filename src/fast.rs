@@ -1484,7 +1484,7 @@ impl<const SCALARS: bool> Cursor<'_, SCALARS> {
     /// The top-level `object` or `type`: when it is the string `"error"`, the object is an
     /// error, which goes the slow way; else the string is pinned, so that a document that
     /// changes it is checked again.
-    fn declared(&mut self) -> Fast<()> {
+    pub(crate) fn declared(&mut self) -> Fast<()> {
         if self.peek()? != b'"' {
             return self.skip(1);
         }

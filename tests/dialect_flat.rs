@@ -1329,3 +1329,27 @@ fn a_tool_input_that_was_empty_is_not_reused_when_it_is_not() {
         framed_reference(input, &config)
     );
 }
+
+/// A review's finding: a Gemini event that says it is an error (`"type": "error"`) is an API
+/// error on the flat path too (it declines to simd-json, which reads the error object).
+#[test]
+fn a_gemini_event_typed_error_is_an_error() {
+    for data in [
+        &br#"{"type":"error"}"#[..],
+        br#"{"type":"error","candidates":[]}"#,
+        br#"{"candidates":[],"type":"err\u006fr","message":"m"}"#,
+        br#"{"type":"other","candidates":[]}"#,
+        br#"{"type":5,"candidates":[]}"#,
+    ] {
+        let events = [(b"message".to_vec(), data.to_vec())];
+        let mut taken = Taken::default();
+        let what = String::from_utf8_lossy(data);
+        compare(Some(Dialect::Gemini), &events, &what, &mut taken);
+        let mut decoder = ChunkDecoder::with_dialect(Some(Dialect::Gemini));
+        let error = matches!(
+            decoder.decode_event(b"message", data),
+            ssechunk::Payload::ApiError(_)
+        );
+        assert_eq!(error, what.contains("err"), "{what}");
+    }
+}

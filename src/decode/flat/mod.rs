@@ -907,11 +907,15 @@ impl GeminiRaw {
                 b"candidates" => 2,
                 b"promptFeedback" => 3,
                 b"usageMetadata" => 4,
+                b"type" => 6,
                 _ if error_member(key) => 3,
                 _ => 5,
             },
             |c, k| match k {
                 0 => value_in(c, 1, &mut self.id),
+                // A `type` of `"error"` makes the object an error (`chunk::error_member`),
+                // which the simd-json path reads.
+                6 => c.declared(),
                 1 => value_in(c, 1, &mut self.model),
                 // An array (of objects), or `null`; another shape declines.
                 2 => match c.peek()? {
