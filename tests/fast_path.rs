@@ -359,6 +359,8 @@ fn arbitrary_bytes_agree() {
 }
 
 /// The floors of the mutant properties: the share of decodes the fast path takes (percent)
-/// and the template reuses, over 3,000 cases.
+/// and the template reuses, over 3,000 cases. They depend on the cases drawn: over runs the
+/// mutants gave 14-16%, the runs of mutants 24-28% and 430-570 reuses, so the floors are set
+/// below those ranges (a floor of 25% failed on one draw).
 const FLOORS_MUTANTS: (u64, u64) = (12, 0);
-const FLOORS_RUNS: (u64, u64) = (25, 400);
+const FLOORS_RUNS: (u64, u64) = (20, 300);
