@@ -1015,6 +1015,35 @@ pub(crate) struct Scalar {
     pub(crate) slot: u16,
 }
 
+impl Scalar {
+    /// The value of `kind` at `[open..after]`, at nesting `depth`, held in no slot yet.
+    #[inline(always)]
+    fn new(kind: ScalarKind, open: usize, after: usize, depth: u32) -> Self {
+        // A string or a container differs last at its closing byte; a number or a run at
+        // the byte after it (a longer one differs there first).
+        let last = match kind {
+            ScalarKind::String | ScalarKind::Container => after - 1,
+            ScalarKind::Number | ScalarKind::Space => after,
+        };
+        Self {
+            open: open as u32,
+            last: last as u32,
+            kind,
+            depth: depth as u8,
+            slot: NO_SLOT,
+        }
+    }
+
+    /// Where the bytes after the value begin in the document it was recorded in.
+    #[inline(always)]
+    pub(crate) fn after(&self) -> usize {
+        match self.kind {
+            ScalarKind::String | ScalarKind::Container => self.last as usize + 1,
+            ScalarKind::Number | ScalarKind::Space => self.last as usize,
+        }
+    }
+}
+
 /// What a [`Scalar`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ScalarKind {
@@ -1126,13 +1155,15 @@ impl<const SCALARS: bool> Cursor<'_, SCALARS> {
             && let Some(scalars) = self.scalars.as_deref_mut()
             && scalars.last().is_none_or(|s| s.open as usize != open)
         {
-            scalars.push(Scalar {
-                open: open as u32,
-                last: self.pos as u32,
-                kind: ScalarKind::Space,
-                depth: 0,
-                slot: NO_SLOT,
-            });
+            scalars.push(Scalar::new(ScalarKind::Space, open, self.pos, 0));
+        }
+    }
+
+    /// Records the value at `buf[open..after]`, when scalars are recorded.
+    #[inline(always)]
+    fn record_scalar(&mut self, kind: ScalarKind, open: usize, after: usize, depth: u32) {
+        if SCALARS && let Some(scalars) = self.scalars.as_deref_mut() {
+            scalars.push(Scalar::new(kind, open, after, depth));
         }
     }
 
@@ -1275,15 +1306,7 @@ impl<const SCALARS: bool> Cursor<'_, SCALARS> {
         let open = self.pos;
         let after = skip_container(self.buf, open, depth)?;
         self.pos = after;
-        if SCALARS && let Some(scalars) = self.scalars.as_deref_mut() {
-            scalars.push(Scalar {
-                open: open as u32,
-                last: (after - 1) as u32,
-                kind: ScalarKind::Container,
-                depth: depth as u8,
-                slot: NO_SLOT,
-            });
-        }
+        self.record_scalar(ScalarKind::Container, open, after, depth);
         Ok(())
     }
 
@@ -1294,15 +1317,7 @@ impl<const SCALARS: bool> Cursor<'_, SCALARS> {
         let open = self.pos;
         let after = validate_string(self.buf, open)?;
         self.pos = after;
-        if SCALARS && let Some(scalars) = self.scalars.as_deref_mut() {
-            scalars.push(Scalar {
-                open: open as u32,
-                last: (after - 1) as u32,
-                kind: ScalarKind::String,
-                depth: 0,
-                slot: NO_SLOT,
-            });
-        }
+        self.record_scalar(ScalarKind::String, open, after, 0);
         Ok(())
     }
 
@@ -1312,15 +1327,7 @@ impl<const SCALARS: bool> Cursor<'_, SCALARS> {
         let open = self.pos;
         let (value, after) = number_at(self.buf, open)?;
         self.pos = after;
-        if SCALARS && let Some(scalars) = self.scalars.as_deref_mut() {
-            scalars.push(Scalar {
-                open: open as u32,
-                last: after as u32,
-                kind: ScalarKind::Number,
-                depth: 0,
-                slot: NO_SLOT,
-            });
-        }
+        self.record_scalar(ScalarKind::Number, open, after, 0);
         Ok(value)
     }
 
@@ -1459,15 +1466,7 @@ impl<const SCALARS: bool> Cursor<'_, SCALARS> {
         let open = self.pos;
         let (mut span, after) = scan_string(self.buf, open, self.out)?;
         self.pos = after;
-        if SCALARS && let Some(scalars) = self.scalars.as_deref_mut() {
-            scalars.push(Scalar {
-                open: open as u32,
-                last: (after - 1) as u32,
-                kind: ScalarKind::String,
-                depth: 0,
-                slot: NO_SLOT,
-            });
-        }
+        self.record_scalar(ScalarKind::String, open, after, 0);
         if self.record {
             span.raw = self.strings.len() as u32;
             self.strings.push(RawString {

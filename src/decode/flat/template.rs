@@ -264,10 +264,7 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
             if let Some(held) = slots.get_mut(usize::from(s.slot)) {
                 self.changed.push((s.slot, std::mem::replace(held, value)));
             }
-            at_old = match s.kind {
-                ScalarKind::String | ScalarKind::Container => s.last as usize + 1,
-                ScalarKind::Number | ScalarKind::Space => s.last as usize,
-            };
+            at_old = s.after();
             (at_new, next) = (after, k + 1);
         }
     }
