@@ -1046,24 +1046,12 @@ impl Parser {
     /// parser is not at the start of such an event with nothing pending.
     #[inline]
     pub(crate) fn repeat_start(&self) -> Option<(usize, usize)> {
-        if self.found.is_some()
-            || self.has_data
-            || self.discarding
-            || self.at_start
-            || self.skip_lf
-            || self.line_start != self.scan
-        {
+        if self.found.is_some() || !self.at_event_start() || self.event_type.bytes.is_empty() {
             return None;
         }
         let rest = &self.buf[self.scan..self.end];
-        let last = &self.event_type.bytes;
-        if !rest.starts_with(b"event:") || last.is_empty() {
-            return None;
-        }
-        let value = 6 + usize::from(rest.get(6) == Some(&b' '));
-        let eol = value + last.len();
-        let line = rest.get(value..eol + 7)?;
-        if line[..last.len()] != last[..] || line[last.len()..last.len() + 6] != *b"\ndata:" {
+        let eol = self.same_type_line(rest)?;
+        if rest.get(eol..eol + 6) != Some(b"\ndata:") {
             return None;
         }
         let limit = self.config.max_event_bytes;
@@ -1071,6 +1059,30 @@ impl Parser {
         let data = at + 5 + usize::from(rest.get(at + 5) == Some(&b' '));
         // The limit holds each line's bytes before its line end (see `step`).
         (eol <= limit && data - at <= limit).then(|| (data, limit - (data - at)))
+    }
+
+    /// Whether the parser is at a line start with no data, nothing being discarded and no
+    /// BOM or CR pending: where a whole event may be taken in one pass.
+    #[inline]
+    fn at_event_start(&self) -> bool {
+        !(self.has_data
+            || self.discarding
+            || self.at_start
+            || self.skip_lf
+            || self.line_start != self.scan)
+    }
+
+    /// The end of the `event` line that opens `rest`, when it is an LF-ended line of the last
+    /// event's type (the type's bytes hold no line end, so no search is needed).
+    #[inline]
+    fn same_type_line(&self, rest: &[u8]) -> Option<usize> {
+        if !rest.starts_with(b"event:") {
+            return None;
+        }
+        let last = &self.event_type.bytes;
+        let value = 6 + usize::from(rest.get(6) == Some(&b' '));
+        let eol = value + last.len();
+        (rest.get(eol) == Some(&b'\n') && rest[value..eol] == last[..]).then_some(eol)
     }
 
     /// The bytes not yet taken.
@@ -1111,12 +1123,7 @@ impl Parser {
     /// limit. `None` (nothing changed) otherwise; the loop then decides.
     #[inline]
     fn whole_event(&mut self) -> Option<Found> {
-        if self.has_data
-            || self.discarding
-            || self.at_start
-            || self.skip_lf
-            || self.line_start != self.scan
-        {
+        if !self.at_event_start() {
             return None;
         }
         let rest = &self.buf[self.scan..self.end];
@@ -1125,14 +1132,11 @@ impl Parser {
         let mut typed = None;
         let mut at = 0;
         if rest.starts_with(b"event:") {
-            // The type of the last event again (its bytes hold no line end) needs no search.
-            let last = &self.event_type.bytes;
             let value = 6 + usize::from(rest.get(6) == Some(&b' '));
-            let (eol, same) = match rest.get(value..value + last.len() + 1) {
-                Some(line) if line[last.len()] == b'\n' && line[..last.len()] == last[..] => {
-                    (value + last.len(), true)
-                }
-                _ => (line_end(rest)?, false),
+            // The type of the last event again (its bytes hold no line end) needs no search.
+            let (eol, same) = match self.same_type_line(rest) {
+                Some(eol) => (eol, true),
+                None => (line_end(rest)?, false),
             };
             if rest[eol] != b'\n' || eol > limit {
                 return None;
