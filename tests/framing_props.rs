@@ -261,8 +261,8 @@ proptest! {
         check(&input, &picks, feed)?;
     }
 
-    /// The events of an LLM-shaped stream under a limit near their sizes: the same whatever
-    /// the reads, and each one the reference's.
+    /// The events of an LLM-shaped stream under a limit near their sizes, as
+    /// `limit_is_independent_of_reads` checks them.
     #[test]
     fn llm_stream_limit_is_independent_of_reads(
         input in llm_stream(),
@@ -270,16 +270,7 @@ proptest! {
         picks in cuts(),
         feed in feed(),
     ) {
-        let config = Config::new().max_event_bytes(limit);
-        let whole = run(&config, &input, &[]);
-        prop_assert_eq!(&run_bytewise(&config, &input), &whole, "byte at a time");
-        let splits = splits_of(input.len(), &picks);
-        prop_assert_eq!(&run_with(&config, &input, &splits, feed), &whole, "cut at {:?}", splits);
-        let reference = reference::parse(&input, false);
-        let mut expected = reference.events().into_iter().map(|(t, d, _)| (t, d));
-        for (t, d, _) in whole.events() {
-            prop_assert!(expected.any(|e| e == (t, d)), "event {:?} not in the reference", d);
-        }
+        check_limit(&input, limit, &picks, feed)?;
     }
 
     #[test]
@@ -305,21 +296,46 @@ proptest! {
         picks in cuts(),
         feed in feed(),
     ) {
-        let config = Config::new().max_event_bytes(limit);
-        let whole = run(&config, &input, &[]);
-        prop_assert_eq!(&run_bytewise(&config, &input), &whole, "byte at a time");
-        let splits = splits_of(input.len(), &picks);
-        prop_assert_eq!(&run_with(&config, &input, &splits, feed), &whole, "cut at {:?}", splits);
-
-        let reference = reference::parse(&input, false);
-        let mut expected = reference.events().into_iter().map(|(t, d, _)| (t, d));
-        for (t, d, _) in whole.events() {
-            prop_assert!(expected.any(|e| e == (t, d)), "event {:?} not in the reference", d);
-        }
-        let errors = whole.frames.iter().filter(|f| **f == OwnedFrame::TooLarge).count();
-        prop_assert!(errors <= input.len() / limit + 1);
-        // A limit larger than the whole input is never reached.
-        let roomy = Config::new().max_event_bytes(input.len() + 1);
-        prop_assert_eq!(run(&roomy, &input, &[]), reference);
+        check_limit(&input, limit, &picks, feed)?;
     }
+}
+
+/// The checks of a small `limit`: the outcome does not depend on the reads, the events that
+/// get through are the reference's, in order, the errors are bounded, and a limit larger
+/// than the whole input is never reached.
+fn check_limit(
+    input: &[u8],
+    limit: usize,
+    picks: &[Index],
+    feed: Feed,
+) -> Result<(), TestCaseError> {
+    let config = Config::new().max_event_bytes(limit);
+    let whole = run(&config, input, &[]);
+    prop_assert_eq!(&run_bytewise(&config, input), &whole, "byte at a time");
+    let splits = splits_of(input.len(), picks);
+    prop_assert_eq!(
+        &run_with(&config, input, &splits, feed),
+        &whole,
+        "cut at {:?}",
+        splits
+    );
+
+    let reference = reference::parse(input, false);
+    let mut expected = reference.events().into_iter().map(|(t, d, _)| (t, d));
+    for (t, d, _) in whole.events() {
+        prop_assert!(
+            expected.any(|e| e == (t, d)),
+            "event {:?} not in the reference",
+            d
+        );
+    }
+    let errors = whole
+        .frames
+        .iter()
+        .filter(|f| **f == OwnedFrame::TooLarge)
+        .count();
+    prop_assert!(errors <= input.len() / limit + 1);
+    let roomy = Config::new().max_event_bytes(input.len() + 1);
+    prop_assert_eq!(run(&roomy, input, &[]), reference);
+    Ok(())
 }
