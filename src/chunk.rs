@@ -792,15 +792,11 @@ impl ChunkDecoder {
         let Some(dialect) = self.dialect else {
             return self.decode_event(event_type, data);
         };
-        match self
-            .dialects
-            .decode(dialect, event_type, data, true, true)
-            .0
-        {
-            Ok(parts) => Payload::Parts(parts),
-            Err(Decoded::Error(error)) => Payload::ApiError(error),
-            Err(Decoded::Invalid(why)) => Payload::Invalid(why),
-        }
+        parts_payload(
+            self.dialects
+                .decode(dialect, event_type, data, true, true)
+                .0,
+        )
     }
 
     /// [`ChunkDecoder::decode_event`], also saying which path decoded the data.
@@ -870,11 +866,7 @@ impl ChunkDecoder {
         {
             let decoded;
             (decoded, *path) = dialects.decode(dialect, event_type, data, !simd_only, false);
-            return match decoded {
-                Ok(parts) => Payload::Parts(parts),
-                Err(Decoded::Error(error)) => Payload::ApiError(error),
-                Err(Decoded::Invalid(why)) => Payload::Invalid(why),
-            };
+            return parts_payload(decoded);
         }
         if simd_only {
             *path = DecodePath::SimdJson;
@@ -1000,6 +992,16 @@ fn prefer_non_empty<'a>(first: Option<&'a str>, second: Option<&'a str>) -> Opti
     match (first, second) {
         (Some(""), Some(second)) => Some(second),
         (first, second) => first.or(second),
+    }
+}
+
+/// The payload of an event of a dialect besides Chat Completions.
+#[inline]
+fn parts_payload<'a>(decoded: Result<Parts<'a>, Decoded<'a>>) -> Payload<'a> {
+    match decoded {
+        Ok(parts) => Payload::Parts(parts),
+        Err(Decoded::Error(error)) => Payload::ApiError(error),
+        Err(Decoded::Invalid(why)) => Payload::Invalid(why),
     }
 }
 
