@@ -116,7 +116,22 @@ impl Problems {
 
     /// Reports an outcome's problem, if it has one. `finished`: the input has ended (an
     /// error then, after ignored lines, is the plain JSON error body those lines formed).
+    #[inline]
     fn note(&mut self, outcome: &Outcome<'_>, finished: bool) {
+        // Most outcomes are events of the stream's dialect, with nothing held before them.
+        if self.held_lines == 0
+            && let Outcome::Event {
+                payload: Payload::Parts(_) | Payload::Chunk(_) | Payload::Done,
+                ..
+            } = outcome
+        {
+            return;
+        }
+        self.note_other(outcome, finished);
+    }
+
+    #[cold]
+    fn note_other(&mut self, outcome: &Outcome<'_>, finished: bool) {
         match outcome {
             Outcome::Ignored(_) => {}
             Outcome::Error(_) if finished && self.held_lines > 0 => {
