@@ -482,8 +482,8 @@ impl AnthropicRaw {
             _ => Err(GiveUp),
         };
         let text = |id| t.strict(self.at(id));
-        Ok(match kind {
-            b"message_start" => {
+        Ok(match AnthropicKind::of(kind) {
+            AnthropicKind::MessageStart => {
                 let (mut id, mut model, mut read) = (None, None, None);
                 if strict_object(self.at(Self::MESSAGE))? {
                     id = text(Self::MESSAGE_ID)?;
@@ -496,7 +496,7 @@ impl AnthropicRaw {
                     counts: read,
                 }
             }
-            b"content_block_start" => {
+            AnthropicKind::BlockStart => {
                 let index = index()?;
                 if self.at(Self::BLOCK) != V::Object {
                     return Err(GiveUp);
@@ -522,7 +522,7 @@ impl AnthropicRaw {
                 };
                 Event::BlockStart { index, block }
             }
-            b"content_block_delta" => {
+            AnthropicKind::BlockDelta => {
                 let index = index()?;
                 if self.at(Self::DELTA) != V::Object {
                     return Err(GiveUp);
@@ -536,8 +536,8 @@ impl AnthropicRaw {
                 };
                 Event::BlockDelta { index, delta }
             }
-            b"content_block_stop" => Event::BlockStop { index: index()? },
-            b"message_delta" => {
+            AnthropicKind::BlockStop => Event::BlockStop { index: index()? },
+            AnthropicKind::MessageDelta => {
                 let reason = if strict_object(self.at(Self::DELTA))? {
                     text(Self::STOP_REASON)?
                 } else {
@@ -548,8 +548,8 @@ impl AnthropicRaw {
                     counts: self.counts(Self::USAGE, Self::COUNTS)?,
                 }
             }
-            b"message_stop" => Event::MessageStop,
-            _ => Event::Nothing,
+            AnthropicKind::MessageStop => Event::MessageStop,
+            AnthropicKind::Other => Event::Nothing,
         })
     }
 }
@@ -567,6 +567,87 @@ fn one_member(c: &mut Scan<'_>, depth: u32, name: &[u8], slots: &mut [V], id: u1
             }
         },
     )
+}
+
+/// The kinds of Anthropic events the flat path reads, told by length first and then one
+/// comparison of the whole name (a `match` on byte-string patterns tests them byte by byte).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AnthropicKind {
+    MessageStart,
+    BlockStart,
+    BlockDelta,
+    BlockStop,
+    MessageDelta,
+    MessageStop,
+    Other,
+}
+
+impl AnthropicKind {
+    #[inline]
+    fn of(name: &[u8]) -> Self {
+        match name.len() {
+            12 if name == b"message_stop" => Self::MessageStop,
+            13 if name == b"message_start" => Self::MessageStart,
+            13 if name == b"message_delta" => Self::MessageDelta,
+            18 if name == b"content_block_stop" => Self::BlockStop,
+            19 if name == b"content_block_delta" => Self::BlockDelta,
+            19 if name == b"content_block_start" => Self::BlockStart,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// The kinds of Responses API events the flat path reads, told as [`AnthropicKind`]'s are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ResponsesKind {
+    Created,
+    InProgress,
+    TextDelta,
+    RefusalDelta,
+    SummaryDelta,
+    ReasoningDelta,
+    ItemAdded,
+    ArgumentsDelta,
+    InputDelta,
+    ArgumentsDone,
+    InputDone,
+    ItemDone,
+    Completed,
+    Incomplete,
+    Failed,
+    Error,
+    Other,
+}
+
+impl ResponsesKind {
+    #[inline]
+    fn of(name: &[u8]) -> Self {
+        let Some(rest) = name.strip_prefix(b"response.") else {
+            return if name == b"error" {
+                Self::Error
+            } else {
+                Self::Other
+            };
+        };
+        match rest.len() {
+            17 if rest == b"output_text.delta" => Self::TextDelta,
+            28 if rest == b"reasoning_summary_text.delta" => Self::SummaryDelta,
+            29 if rest == b"function_call_arguments.delta" => Self::ArgumentsDelta,
+            7 if rest == b"created" => Self::Created,
+            11 if rest == b"in_progress" => Self::InProgress,
+            13 if rest == b"refusal.delta" => Self::RefusalDelta,
+            20 if rest == b"reasoning_text.delta" => Self::ReasoningDelta,
+            17 if rest == b"output_item.added" => Self::ItemAdded,
+            28 if rest == b"custom_tool_call_input.delta" => Self::InputDelta,
+            28 if rest == b"function_call_arguments.done" => Self::ArgumentsDone,
+            27 if rest == b"custom_tool_call_input.done" => Self::InputDone,
+            16 if rest == b"output_item.done" => Self::ItemDone,
+            9 if rest == b"completed" => Self::Completed,
+            10 if rest == b"incomplete" => Self::Incomplete,
+            6 if rest == b"failed" => Self::Failed,
+            _ => Self::Other,
+        }
+    }
 }
 
 slots!(ResponsesRaw, 31:
@@ -759,11 +840,13 @@ impl ResponsesRaw {
         let item_id = lenient(Self::ITEM_ID)?;
         let output_index = lenient_count(self.at(Self::OUTPUT_INDEX))?;
         let delta = || strict(Self::DELTA);
+        let kind = ResponsesKind::of(kind);
+        use ResponsesKind as K;
         Ok(match kind {
-            b"response.created" | b"response.in_progress" => {
+            K::Created | K::InProgress => {
                 let response = strict_object(self.at(Self::RESPONSE))?;
                 Event::Metadata {
-                    created: kind == b"response.created",
+                    created: kind == K::Created,
                     response: if response {
                         Some((lenient(Self::RESPONSE_ID)?, lenient(Self::RESPONSE_MODEL)?))
                     } else {
@@ -771,27 +854,25 @@ impl ResponsesRaw {
                     },
                 }
             }
-            b"response.output_text.delta" => delta()?.map_or(Event::Nothing, Event::Text),
-            b"response.refusal.delta" => delta()?.map_or(Event::Nothing, Event::Refusal),
-            b"response.reasoning_summary_text.delta" | b"response.reasoning_text.delta" => {
-                match delta()? {
-                    Some(text) => {
-                        let (part, index) = if kind == b"response.reasoning_text.delta" {
-                            (PartKind::Text, Self::CONTENT_INDEX)
-                        } else {
-                            (PartKind::Summary, Self::SUMMARY_INDEX)
-                        };
-                        Event::Reasoning {
-                            part,
-                            item_id,
-                            index: lenient_count(self.at(index))?,
-                            text,
-                        }
+            K::TextDelta => delta()?.map_or(Event::Nothing, Event::Text),
+            K::RefusalDelta => delta()?.map_or(Event::Nothing, Event::Refusal),
+            K::SummaryDelta | K::ReasoningDelta => match delta()? {
+                Some(text) => {
+                    let (part, index) = if kind == K::ReasoningDelta {
+                        (PartKind::Text, Self::CONTENT_INDEX)
+                    } else {
+                        (PartKind::Summary, Self::SUMMARY_INDEX)
+                    };
+                    Event::Reasoning {
+                        part,
+                        item_id,
+                        index: lenient_count(self.at(index))?,
+                        text,
                     }
-                    None => Event::Nothing,
                 }
-            }
-            b"response.output_item.added" => {
+                None => Event::Nothing,
+            },
+            K::ItemAdded => {
                 if !strict_object(self.at(Self::ITEM))? {
                     return Ok(Event::Nothing);
                 }
@@ -805,8 +886,7 @@ impl ResponsesRaw {
                     _ => Event::Nothing,
                 }
             }
-            b"response.function_call_arguments.delta"
-            | b"response.custom_tool_call_input.delta" => match delta()? {
+            K::ArgumentsDelta | K::InputDelta => match delta()? {
                 Some(fragment) => Event::Fragment {
                     item_id,
                     output_index,
@@ -814,19 +894,19 @@ impl ResponsesRaw {
                 },
                 None => Event::Nothing,
             },
-            b"response.function_call_arguments.done" => Event::End {
+            K::ArgumentsDone => Event::End {
                 item_id,
                 output_index,
                 names: None,
                 whole: strict(Self::ARGUMENTS)?,
             },
-            b"response.custom_tool_call_input.done" => Event::End {
+            K::InputDone => Event::End {
                 item_id,
                 output_index,
                 names: None,
                 whole: strict(Self::INPUT)?,
             },
-            b"response.output_item.done" => {
+            K::ItemDone => {
                 if !strict_object(self.at(Self::ITEM))? {
                     return Ok(Event::Nothing);
                 }
@@ -854,12 +934,12 @@ impl ResponsesRaw {
                     names: Some((lenient(Self::ITEM_CALL_ID)?, lenient(Self::ITEM_NAME)?)),
                 }
             }
-            b"response.completed" | b"response.incomplete" | b"response.failed" => {
+            K::Completed | K::Incomplete | K::Failed => {
                 let response = strict_object(self.at(Self::RESPONSE))?;
                 let end = match kind {
-                    b"response.completed" => Terminal::Completed,
+                    K::Completed => Terminal::Completed,
                     // Its error object is read from the tape.
-                    b"response.failed" => return Err(GiveUp),
+                    K::Failed => return Err(GiveUp),
                     _ => Terminal::Incomplete(match (response, self.at(Self::INCOMPLETE)) {
                         (true, V::Object) => lenient(Self::INCOMPLETE_REASON)?,
                         _ => None,
@@ -876,8 +956,8 @@ impl ResponsesRaw {
                     usage,
                 }
             }
-            b"error" => return Err(GiveUp),
-            _ => Event::Nothing,
+            K::Error => return Err(GiveUp),
+            K::Other => Event::Nothing,
         })
     }
 }
