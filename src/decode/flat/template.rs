@@ -44,8 +44,10 @@ pub(super) struct Template<R> {
     /// Its slots, as the last event read changed them: the slots of the event being read.
     raw: R,
     /// The template's own values of the slots the last reuse changed, put back before the
-    /// next one (so a reuse writes only the slots that change, not a copy of them all).
-    changed: Vec<(u16, V)>,
+    /// next one (so a reuse writes only the slots that change, not a copy of them all). The
+    /// index is a `usize` after the value so that an entry is two aligned words and a value
+    /// (a copy through a `(u16, V)` split it across stores the next loads stalled on).
+    changed: Vec<(V, usize)>,
     /// The side buffer of the event being read: its strings with escapes, unescaped, and on
     /// a reuse the strings that changed. The template's own come first, and are kept for
     /// the next reuse; each template has its own (another dialect's scan, on the same
@@ -180,8 +182,8 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
         let out = &mut self.side;
         out.truncate(self.unescaped);
         let slots = self.raw.as_mut();
-        for (slot, value) in self.changed.drain(..).rev() {
-            if let Some(slot) = slots.get_mut(usize::from(slot)) {
+        for (value, slot) in self.changed.drain(..).rev() {
+            if let Some(slot) = slots.get_mut(slot) {
                 *slot = value;
             }
         }
@@ -261,8 +263,9 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
                     (V::Absent, after)
                 }
             };
-            if let Some(held) = slots.get_mut(usize::from(s.slot)) {
-                self.changed.push((s.slot, std::mem::replace(held, value)));
+            let slot = usize::from(s.slot);
+            if let Some(held) = slots.get_mut(slot) {
+                self.changed.push((std::mem::replace(held, value), slot));
             }
             at_old = s.after();
             (at_new, next) = (after, k + 1);
