@@ -467,6 +467,7 @@ impl AnthropicRaw {
     }
 
     /// The event, as `anthropic::read` reads it from the tape.
+    #[inline(always)]
     fn event<'a>(&self, event_type: &[u8], t: Texts<'a>) -> Fast<anthropic::Event<'a, 'a>> {
         use anthropic::Event;
         if !matches!(self.at(Self::ERROR), V::Absent) {
@@ -821,6 +822,7 @@ impl ResponsesRaw {
     }
 
     /// The event, as `responses::read` reads it from the tape.
+    #[inline(always)]
     fn event<'a>(&self, event_type: &[u8], t: Texts<'a>) -> Fast<responses::Event<'a, 'a>> {
         use responses::Event;
         if !matches!(self.at(Self::ERROR), V::Absent) {
