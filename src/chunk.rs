@@ -15,7 +15,7 @@ use simd_json::{Buffers, Node, StaticNode, Tape};
 
 use crate::Dialect;
 use crate::PADDING;
-use crate::decode::{Decoded, Dialects, Parts};
+use crate::decode::{Dialects, Parts};
 use crate::fast::{self, Span, Spans, Texts};
 
 /// Token counts, normalised: the same names for every dialect.
@@ -792,11 +792,9 @@ impl ChunkDecoder {
         let Some(dialect) = self.dialect else {
             return self.decode_event(event_type, data);
         };
-        parts_payload(
-            self.dialects
-                .decode(dialect, event_type, data, true, true)
-                .0,
-        )
+        self.dialects
+            .decode(dialect, event_type, data, true, true)
+            .0
     }
 
     /// [`ChunkDecoder::decode_event`], also saying which path decoded the data.
@@ -864,9 +862,9 @@ impl ChunkDecoder {
         if let Some(dialect @ (Dialect::Anthropic | Dialect::Responses | Dialect::Gemini)) =
             *dialect
         {
-            let decoded;
-            (decoded, *path) = dialects.decode(dialect, event_type, data, !simd_only, false);
-            return parts_payload(decoded);
+            let payload;
+            (payload, *path) = dialects.decode(dialect, event_type, data, !simd_only, false);
+            return payload;
         }
         if simd_only {
             *path = DecodePath::SimdJson;
@@ -992,16 +990,6 @@ fn prefer_non_empty<'a>(first: Option<&'a str>, second: Option<&'a str>) -> Opti
     match (first, second) {
         (Some(""), Some(second)) => Some(second),
         (first, second) => first.or(second),
-    }
-}
-
-/// The payload of an event of a dialect besides Chat Completions.
-#[inline]
-fn parts_payload<'a>(decoded: Result<Parts<'a>, Decoded<'a>>) -> Payload<'a> {
-    match decoded {
-        Ok(parts) => Payload::Parts(parts),
-        Err(Decoded::Error(error)) => Payload::ApiError(error),
-        Err(Decoded::Invalid(why)) => Payload::Invalid(why),
     }
 }
 

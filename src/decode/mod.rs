@@ -21,7 +21,7 @@ use std::fmt;
 
 use simd_json::Node;
 
-use crate::chunk::{DecodePath, SimdJson, text_of, with_tape, write_json};
+use crate::chunk::{DecodePath, Payload, SimdJson, text_of, with_tape, write_json};
 use crate::{ApiError, Finish, InvalidData, Usage};
 
 /// Which wire dialect a stream speaks.
@@ -489,7 +489,7 @@ impl Dialects {
         data: &'a [u8],
         flat: bool,
         repeated: bool,
-    ) -> (Result<Parts<'a>, Decoded<'a>>, DecodePath) {
+    ) -> (Payload<'a>, DecodePath) {
         let Self {
             json,
             flat: scanner,
@@ -561,7 +561,7 @@ impl Dialects {
             });
             if let Err(other) = result {
                 *storage = crate::chunk::recycle(parts);
-                return (Err(other), path);
+                return (other.payload(), path);
             }
         }
         let joined: &'a str = joined;
@@ -573,7 +573,7 @@ impl Dialects {
             parts,
             home: storage,
         };
-        (Ok(parts), path)
+        (Payload::Parts(parts), path)
     }
 
     /// Whether the event whose data begins `rest` (its line's end not known yet) reuses the
@@ -615,6 +615,15 @@ pub(crate) enum Decoded<'a> {
     Error(ApiError<'a>),
     /// Not an event of the dialect's shapes.
     Invalid(InvalidData),
+}
+
+impl<'a> Decoded<'a> {
+    fn payload(self) -> Payload<'a> {
+        match self {
+            Self::Error(error) => Payload::ApiError(error),
+            Self::Invalid(why) => Payload::Invalid(why),
+        }
+    }
 }
 
 #[cfg(test)]
