@@ -390,7 +390,9 @@ impl State {
         Ok(())
     }
 
-    /// Says what an event says, and remembers what the later events need.
+    /// Says what an event says, and remembers what the later events need. Inlined: the event
+    /// is built by the caller, and read back through the stack it stalls the loads.
+    #[inline(always)]
     pub(crate) fn apply<'a>(&mut self, event: Event<'a, '_>, out: &mut Out<'_, 'a>) {
         match event {
             Event::Metadata { created, response } => {
