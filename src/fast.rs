@@ -216,7 +216,7 @@ impl Decoder {
         };
         let texts = Texts {
             input,
-            unescaped: simdutf8::basic::from_utf8(&self.unescaped).ok()?,
+            unescaped: utf8(&self.unescaped)?,
         };
         // Every span starts and ends next to an ASCII delimiter or at the edge of a whole
         // unescaped string, so it always falls on character boundaries.
@@ -571,6 +571,19 @@ pub(crate) fn string_stop(bytes: &[u8]) -> Option<usize> {
         .iter()
         .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
         .map(|p| i + p)
+}
+
+/// `bytes` as text, when they are UTF-8. Most strings of these streams are ASCII, which
+/// `is_ascii` tells a word at a time; std's validation walks a short string byte by byte
+/// (a delta's text, validated once per event, is a few to a few dozen bytes).
+#[allow(unsafe_code)]
+#[inline]
+pub(crate) fn utf8(bytes: &[u8]) -> Option<&str> {
+    if bytes.is_ascii() {
+        // SAFETY: every sequence of ASCII bytes is valid UTF-8.
+        return Some(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
+    simdutf8::basic::from_utf8(bytes).ok()
 }
 
 /// The offset in `block` of the first `"`, `\\` or control character.
@@ -2097,6 +2110,29 @@ mod tests {
                         bytes[at + 3] = if stop == b'"' { 0x01 } else { b'"' };
                         assert_eq!(super::string_stop(&bytes), Some(at), "{len} {at} {stop}");
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn utf8_agrees_with_std() {
+        // ASCII of every length around a word, then each with a byte of every kind put at
+        // every place: multi-byte characters, lone continuation bytes, cut sequences.
+        for len in 0..24usize {
+            let ascii: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert_eq!(super::utf8(&ascii), std::str::from_utf8(&ascii).ok());
+            for at in 0..len {
+                for insert in [
+                    &[0xC3, 0xA9][..],
+                    &[0xE2, 0x82, 0xAC],
+                    &[0x80],
+                    &[0xC3],
+                    &[0xFF],
+                ] {
+                    let mut bytes = ascii.clone();
+                    bytes.splice(at..at, insert.iter().copied());
+                    assert_eq!(super::utf8(&bytes), std::str::from_utf8(&bytes).ok());
                 }
             }
         }

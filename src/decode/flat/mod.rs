@@ -201,7 +201,7 @@ impl<'a> Texts<'a> {
     fn new(input: &'a str, unescaped: &'a [u8]) -> Fast<Self> {
         Ok(Self {
             input,
-            unescaped: simdutf8::basic::from_utf8(unescaped).map_err(|_| GiveUp)?,
+            unescaped: crate::fast::utf8(unescaped).ok_or(GiveUp)?,
         })
     }
 
