@@ -793,8 +793,7 @@ impl ChunkDecoder {
             return self.decode_event(event_type, data);
         };
         self.dialects
-            .decode(dialect, event_type, data, true, true)
-            .0
+            .decode(dialect, event_type, data, true, true, &mut DecodePath::Done)
     }
 
     /// [`ChunkDecoder::decode_event`], also saying which path decoded the data.
@@ -862,9 +861,7 @@ impl ChunkDecoder {
         if let Some(dialect @ (Dialect::Anthropic | Dialect::Responses | Dialect::Gemini)) =
             *dialect
         {
-            let payload;
-            (payload, *path) = dialects.decode(dialect, event_type, data, !simd_only, false);
-            return payload;
+            return dialects.decode(dialect, event_type, data, !simd_only, false, path);
         }
         if simd_only {
             *path = DecodePath::SimdJson;

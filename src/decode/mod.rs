@@ -476,8 +476,12 @@ impl Dialects {
     /// Decodes one event's data (not an `error` event, and not `[DONE]`: the caller reads
     /// those) in `dialect`, which is not [`Dialect::Chat`]: on the flat path when `flat` is
     /// set and the scanner takes the event (from its template or not), else with simd-json;
-    /// the path comes back with the parts. `repeated`: [`Dialects::repeat`] just found `data`
-    /// to reuse the template, which already holds its values.
+    /// the path is written to `path`. `repeated`: [`Dialects::repeat`] just found `data` to
+    /// reuse the template, which already holds its values.
+    ///
+    /// The payload is the only value returned, so that a caller that puts it into an outcome
+    /// lets it be written there (a pair came back through the stack, and the loads copying
+    /// it stalled on the stores that had just written it).
     ///
     /// An `error` member (an object or a non-empty string) makes the event an API error, as in
     /// every dialect (Gemini's errors come so).
@@ -489,7 +493,8 @@ impl Dialects {
         data: &'a [u8],
         flat: bool,
         repeated: bool,
-    ) -> (Payload<'a>, DecodePath) {
+        path: &mut DecodePath,
+    ) -> Payload<'a> {
         let Self {
             json,
             flat: scanner,
@@ -529,7 +534,7 @@ impl Dialects {
             Dialect::Gemini => utf8().and_then(|text| scanner.gemini(gemini, text, &mut out)),
             Dialect::Chat => None,
         };
-        let path = match took {
+        *path = match took {
             Some(true) => DecodePath::Template,
             Some(false) => DecodePath::Fast,
             None => DecodePath::SimdJson,
@@ -561,7 +566,7 @@ impl Dialects {
             });
             if let Err(other) = result {
                 *storage = crate::chunk::recycle(parts);
-                return (other.payload(), path);
+                return other.payload();
             }
         }
         let joined: &'a str = joined;
@@ -573,7 +578,7 @@ impl Dialects {
             parts,
             home: storage,
         };
-        (Payload::Parts(parts), path)
+        Payload::Parts(parts)
     }
 
     /// Whether the event whose data begins `rest` (its line's end not known yet) reuses the
