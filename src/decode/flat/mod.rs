@@ -839,8 +839,9 @@ impl ResponsesRaw {
         };
         let lenient = |id| t.lenient(self.at(id));
         let strict = |id| t.strict(self.at(id));
-        let item_id = lenient(Self::ITEM_ID)?;
-        let output_index = lenient_count(self.at(Self::OUTPUT_INDEX))?;
+        // Read only by the kinds that carry them (a text delta does not: as on the tape).
+        let item_id = || lenient(Self::ITEM_ID);
+        let output_index = || lenient_count(self.at(Self::OUTPUT_INDEX));
         let delta = || strict(Self::DELTA);
         let kind = ResponsesKind::of(kind);
         use ResponsesKind as K;
@@ -867,7 +868,7 @@ impl ResponsesRaw {
                     };
                     Event::Reasoning {
                         part,
-                        item_id,
+                        item_id: item_id()?,
                         index: lenient_count(self.at(index))?,
                         text,
                     }
@@ -881,7 +882,7 @@ impl ResponsesRaw {
                 match lenient(Self::ITEM_TYPE)? {
                     Some("function_call" | "custom_tool_call") => Event::ToolStart {
                         own_id: lenient(Self::ITEM_OWN_ID)?,
-                        output_index,
+                        output_index: output_index()?,
                         call_id: lenient(Self::ITEM_CALL_ID)?,
                         name: lenient(Self::ITEM_NAME)?,
                     },
@@ -890,21 +891,21 @@ impl ResponsesRaw {
             }
             K::ArgumentsDelta | K::InputDelta => match delta()? {
                 Some(fragment) => Event::Fragment {
-                    item_id,
-                    output_index,
+                    item_id: item_id()?,
+                    output_index: output_index()?,
                     fragment,
                 },
                 None => Event::Nothing,
             },
             K::ArgumentsDone => Event::End {
-                item_id,
-                output_index,
+                item_id: item_id()?,
+                output_index: output_index()?,
                 names: None,
                 whole: strict(Self::ARGUMENTS)?,
             },
             K::InputDone => Event::End {
-                item_id,
-                output_index,
+                item_id: item_id()?,
+                output_index: output_index()?,
                 names: None,
                 whole: strict(Self::INPUT)?,
             },
@@ -932,7 +933,7 @@ impl ResponsesRaw {
                 Event::End {
                     whole: strict(whole)?,
                     item_id: lenient(Self::ITEM_OWN_ID)?,
-                    output_index,
+                    output_index: output_index()?,
                     names: Some((lenient(Self::ITEM_CALL_ID)?, lenient(Self::ITEM_NAME)?)),
                 }
             }
