@@ -925,14 +925,16 @@ fn the_templates_take_varied_events() {
 /// strings, whatever the others' events do in between.
 #[test]
 fn templates_keep_their_strings_across_dialects() {
-    let anthropic: &[u8] = br#"{"type":"message_start","message":{"id":"a\u0041b","model":"m","usage":{"input_tokens":1,"output_tokens":1}}}"#;
+    // Kinds whose events are kept as templates (a content block's delta; the response's
+    // creation, which `in_progress` repeats).
+    let anthropic: &[u8] = br#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a\u0041b"}}"#;
     let responses: &[u8] =
         br#"{"type":"response.created","response":{"id":"x\u0042y","model":"m2"}}"#;
     let gemini: &[u8] =
         br#"{"candidates":[{"content":{"parts":[{"text":"q\u0043z"}],"role":"model"},"index":0}]}"#;
     let ev = |t: &[u8], d: &[u8]| (t.to_vec(), d.to_vec());
     let (a, r, g) = (
-        ev(b"message_start", anthropic),
+        ev(b"content_block_delta", anthropic),
         ev(b"response.created", responses),
         ev(b"message", gemini),
     );

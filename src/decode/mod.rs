@@ -41,10 +41,13 @@ use crate::{ApiError, Finish, InvalidData, Usage};
 /// syntax error), goes to simd-json, which parses it in full.
 ///
 /// The last Anthropic or Responses event the scanner read in full is kept as a template (up
-/// to 16 KiB): an event that differs from it only inside strings, numbers and runs of
-/// whitespace, as consecutive deltas do, is compared with it byte for byte and only those
-/// values are read again. The parts are the same on every path: tests and a fuzz target
-/// compare them.
+/// to 16 KiB), unless it is of a kind the stream sends once per message, response, block,
+/// item or part (Anthropic's `message_start`, `content_block_start`, `content_block_stop`,
+/// `message_delta`, `message_stop`; the Responses API's `*.added`, `*.done` and terminal
+/// events), whose next event never repeats its shape: an event that differs from the template
+/// only inside strings, numbers and runs of whitespace, as consecutive deltas do, is compared
+/// with it byte for byte and only those values are read again. The parts are the same on
+/// every path: tests and a fuzz target compare them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

@@ -584,6 +584,15 @@ enum AnthropicKind {
 }
 
 impl AnthropicKind {
+    /// Whether the next event may repeat the shape of one of this kind, so that it is worth
+    /// keeping as the template: a content block's deltas come in runs (and a kind not known
+    /// here may). A message's start, delta and stop come once per message, a block's start
+    /// and stop once per block, and the event after them is of another kind.
+    #[inline]
+    fn repeats(self) -> bool {
+        matches!(self, Self::BlockDelta | Self::Other)
+    }
+
     #[inline]
     fn of(name: &[u8]) -> Self {
         match name.len() {
@@ -621,6 +630,21 @@ enum ResponsesKind {
 }
 
 impl ResponsesKind {
+    /// Whether the next event may repeat the shape of an event of type `name` (see
+    /// [`AnthropicKind::repeats`]): deltas come in runs, and `response.in_progress` repeats
+    /// `response.created`'s response object. The events that add or finish an output item,
+    /// a content part or a summary part (`*.added`, `*.done`), and the response's own end,
+    /// come once per item, part or response.
+    #[inline]
+    fn repeats(name: &[u8]) -> bool {
+        !(name.ends_with(b".done")
+            || name.ends_with(b".added")
+            || matches!(
+                Self::of(name),
+                Self::Completed | Self::Incomplete | Self::Failed
+            ))
+    }
+
     #[inline]
     fn of(name: &[u8]) -> Self {
         let Some(rest) = name.strip_prefix(b"response.") else {
@@ -1216,7 +1240,8 @@ impl Flat {
         out: &mut Out<'_, 'a>,
     ) -> Option<bool> {
         let template = self.anthropic.get_or_insert_default();
-        let (raw, t, reused) = template.read(data, repeated, text, AnthropicRaw::read)?;
+        let keep = AnthropicKind::of(event_type).repeats();
+        let (raw, t, reused) = template.read(data, repeated, keep, text, AnthropicRaw::read)?;
         state.apply(raw.event(event_type, t).ok()?, out);
         Some(reused)
     }
@@ -1234,7 +1259,8 @@ impl Flat {
         out: &mut Out<'_, 'a>,
     ) -> Option<bool> {
         let template = self.responses.get_or_insert_default();
-        let (raw, t, reused) = template.read(data, repeated, text, ResponsesRaw::read)?;
+        let keep = ResponsesKind::repeats(event_type);
+        let (raw, t, reused) = template.read(data, repeated, keep, text, ResponsesRaw::read)?;
         match raw.event(event_type, t) {
             Ok(event) => state.apply(event, out),
             Err(GiveUp) => return None,

@@ -1,5 +1,8 @@
 //! The flat scanner's templates: the last event it scanned in full, reused for the next
-//! events that differ from it only inside values.
+//! events that differ from it only inside values. Events of kinds that come once per
+//! message, block, item or part are not kept (the caller says which): the next event is of
+//! another kind, and recording a large event's values and copying its text cost more than
+//! its scan.
 //!
 //! Consecutive events of one kind repeat their bytes around a few changed values: an
 //! Anthropic `content_block_delta` changes its `text`, a Responses
@@ -82,12 +85,15 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
     /// when it is not) scanned in full by `read`. `None` when the scan declines.
     ///
     /// `repeated`: [`Template::read_repeat`] just took `data`, so the template already holds
-    /// its values.
+    /// its values. `keep`: whether `data`, scanned in full, becomes the template (the caller
+    /// says no for kinds of events that the next event never repeats: recording an event's
+    /// values and copying its text cost more than its scan when it has many).
     #[inline]
     pub(super) fn read<'t>(
         &'t mut self,
         data: &[u8],
         repeated: bool,
+        keep: bool,
         text: impl FnOnce() -> Option<&'t str>,
         read: impl FnOnce(&mut R, &mut Scan<'_>) -> Fast<()>,
     ) -> Option<(&'t R, Texts<'t>, bool)> {
@@ -95,7 +101,7 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
             (None, true)
         } else {
             let text = text()?;
-            if !self.scan(text, read) {
+            if !self.scan(text, keep, read) {
                 return None;
             }
             (Some(text), false)
@@ -106,16 +112,21 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
     }
 
     /// Scans `text` in full with `read`, strings with escapes unescaped onto the side buffer;
-    /// `text` becomes the template when it is small enough to keep. False when the scan
-    /// declines.
+    /// `text` becomes the template when `keep` says so and it is small enough. False when
+    /// the scan declines.
     #[inline]
-    fn scan(&mut self, text: &str, read: impl FnOnce(&mut R, &mut Scan<'_>) -> Fast<()>) -> bool {
+    fn scan(
+        &mut self,
+        text: &str,
+        keep: bool,
+        read: impl FnOnce(&mut R, &mut Scan<'_>) -> Fast<()>,
+    ) -> bool {
         self.kept = false;
         self.side.clear();
         self.scalars.clear();
         self.raw = R::BLANK;
         self.changed.clear();
-        let keep = text.len() <= TEMPLATE_MAX;
+        let keep = keep && text.len() <= TEMPLATE_MAX;
         let raw = &mut self.raw;
         let scanned = fast::scan(
             text.as_bytes(),
