@@ -85,9 +85,12 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
     /// when it is not) scanned in full by `read`. `None` when the scan declines.
     ///
     /// `repeated`: [`Template::read_repeat`] just took `data`, so the template already holds
-    /// its values. `keep`: whether `data`, scanned in full, becomes the template (the caller
-    /// says no for kinds of events that the next event never repeats: recording an event's
-    /// values and copying its text cost more than its scan when it has many).
+    /// its values. `keep`: whether `data` is of a kind whose events repeat (the caller says
+    /// no for kinds that come once per message, block, item or part): only then is it
+    /// compared with the template, and kept as the template when scanned in full. Another
+    /// event is scanned in full at once: it follows an event of another kind, and the next
+    /// event does not repeat it, so a comparison would fail, and recording its values and
+    /// copying its text (more than its scan costs, when it has many) would be wasted.
     #[inline]
     pub(super) fn read<'t>(
         &'t mut self,
@@ -97,7 +100,7 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
         text: impl FnOnce() -> Option<&'t str>,
         read: impl FnOnce(&mut R, &mut Scan<'_>) -> Fast<()>,
     ) -> Option<(&'t R, Texts<'t>, bool)> {
-        let (scanned, reused) = if repeated || self.reuse(data) {
+        let (scanned, reused) = if repeated || (keep && self.reuse(data)) {
             (None, true)
         } else {
             let text = text()?;
