@@ -579,7 +579,9 @@ pub(crate) fn string_stop(bytes: &[u8]) -> Option<usize> {
 #[allow(unsafe_code)]
 #[inline]
 pub(crate) fn utf8(bytes: &[u8]) -> Option<&str> {
-    if bytes.is_ascii() {
+    // Longer texts go to simdutf8 at once: it is faster on them, and one that is not ASCII
+    // would be read twice.
+    if bytes.len() < 64 && bytes.is_ascii() {
         // SAFETY: every sequence of ASCII bytes is valid UTF-8.
         return Some(unsafe { std::str::from_utf8_unchecked(bytes) });
     }
@@ -1104,12 +1106,17 @@ pub(crate) fn skip_ws(buf: &[u8], mut pos: usize) -> usize {
             break;
         }
         pos += 1;
-        // A run of spaces (some providers pad events with hundreds) eight at a time.
-        while let Some(word) = buf.get(pos..pos + 8) {
-            if word != b"        " {
+        // A run of spaces (some providers pad events with hundreds) eight at a time, and the
+        // spaces that begin the next eight in one step.
+        while let Some(word) = buf
+            .get(pos..pos + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        {
+            let other = u64::from_le_bytes(word) ^ u64::from_le_bytes(*b"        ");
+            pos += (other.trailing_zeros() / 8) as usize;
+            if other != 0 {
                 break;
             }
-            pos += 8;
         }
     }
     pos
@@ -2133,6 +2140,37 @@ mod tests {
                     let mut bytes = ascii.clone();
                     bytes.splice(at..at, insert.iter().copied());
                     assert_eq!(super::utf8(&bytes), std::str::from_utf8(&bytes).ok());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn skip_ws_stops_where_a_byte_walk_stops() {
+        // Runs of every length up to forty from spaces with tabs and line ends put in, then
+        // a byte that ends them, or the end of the buffer.
+        let walk = |buf: &[u8], pos: usize| {
+            pos + buf[pos..]
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+                .count()
+        };
+        for len in 0..40usize {
+            for odd in [
+                None,
+                Some((0, b'\t')),
+                Some((len / 2, b'\n')),
+                Some((len.saturating_sub(1), b'\r')),
+            ] {
+                for end in [&b""[..], b"}", b"x        "] {
+                    let mut run = vec![b' '; len];
+                    if let Some((at, byte)) = odd
+                        && at < len
+                    {
+                        run[at] = byte;
+                    }
+                    let buf = [&b"{"[..], &run, end].concat();
+                    assert_eq!(super::skip_ws(&buf, 1), walk(&buf, 1), "{buf:?}");
                 }
             }
         }

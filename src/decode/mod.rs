@@ -524,7 +524,7 @@ impl Dialects {
         };
         // simdutf8 validates in wide SIMD loads; an event that reuses the flat scanner's
         // template is not validated as a whole (see `flat::template`).
-        let utf8 = || simdutf8::basic::from_utf8(data).ok();
+        let utf8 = || crate::fast::utf8(data);
         // The frequent small events: read where they are, without a tape.
         let took = match dialect {
             _ if !flat => None,
