@@ -639,10 +639,9 @@ impl ResponsesKind {
     fn repeats(name: &[u8]) -> bool {
         !(name.ends_with(b".done")
             || name.ends_with(b".added")
-            || matches!(
-                Self::of(name),
-                Self::Completed | Self::Incomplete | Self::Failed
-            ))
+            || name == b"response.completed"
+            || name == b"response.incomplete"
+            || name == b"response.failed")
     }
 
     #[inline]
