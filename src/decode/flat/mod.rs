@@ -271,6 +271,22 @@ pub(super) trait Raw: Copy {
     const BLANK: Self;
 }
 
+/// A member's field by its name: the name's length first, then one comparison of the whole
+/// name (a `match` on byte-string patterns tests a name byte by byte; the tests of the
+/// length become one switch).
+macro_rules! by_name {
+    ($key:expr, { $($name:literal => $value:expr),* $(,)? }, $other:expr) => {{
+        let key: &[u8] = $key;
+        $(
+            if key.len() == $name.len() && key == $name {
+                $value
+            } else
+        )* {
+            $other
+        }
+    }};
+}
+
 /// Slot indexes into a `[V; N]`, for reading the fields by name.
 macro_rules! slots {
     ($raw:ident, $n:literal: $($name:ident = $at:literal),* $(,)?) => {
@@ -302,12 +318,13 @@ macro_rules! slots {
 fn read_counts(c: &mut Scan<'_>, depth: u32, slots: &mut [V], base: u16) -> Fast<()> {
     c.object(
         depth,
-        |key| match key {
-            b"input_tokens" => Some(0),
-            b"output_tokens" => Some(1),
-            b"cache_read_input_tokens" => Some(2),
-            b"cache_creation_input_tokens" => Some(3),
-            _ => None,
+        |key| {
+            by_name!(key, {
+                b"input_tokens" => Some(0),
+                b"output_tokens" => Some(1),
+                b"cache_read_input_tokens" => Some(2),
+                b"cache_creation_input_tokens" => Some(3),
+            }, None)
         },
         |c, k| match k {
             Some(k) => value(c, depth, slots, base + k),
@@ -356,28 +373,29 @@ impl AnthropicRaw {
         let slots = &mut self.0;
         c.object(
             1,
-            |key| match key {
-                b"type" => Self::KIND,
-                b"index" => Self::INDEX,
-                b"delta" => Self::DELTA,
-                b"content_block" => Self::BLOCK,
-                b"message" => Self::MESSAGE,
-                b"usage" => Self::USAGE,
-                _ if error_member(key) => Self::ERROR,
-                _ => NO_SLOT,
+            |key| {
+                by_name!(key, {
+                    b"type" => Self::KIND,
+                    b"index" => Self::INDEX,
+                    b"delta" => Self::DELTA,
+                    b"content_block" => Self::BLOCK,
+                    b"message" => Self::MESSAGE,
+                    b"usage" => Self::USAGE,
+                }, if error_member(key) { Self::ERROR } else { NO_SLOT })
             },
             |c, key| match key {
                 Self::DELTA => nested(c, 1, slots, key, |c, slots| {
                     c.object(
                         2,
-                        |key| match key {
-                            b"type" => Self::DELTA_TYPE,
-                            b"text" => Self::DELTA_TEXT,
-                            b"thinking" => Self::DELTA_THINKING,
-                            b"partial_json" => Self::DELTA_JSON,
-                            b"signature" => Self::DELTA_SIGNATURE,
-                            b"stop_reason" => Self::STOP_REASON,
-                            _ => NO_SLOT,
+                        |key| {
+                            by_name!(key, {
+                                b"type" => Self::DELTA_TYPE,
+                                b"text" => Self::DELTA_TEXT,
+                                b"thinking" => Self::DELTA_THINKING,
+                                b"partial_json" => Self::DELTA_JSON,
+                                b"signature" => Self::DELTA_SIGNATURE,
+                                b"stop_reason" => Self::STOP_REASON,
+                            }, NO_SLOT)
                         },
                         |c, key| match key {
                             NO_SLOT => c.skip(2),
@@ -388,15 +406,16 @@ impl AnthropicRaw {
                 Self::BLOCK => nested(c, 1, slots, key, |c, slots| {
                     c.object(
                         2,
-                        |key| match key {
-                            b"type" => Self::BLOCK_TYPE,
-                            b"text" => Self::BLOCK_TEXT,
-                            b"thinking" => Self::BLOCK_THINKING,
-                            b"signature" => Self::BLOCK_SIGNATURE,
-                            b"id" => Self::BLOCK_ID,
-                            b"name" => Self::BLOCK_NAME,
-                            b"input" => Self::BLOCK_INPUT,
-                            _ => NO_SLOT,
+                        |key| {
+                            by_name!(key, {
+                                b"type" => Self::BLOCK_TYPE,
+                                b"text" => Self::BLOCK_TEXT,
+                                b"thinking" => Self::BLOCK_THINKING,
+                                b"signature" => Self::BLOCK_SIGNATURE,
+                                b"id" => Self::BLOCK_ID,
+                                b"name" => Self::BLOCK_NAME,
+                                b"input" => Self::BLOCK_INPUT,
+                            }, NO_SLOT)
                         },
                         |c, key| match key {
                             Self::BLOCK_INPUT => {
@@ -429,11 +448,12 @@ impl AnthropicRaw {
                 Self::MESSAGE => nested(c, 1, slots, key, |c, slots| {
                     c.object(
                         2,
-                        |key| match key {
-                            b"id" => Self::MESSAGE_ID,
-                            b"model" => Self::MESSAGE_MODEL,
-                            b"usage" => Self::MESSAGE_USAGE,
-                            _ => NO_SLOT,
+                        |key| {
+                            by_name!(key, {
+                                b"id" => Self::MESSAGE_ID,
+                                b"model" => Self::MESSAGE_MODEL,
+                                b"usage" => Self::MESSAGE_USAGE,
+                            }, NO_SLOT)
                         },
                         |c, key| match key {
                             Self::MESSAGE_USAGE => nested(c, 2, slots, key, |c, slots| {
@@ -718,19 +738,19 @@ impl ResponsesRaw {
         let slots = &mut self.0;
         c.object(
             1,
-            |key| match key {
-                b"type" => Self::KIND,
-                b"delta" => Self::DELTA,
-                b"item_id" => Self::ITEM_ID,
-                b"output_index" => Self::OUTPUT_INDEX,
-                b"summary_index" => Self::SUMMARY_INDEX,
-                b"content_index" => Self::CONTENT_INDEX,
-                b"arguments" => Self::ARGUMENTS,
-                b"input" => Self::INPUT,
-                b"response" => Self::RESPONSE,
-                b"item" => Self::ITEM,
-                _ if error_member(key) => Self::ERROR,
-                _ => NO_SLOT,
+            |key| {
+                by_name!(key, {
+                    b"type" => Self::KIND,
+                    b"delta" => Self::DELTA,
+                    b"item_id" => Self::ITEM_ID,
+                    b"output_index" => Self::OUTPUT_INDEX,
+                    b"summary_index" => Self::SUMMARY_INDEX,
+                    b"content_index" => Self::CONTENT_INDEX,
+                    b"arguments" => Self::ARGUMENTS,
+                    b"input" => Self::INPUT,
+                    b"response" => Self::RESPONSE,
+                    b"item" => Self::ITEM,
+                }, if error_member(key) { Self::ERROR } else { NO_SLOT })
             },
             |c, key| match key {
                 Self::RESPONSE => Self::response(c, slots),
@@ -745,13 +765,14 @@ impl ResponsesRaw {
         nested(c, 1, slots, Self::RESPONSE, |c, slots| {
             c.object(
                 2,
-                |key| match key {
-                    b"id" => Self::RESPONSE_ID,
-                    b"model" => Self::RESPONSE_MODEL,
-                    b"usage" => Self::USAGE,
-                    b"error" => Self::RESPONSE_ERROR,
-                    b"incomplete_details" => Self::INCOMPLETE,
-                    _ => NO_SLOT,
+                |key| {
+                    by_name!(key, {
+                        b"id" => Self::RESPONSE_ID,
+                        b"model" => Self::RESPONSE_MODEL,
+                        b"usage" => Self::USAGE,
+                        b"error" => Self::RESPONSE_ERROR,
+                        b"incomplete_details" => Self::INCOMPLETE,
+                    }, NO_SLOT)
                 },
                 |c, key| match key {
                     Self::USAGE => nested(c, 2, slots, key, Self::usage),
@@ -769,13 +790,14 @@ impl ResponsesRaw {
     fn usage(c: &mut Scan<'_>, slots: &mut [V]) -> Fast<()> {
         c.object(
             3,
-            |key| match key {
-                b"input_tokens" => Self::USAGE_INPUT,
-                b"output_tokens" => Self::USAGE_OUTPUT,
-                b"total_tokens" => Self::USAGE_TOTAL,
-                b"input_tokens_details" => Self::INPUT_DETAILS,
-                b"output_tokens_details" => Self::OUTPUT_DETAILS,
-                _ => NO_SLOT,
+            |key| {
+                by_name!(key, {
+                    b"input_tokens" => Self::USAGE_INPUT,
+                    b"output_tokens" => Self::USAGE_OUTPUT,
+                    b"total_tokens" => Self::USAGE_TOTAL,
+                    b"input_tokens_details" => Self::INPUT_DETAILS,
+                    b"output_tokens_details" => Self::OUTPUT_DETAILS,
+                }, NO_SLOT)
             },
             |c, key| match key {
                 Self::INPUT_DETAILS => nested(c, 3, slots, key, |c, slots| {
@@ -809,14 +831,15 @@ impl ResponsesRaw {
         nested(c, 1, slots, Self::ITEM, |c, slots| {
             c.object(
                 2,
-                |key| match key {
-                    b"type" => Self::ITEM_TYPE,
-                    b"id" => Self::ITEM_OWN_ID,
-                    b"call_id" => Self::ITEM_CALL_ID,
-                    b"name" => Self::ITEM_NAME,
-                    b"arguments" => Self::ITEM_ARGUMENTS,
-                    b"input" => Self::ITEM_INPUT,
-                    _ => NO_SLOT,
+                |key| {
+                    by_name!(key, {
+                        b"type" => Self::ITEM_TYPE,
+                        b"id" => Self::ITEM_OWN_ID,
+                        b"call_id" => Self::ITEM_CALL_ID,
+                        b"name" => Self::ITEM_NAME,
+                        b"arguments" => Self::ITEM_ARGUMENTS,
+                        b"input" => Self::ITEM_INPUT,
+                    }, NO_SLOT)
                 },
                 |c, key| match key {
                     NO_SLOT => c.skip(2),
@@ -1007,15 +1030,15 @@ impl GeminiRaw {
     ) -> Fast<()> {
         c.object(
             1,
-            |key| match key {
-                b"responseId" => 0,
-                b"modelVersion" => 1,
-                b"candidates" => 2,
-                b"promptFeedback" => 3,
-                b"usageMetadata" => 4,
-                b"type" => 6,
-                _ if error_member(key) => 3,
-                _ => 5,
+            |key| {
+                by_name!(key, {
+                    b"responseId" => 0,
+                    b"modelVersion" => 1,
+                    b"candidates" => 2,
+                    b"promptFeedback" => 3,
+                    b"usageMetadata" => 4,
+                    b"type" => 6,
+                }, if error_member(key) { 3 } else { 5 })
             },
             |c, k| match k {
                 0 => value_in(c, 1, &mut self.id),
@@ -1039,13 +1062,14 @@ impl GeminiRaw {
                     nested_in(c, 1, &mut self.usage, |c| {
                         c.object(
                             2,
-                            |key| match key {
-                                b"promptTokenCount" => 0,
-                                b"candidatesTokenCount" => 1,
-                                b"thoughtsTokenCount" => 2,
-                                b"totalTokenCount" => 3,
-                                b"cachedContentTokenCount" => 4,
-                                _ => 5,
+                            |key| {
+                                by_name!(key, {
+                                    b"promptTokenCount" => 0,
+                                    b"candidatesTokenCount" => 1,
+                                    b"thoughtsTokenCount" => 2,
+                                    b"totalTokenCount" => 3,
+                                    b"cachedContentTokenCount" => 4,
+                                }, 5)
                             },
                             |c, k| match counts.get_mut(k) {
                                 Some(slot) => value_in(c, 2, slot),
@@ -1072,11 +1096,12 @@ fn candidate(
     let first = read.len();
     c.object(
         3,
-        |key| match key {
-            b"index" => 0,
-            b"content" => 1,
-            b"finishReason" => 2,
-            _ => 3,
+        |key| {
+            by_name!(key, {
+                b"index" => 0,
+                b"content" => 1,
+                b"finishReason" => 2,
+            }, 3)
         },
         |c, k| match k {
             0 => value_in(c, 3, &mut index),
@@ -1149,12 +1174,13 @@ fn part(c: &mut Scan<'_>, parts: &mut Vec<GeminiPart>) -> Fast<()> {
     let open = c.pos;
     c.object(
         6,
-        |key| match key {
-            b"text" => 0,
-            b"thought" => 1,
-            b"functionCall" => 2,
-            b"thoughtSignature" => 3,
-            _ => 4,
+        |key| {
+            by_name!(key, {
+                b"text" => 0,
+                b"thought" => 1,
+                b"functionCall" => 2,
+                b"thoughtSignature" => 3,
+            }, 4)
         },
         |c, k| match k {
             0 => value_in(c, 6, &mut text),
@@ -1173,11 +1199,12 @@ fn part(c: &mut Scan<'_>, parts: &mut Vec<GeminiPart>) -> Fast<()> {
             2 => nested_in(c, 6, &mut call, |c| {
                 c.object(
                     7,
-                    |key| match key {
-                        b"id" => 0,
-                        b"name" => 1,
-                        b"args" => 2,
-                        _ => 3,
+                    |key| {
+                        by_name!(key, {
+                            b"id" => 0,
+                            b"name" => 1,
+                            b"args" => 2,
+                        }, 3)
                     },
                     |c, k| match k {
                         0 => value_in(c, 7, &mut id),
@@ -1397,6 +1424,33 @@ impl Flat {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn by_name_tells_each_name_from_its_neighbours() {
+        let pick = |key: &[u8]| {
+            by_name!(key, {
+                b"type" => 1,
+                b"text" => 2,
+                b"promptTokenCount" => 3,
+                b"promptTokensDetails" => 4,
+                b"" => 5,
+            }, 0)
+        };
+        for (key, want) in [
+            (&b"type"[..], 1),
+            (b"text", 2),
+            (b"promptTokenCount", 3),
+            (b"promptTokensDetails", 4),
+            (b"", 5),
+            (b"typ", 0),
+            (b"types", 0),
+            (b"tExt", 0),
+            (b"promptTokenCounts", 0),
+            (b"promptTokensDetail", 0),
+        ] {
+            assert_eq!(pick(key), want, "{:?}", String::from_utf8_lossy(key));
+        }
+    }
+
     #[test]
     fn a_slot_takes_sixteen_bytes() {
         assert_eq!(std::mem::size_of::<super::V>(), 16);
