@@ -1249,7 +1249,22 @@ impl<const SCALARS: bool> Cursor<'_, SCALARS> {
                 self.ws();
                 self.expect(b':')?;
             }
-            self.ws();
+            // A value right after the colon (compact JSON) needs no whitespace call, nor one
+            // space before it (spaced JSON, as Gemini's) when no runs are recorded.
+            let recorded = SCALARS && self.scalars.is_some();
+            match self.buf.get(self.pos) {
+                Some(b' ')
+                    if !recorded
+                        && !matches!(
+                            self.buf.get(self.pos + 1),
+                            Some(b' ' | b'\t' | b'\n' | b'\r')
+                        ) =>
+                {
+                    self.pos += 1;
+                }
+                Some(b' ' | b'\t' | b'\n' | b'\r') => self.ws(),
+                _ => {}
+            }
             field(self, key)?;
             if !matches!(self.buf.get(self.pos), Some(b',' | b'}')) {
                 self.ws();
