@@ -315,6 +315,44 @@ pub(crate) enum Delta<'a> {
     Other,
 }
 
+/// The kinds of Anthropic events the decoders read, by the event's type: told by the name's
+/// length first and then one comparison of the whole (a `match` on byte-string patterns tests
+/// a name byte by byte, and this runs for every event). [`EventKind::Other`] is any other type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EventKind {
+    MessageStart,
+    BlockStart,
+    BlockDelta,
+    BlockStop,
+    MessageDelta,
+    MessageStop,
+    Other,
+}
+
+impl EventKind {
+    /// Whether the next event may repeat the shape of one of this kind, so that it is worth
+    /// keeping as the template: a content block's deltas come in runs (and a kind not known
+    /// here may). A message's start, delta and stop come once per message, a block's start
+    /// and stop once per block, and the event after them is of another kind.
+    #[inline]
+    pub(crate) fn repeats(self) -> bool {
+        matches!(self, Self::BlockDelta | Self::Other)
+    }
+
+    #[inline]
+    pub(crate) fn of(name: &[u8]) -> Self {
+        match name.len() {
+            12 if name == b"message_stop" => Self::MessageStop,
+            13 if name == b"message_start" => Self::MessageStart,
+            13 if name == b"message_delta" => Self::MessageDelta,
+            18 if name == b"content_block_stop" => Self::BlockStop,
+            19 if name == b"content_block_delta" => Self::BlockDelta,
+            19 if name == b"content_block_start" => Self::BlockStart,
+            _ => Self::Other,
+        }
+    }
+}
+
 /// Reads one event (its type, and its data parsed as a JSON object at `nodes[0]`).
 /// `Err` names a field of a shape the dialect does not have.
 fn read<'a, 'n>(event_type: &[u8], nodes: &'n [Node<'a>]) -> Shape<Event<'a, 'n>> {
@@ -322,8 +360,8 @@ fn read<'a, 'n>(event_type: &[u8], nodes: &'n [Node<'a>]) -> Shape<Event<'a, 'n>
         Some(kind) => kind.as_bytes(),
         None => event_type,
     };
-    Ok(match kind {
-        b"message_start" => {
+    Ok(match EventKind::of(kind) {
+        EventKind::MessageStart => {
             let (mut id, mut model, mut counts) = (None, None, None);
             if let Some(message) = opt_object(nodes, member(nodes, 0, "message"), "message")? {
                 id = opt_str(nodes, member(nodes, message, "id"), "id")?;
@@ -334,7 +372,7 @@ fn read<'a, 'n>(event_type: &[u8], nodes: &'n [Node<'a>]) -> Shape<Event<'a, 'n>
             }
             Event::MessageStart { id, model, counts }
         }
-        b"content_block_start" => {
+        EventKind::BlockStart => {
             let index = block_index(nodes)?;
             let block = member(nodes, 0, "content_block")
                 .filter(|&at| object_len(nodes, at).is_some())
@@ -356,7 +394,7 @@ fn read<'a, 'n>(event_type: &[u8], nodes: &'n [Node<'a>]) -> Shape<Event<'a, 'n>
             };
             Event::BlockStart { index, block }
         }
-        b"content_block_delta" => {
+        EventKind::BlockDelta => {
             let index = block_index(nodes)?;
             let delta = member(nodes, 0, "delta")
                 .filter(|&at| object_len(nodes, at).is_some())
@@ -373,10 +411,10 @@ fn read<'a, 'n>(event_type: &[u8], nodes: &'n [Node<'a>]) -> Shape<Event<'a, 'n>
             };
             Event::BlockDelta { index, delta }
         }
-        b"content_block_stop" => Event::BlockStop {
+        EventKind::BlockStop => Event::BlockStop {
             index: block_index(nodes)?,
         },
-        b"message_delta" => {
+        EventKind::MessageDelta => {
             let mut reason = None;
             if let Some(delta) = opt_object(nodes, member(nodes, 0, "delta"), "delta")? {
                 reason = opt_str(nodes, member(nodes, delta, "stop_reason"), "stop_reason")?;
@@ -387,8 +425,8 @@ fn read<'a, 'n>(event_type: &[u8], nodes: &'n [Node<'a>]) -> Shape<Event<'a, 'n>
             };
             Event::MessageDelta { reason, counts }
         }
-        b"message_stop" => Event::MessageStop,
-        _ => Event::Nothing,
+        EventKind::MessageStop => Event::MessageStop,
+        EventKind::Other => Event::Nothing,
     })
 }
 

@@ -120,22 +120,15 @@ impl Dialect {
         })
     }
 
-    /// The dialect whose events have type `name`, if any: by its length first, then one
-    /// comparison of the whole (a match on byte-string patterns tests them byte by byte, and
-    /// this runs once or twice per event).
+    /// The dialect whose events have type `name`, if any (the Anthropic kinds are the ones
+    /// its decoders read, `anthropic::EventKind`).
     #[inline]
     pub(crate) fn of_type(name: &[u8]) -> Option<Dialect> {
         if name.starts_with(b"response.") {
             return Some(Dialect::Responses);
         }
-        let anthropic = match name.len() {
-            12 => name == b"message_stop",
-            13 => name == b"message_start" || name == b"message_delta",
-            18 => name == b"content_block_stop",
-            19 => name == b"content_block_delta" || name == b"content_block_start",
-            _ => false,
-        };
-        anthropic.then_some(Dialect::Anthropic)
+        (anthropic::EventKind::of(name) != anthropic::EventKind::Other)
+            .then_some(Dialect::Anthropic)
     }
 }
 

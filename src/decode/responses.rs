@@ -218,6 +218,74 @@ pub(crate) enum Terminal<'a> {
     Failed,
 }
 
+/// The kinds of Responses API events the decoders read, by the event's type, told as
+/// [`super::anthropic::EventKind`]'s are. [`EventKind::Other`] is any other type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EventKind {
+    Created,
+    InProgress,
+    TextDelta,
+    RefusalDelta,
+    SummaryDelta,
+    ReasoningDelta,
+    ItemAdded,
+    ArgumentsDelta,
+    InputDelta,
+    ArgumentsDone,
+    InputDone,
+    ItemDone,
+    Completed,
+    Incomplete,
+    Failed,
+    Error,
+    Other,
+}
+
+impl EventKind {
+    /// Whether the next event may repeat the shape of an event of type `name` (see
+    /// [`super::anthropic::EventKind::repeats`]): deltas come in runs, and `response.in_progress` repeats
+    /// `response.created`'s response object. The events that add or finish an output item,
+    /// a content part or a summary part (`*.added`, `*.done`), and the response's own end,
+    /// come once per item, part or response.
+    #[inline]
+    pub(crate) fn repeats(name: &[u8]) -> bool {
+        !(name.ends_with(b".done")
+            || name.ends_with(b".added")
+            || name == b"response.completed"
+            || name == b"response.incomplete"
+            || name == b"response.failed")
+    }
+
+    #[inline]
+    pub(crate) fn of(name: &[u8]) -> Self {
+        let Some(rest) = name.strip_prefix(b"response.") else {
+            return if name == b"error" {
+                Self::Error
+            } else {
+                Self::Other
+            };
+        };
+        match rest.len() {
+            17 if rest == b"output_text.delta" => Self::TextDelta,
+            28 if rest == b"reasoning_summary_text.delta" => Self::SummaryDelta,
+            29 if rest == b"function_call_arguments.delta" => Self::ArgumentsDelta,
+            7 if rest == b"created" => Self::Created,
+            11 if rest == b"in_progress" => Self::InProgress,
+            13 if rest == b"refusal.delta" => Self::RefusalDelta,
+            20 if rest == b"reasoning_text.delta" => Self::ReasoningDelta,
+            17 if rest == b"output_item.added" => Self::ItemAdded,
+            28 if rest == b"custom_tool_call_input.delta" => Self::InputDelta,
+            28 if rest == b"function_call_arguments.done" => Self::ArgumentsDone,
+            27 if rest == b"custom_tool_call_input.done" => Self::InputDone,
+            16 if rest == b"output_item.done" => Self::ItemDone,
+            9 if rest == b"completed" => Self::Completed,
+            10 if rest == b"incomplete" => Self::Incomplete,
+            6 if rest == b"failed" => Self::Failed,
+            _ => Self::Other,
+        }
+    }
+}
+
 /// Reads one event (its type, and its data parsed as a JSON object at `nodes[0]`; `text` is
 /// the whole data text, an error's message of last resort). `Err` names a field of a shape
 /// the dialect does not have.
@@ -254,11 +322,12 @@ fn read<'a, 'n>(
     let item_id = m.item_id.and_then(|at| as_str(&nodes[at]));
     let output_index = m.output_index.and_then(|at| as_u64(&nodes[at]));
     let delta = || strict_str(nodes, m.delta, "delta");
+    let kind = EventKind::of(kind);
     Ok(match kind {
-        b"response.created" | b"response.in_progress" => {
+        EventKind::Created | EventKind::InProgress => {
             let response = strict_object(nodes, m.response, "response")?;
             Event::Metadata {
-                created: kind == b"response.created",
+                created: kind == EventKind::Created,
                 response: response.map(|(at, len)| {
                     (
                         member_str(nodes, at, len, "id"),
@@ -267,27 +336,25 @@ fn read<'a, 'n>(
                 }),
             }
         }
-        b"response.output_text.delta" => delta()?.map_or(Event::Nothing, Event::Text),
-        b"response.refusal.delta" => delta()?.map_or(Event::Nothing, Event::Refusal),
-        b"response.reasoning_summary_text.delta" | b"response.reasoning_text.delta" => {
-            match delta()? {
-                Some(text) => {
-                    let (part, index) = if kind == b"response.reasoning_text.delta" {
-                        (PartKind::Text, m.content_index)
-                    } else {
-                        (PartKind::Summary, m.summary_index)
-                    };
-                    Event::Reasoning {
-                        part,
-                        item_id,
-                        index: index.and_then(|at| as_u64(&nodes[at])),
-                        text,
-                    }
+        EventKind::TextDelta => delta()?.map_or(Event::Nothing, Event::Text),
+        EventKind::RefusalDelta => delta()?.map_or(Event::Nothing, Event::Refusal),
+        EventKind::SummaryDelta | EventKind::ReasoningDelta => match delta()? {
+            Some(text) => {
+                let (part, index) = if kind == EventKind::ReasoningDelta {
+                    (PartKind::Text, m.content_index)
+                } else {
+                    (PartKind::Summary, m.summary_index)
+                };
+                Event::Reasoning {
+                    part,
+                    item_id,
+                    index: index.and_then(|at| as_u64(&nodes[at])),
+                    text,
                 }
-                None => Event::Nothing,
             }
-        }
-        b"response.output_item.added" => match strict_object(nodes, m.item, "item")? {
+            None => Event::Nothing,
+        },
+        EventKind::ItemAdded => match strict_object(nodes, m.item, "item")? {
             Some((at, len)) if is_tool_call(member_str(nodes, at, len, "type")) => {
                 Event::ToolStart {
                     own_id: member_str(nodes, at, len, "id"),
@@ -298,29 +365,27 @@ fn read<'a, 'n>(
             }
             _ => Event::Nothing,
         },
-        b"response.function_call_arguments.delta" | b"response.custom_tool_call_input.delta" => {
-            match delta()? {
-                Some(fragment) => Event::Fragment {
-                    item_id,
-                    output_index,
-                    fragment,
-                },
-                None => Event::Nothing,
-            }
-        }
-        b"response.function_call_arguments.done" => Event::End {
+        EventKind::ArgumentsDelta | EventKind::InputDelta => match delta()? {
+            Some(fragment) => Event::Fragment {
+                item_id,
+                output_index,
+                fragment,
+            },
+            None => Event::Nothing,
+        },
+        EventKind::ArgumentsDone => Event::End {
             item_id,
             output_index,
             names: None,
             whole: strict_str(nodes, m.arguments, "arguments")?,
         },
-        b"response.custom_tool_call_input.done" => Event::End {
+        EventKind::InputDone => Event::End {
             item_id,
             output_index,
             names: None,
             whole: strict_str(nodes, m.input, "input")?,
         },
-        b"response.output_item.done" => {
+        EventKind::ItemDone => {
             let Some((at, len)) = strict_object(nodes, m.item, "item")? else {
                 return Ok(Event::Nothing);
             };
@@ -340,11 +405,11 @@ fn read<'a, 'n>(
                 )),
             }
         }
-        b"response.completed" | b"response.incomplete" | b"response.failed" => {
+        EventKind::Completed | EventKind::Incomplete | EventKind::Failed => {
             let response = strict_object(nodes, m.response, "response")?;
             let end = match kind {
-                b"response.completed" => Terminal::Completed,
-                b"response.failed" => Terminal::Failed,
+                EventKind::Completed => Terminal::Completed,
+                EventKind::Failed => Terminal::Failed,
                 _ => Terminal::Incomplete(response.and_then(|(at, len)| {
                     let v = member(nodes, at, len, "incomplete_details")?;
                     let len = object_len(nodes, v)?;
@@ -353,7 +418,7 @@ fn read<'a, 'n>(
             };
             let (mut error, mut usage) = (None, None);
             if let Some((at, len)) = response {
-                if kind == b"response.failed"
+                if kind == EventKind::Failed
                     && let Some((e, elen)) =
                         strict_object(nodes, member(nodes, at, len, "error"), "error")?
                 {
@@ -369,8 +434,8 @@ fn read<'a, 'n>(
         }
         // An error event sent without an `event: error` line (its data's `type` says so);
         // the data object is the error object.
-        b"error" => Event::Error(error_object(nodes, 0, len, text, true)),
-        _ => Event::Nothing,
+        EventKind::Error => Event::Error(error_object(nodes, 0, len, text, true)),
+        EventKind::Other => Event::Nothing,
     })
 }
 

@@ -503,8 +503,8 @@ impl AnthropicRaw {
             _ => Err(GiveUp),
         };
         let text = |id| t.strict(self.at(id));
-        Ok(match AnthropicKind::of(kind) {
-            AnthropicKind::MessageStart => {
+        Ok(match anthropic::EventKind::of(kind) {
+            anthropic::EventKind::MessageStart => {
                 let (mut id, mut model, mut read) = (None, None, None);
                 if strict_object(self.at(Self::MESSAGE))? {
                     id = text(Self::MESSAGE_ID)?;
@@ -517,7 +517,7 @@ impl AnthropicRaw {
                     counts: read,
                 }
             }
-            AnthropicKind::BlockStart => {
+            anthropic::EventKind::BlockStart => {
                 let index = index()?;
                 if self.at(Self::BLOCK) != V::Object {
                     return Err(GiveUp);
@@ -543,7 +543,7 @@ impl AnthropicRaw {
                 };
                 Event::BlockStart { index, block }
             }
-            AnthropicKind::BlockDelta => {
+            anthropic::EventKind::BlockDelta => {
                 let index = index()?;
                 if self.at(Self::DELTA) != V::Object {
                     return Err(GiveUp);
@@ -557,8 +557,8 @@ impl AnthropicRaw {
                 };
                 Event::BlockDelta { index, delta }
             }
-            AnthropicKind::BlockStop => Event::BlockStop { index: index()? },
-            AnthropicKind::MessageDelta => {
+            anthropic::EventKind::BlockStop => Event::BlockStop { index: index()? },
+            anthropic::EventKind::MessageDelta => {
                 let reason = if strict_object(self.at(Self::DELTA))? {
                     text(Self::STOP_REASON)?
                 } else {
@@ -569,8 +569,8 @@ impl AnthropicRaw {
                     counts: self.counts(Self::USAGE, Self::COUNTS)?,
                 }
             }
-            AnthropicKind::MessageStop => Event::MessageStop,
-            AnthropicKind::Other => Event::Nothing,
+            anthropic::EventKind::MessageStop => Event::MessageStop,
+            anthropic::EventKind::Other => Event::Nothing,
         })
     }
 }
@@ -588,110 +588,6 @@ fn one_member(c: &mut Scan<'_>, depth: u32, name: &[u8], slots: &mut [V], id: u1
             }
         },
     )
-}
-
-/// The kinds of Anthropic events the flat path reads, told by length first and then one
-/// comparison of the whole name (a `match` on byte-string patterns tests them byte by byte).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum AnthropicKind {
-    MessageStart,
-    BlockStart,
-    BlockDelta,
-    BlockStop,
-    MessageDelta,
-    MessageStop,
-    Other,
-}
-
-impl AnthropicKind {
-    /// Whether the next event may repeat the shape of one of this kind, so that it is worth
-    /// keeping as the template: a content block's deltas come in runs (and a kind not known
-    /// here may). A message's start, delta and stop come once per message, a block's start
-    /// and stop once per block, and the event after them is of another kind.
-    #[inline]
-    fn repeats(self) -> bool {
-        matches!(self, Self::BlockDelta | Self::Other)
-    }
-
-    #[inline]
-    fn of(name: &[u8]) -> Self {
-        match name.len() {
-            12 if name == b"message_stop" => Self::MessageStop,
-            13 if name == b"message_start" => Self::MessageStart,
-            13 if name == b"message_delta" => Self::MessageDelta,
-            18 if name == b"content_block_stop" => Self::BlockStop,
-            19 if name == b"content_block_delta" => Self::BlockDelta,
-            19 if name == b"content_block_start" => Self::BlockStart,
-            _ => Self::Other,
-        }
-    }
-}
-
-/// The kinds of Responses API events the flat path reads, told as [`AnthropicKind`]'s are.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum ResponsesKind {
-    Created,
-    InProgress,
-    TextDelta,
-    RefusalDelta,
-    SummaryDelta,
-    ReasoningDelta,
-    ItemAdded,
-    ArgumentsDelta,
-    InputDelta,
-    ArgumentsDone,
-    InputDone,
-    ItemDone,
-    Completed,
-    Incomplete,
-    Failed,
-    Error,
-    Other,
-}
-
-impl ResponsesKind {
-    /// Whether the next event may repeat the shape of an event of type `name` (see
-    /// [`AnthropicKind::repeats`]): deltas come in runs, and `response.in_progress` repeats
-    /// `response.created`'s response object. The events that add or finish an output item,
-    /// a content part or a summary part (`*.added`, `*.done`), and the response's own end,
-    /// come once per item, part or response.
-    #[inline]
-    fn repeats(name: &[u8]) -> bool {
-        !(name.ends_with(b".done")
-            || name.ends_with(b".added")
-            || name == b"response.completed"
-            || name == b"response.incomplete"
-            || name == b"response.failed")
-    }
-
-    #[inline]
-    fn of(name: &[u8]) -> Self {
-        let Some(rest) = name.strip_prefix(b"response.") else {
-            return if name == b"error" {
-                Self::Error
-            } else {
-                Self::Other
-            };
-        };
-        match rest.len() {
-            17 if rest == b"output_text.delta" => Self::TextDelta,
-            28 if rest == b"reasoning_summary_text.delta" => Self::SummaryDelta,
-            29 if rest == b"function_call_arguments.delta" => Self::ArgumentsDelta,
-            7 if rest == b"created" => Self::Created,
-            11 if rest == b"in_progress" => Self::InProgress,
-            13 if rest == b"refusal.delta" => Self::RefusalDelta,
-            20 if rest == b"reasoning_text.delta" => Self::ReasoningDelta,
-            17 if rest == b"output_item.added" => Self::ItemAdded,
-            28 if rest == b"custom_tool_call_input.delta" => Self::InputDelta,
-            28 if rest == b"function_call_arguments.done" => Self::ArgumentsDone,
-            27 if rest == b"custom_tool_call_input.done" => Self::InputDone,
-            16 if rest == b"output_item.done" => Self::ItemDone,
-            9 if rest == b"completed" => Self::Completed,
-            10 if rest == b"incomplete" => Self::Incomplete,
-            6 if rest == b"failed" => Self::Failed,
-            _ => Self::Other,
-        }
-    }
 }
 
 slots!(ResponsesRaw, 31:
@@ -889,8 +785,8 @@ impl ResponsesRaw {
         let item_id = || lenient(Self::ITEM_ID);
         let output_index = || lenient_count(self.at(Self::OUTPUT_INDEX));
         let delta = || strict(Self::DELTA);
-        let kind = ResponsesKind::of(kind);
-        use ResponsesKind as K;
+        let kind = responses::EventKind::of(kind);
+        use responses::EventKind as K;
         Ok(match kind {
             K::Created | K::InProgress => {
                 let response = strict_object(self.at(Self::RESPONSE))?;
@@ -1266,7 +1162,7 @@ impl Flat {
         out: &mut Out<'_, 'a>,
     ) -> Option<bool> {
         let template = self.anthropic.get_or_insert_default();
-        let keep = AnthropicKind::of(event_type).repeats();
+        let keep = anthropic::EventKind::of(event_type).repeats();
         let (raw, t, reused) = template.read(data, repeated, keep, text, AnthropicRaw::read)?;
         state.apply(raw.event(event_type, t).ok()?, out);
         Some(reused)
@@ -1285,7 +1181,7 @@ impl Flat {
         out: &mut Out<'_, 'a>,
     ) -> Option<bool> {
         let template = self.responses.get_or_insert_default();
-        let keep = ResponsesKind::repeats(event_type);
+        let keep = responses::EventKind::repeats(event_type);
         let (raw, t, reused) = template.read(data, repeated, keep, text, ResponsesRaw::read)?;
         match raw.event(event_type, t) {
             Ok(event) => state.apply(event, out),
