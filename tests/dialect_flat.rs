@@ -1134,6 +1134,13 @@ fn framed_reference(input: &[u8], config: &ssechunk::Config) -> Vec<String> {
     seen
 }
 
+/// The cuts that end a read at every line end (after each LF but the last byte's).
+fn line_ends(input: &[u8]) -> Vec<usize> {
+    (1..input.len())
+        .filter(|&i| input[i - 1] == b'\n')
+        .collect()
+}
+
 /// The events a `ChunkStream` gives for `input` read in pieces ending at `cuts`.
 fn framed_stream(input: &[u8], config: &ssechunk::Config, cuts: &[usize]) -> Vec<String> {
     let mut stream = ssechunk::ChunkStream::with_config(config.clone());
@@ -1192,11 +1199,8 @@ fn a_stream_reads_repeated_events_as_the_parser_and_decoder_do() {
             "seed {seed}, cuts {cuts:?}"
         );
         // A read per line end: the event's last LF is often the last byte read.
-        let ends: Vec<usize> = (1..input.len())
-            .filter(|&i| input[i - 1] == b'\n')
-            .collect();
         assert_eq!(
-            framed_stream(&input, &config, &ends),
+            framed_stream(&input, &config, &line_ends(&input)),
             want,
             "seed {seed}, line ends"
         );
@@ -1272,11 +1276,8 @@ fn a_repeated_event_ends_where_its_data_line_does() {
         let input = [text.as_bytes(), text.as_bytes(), text.as_bytes()].concat();
         let want = framed_reference(&input, &config);
         assert_eq!(framed_stream(&input, &config, &[]), want, "{text:?}");
-        let ends: Vec<usize> = (1..input.len())
-            .filter(|&i| input[i - 1] == b'\n')
-            .collect();
         assert_eq!(
-            framed_stream(&input, &config, &ends),
+            framed_stream(&input, &config, &line_ends(&input)),
             want,
             "{text:?}, line ends"
         );
