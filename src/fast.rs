@@ -845,23 +845,7 @@ pub(crate) fn validate_string(buf: &[u8], open: usize) -> Fast<usize> {
 fn escape_end(buf: &[u8], at: usize) -> Fast<usize> {
     match *buf.get(at + 1).ok_or(GiveUp)? {
         b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Ok(at + 2),
-        b'u' => {
-            let code = hex4(buf, at + 2)?;
-            if (0xDC00..0xE000).contains(&code) {
-                return Err(GiveUp);
-            }
-            if !(0xD800..0xDC00).contains(&code) {
-                return Ok(at + 6);
-            }
-            if buf.get(at + 6..at + 8) != Some(b"\\u") {
-                return Err(GiveUp);
-            }
-            let low = hex4(buf, at + 8)?;
-            if !(0xDC00..0xE000).contains(&low) {
-                return Err(GiveUp);
-            }
-            Ok(at + 12)
-        }
+        b'u' => unicode_escape(buf, at).map(|(_, next)| next),
         _ => Err(GiveUp),
     }
 }
@@ -960,23 +944,7 @@ fn escape(buf: &[u8], at: usize, out: &mut Vec<u8>) -> Fast<usize> {
         b'r' => b'\r',
         b't' => b'\t',
         b'u' => {
-            let mut code = hex4(buf, at + 2)?;
-            let mut next = at + 6;
-            if (0xDC00..0xE000).contains(&code) {
-                return Err(GiveUp);
-            }
-            if (0xD800..0xDC00).contains(&code) {
-                if buf.get(next..next + 2) != Some(b"\\u") {
-                    return Err(GiveUp);
-                }
-                let low = hex4(buf, next + 2)?;
-                if !(0xDC00..0xE000).contains(&low) {
-                    return Err(GiveUp);
-                }
-                next += 6;
-                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-            }
-            let ch = char::from_u32(code).ok_or(GiveUp)?;
+            let (ch, next) = unicode_escape(buf, at)?;
             let mut utf8 = [0u8; 4];
             out.extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
             return Ok(next);
@@ -985,6 +953,28 @@ fn escape(buf: &[u8], at: usize, out: &mut Vec<u8>) -> Fast<usize> {
     };
     out.push(byte);
     Ok(at + 2)
+}
+
+/// The character of the `\\u` escape at `buf[at]` (a surrogate pair as one character: a lone
+/// surrogate gives up, as parsers differ on it) and the index after it.
+#[inline]
+fn unicode_escape(buf: &[u8], at: usize) -> Fast<(char, usize)> {
+    let high = hex4(buf, at + 2)?;
+    let (code, next) = match high {
+        0xDC00..0xE000 => return Err(GiveUp),
+        0xD800..0xDC00 => {
+            if buf.get(at + 6..at + 8) != Some(b"\\u") {
+                return Err(GiveUp);
+            }
+            let low = hex4(buf, at + 8)?;
+            if !(0xDC00..0xE000).contains(&low) {
+                return Err(GiveUp);
+            }
+            (0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00), at + 12)
+        }
+        _ => (high, at + 6),
+    };
+    Ok((char::from_u32(code).ok_or(GiveUp)?, next))
 }
 
 #[inline]
