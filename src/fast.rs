@@ -1090,9 +1090,21 @@ pub(crate) fn scan<T>(
 
 /// The index after the run of whitespace at `buf[pos]`.
 #[inline]
-pub(crate) fn skip_ws(buf: &[u8], mut pos: usize) -> usize {
+pub(crate) fn skip_ws(buf: &[u8], pos: usize) -> usize {
+    skip_run::<true>(buf, pos)
+}
+
+/// The index after the run of spaces and tabs at `buf[pos]`: whitespace up to a line end.
+#[inline]
+pub(crate) fn skip_blanks(buf: &[u8], pos: usize) -> usize {
+    skip_run::<false>(buf, pos)
+}
+
+/// The index after the run at `buf[pos]` of spaces, tabs and, with `LINE_ENDS`, CR and LF.
+#[inline(always)]
+fn skip_run<const LINE_ENDS: bool>(buf: &[u8], mut pos: usize) -> usize {
     while let Some(&b) = buf.get(pos) {
-        if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+        if !(b == b' ' || b == b'\t' || LINE_ENDS && (b == b'\n' || b == b'\r')) {
             break;
         }
         pos += 1;
@@ -2151,13 +2163,15 @@ mod tests {
     }
 
     #[test]
-    fn skip_ws_stops_where_a_byte_walk_stops() {
+    fn skip_ws_and_skip_blanks_stop_where_a_byte_walk_stops() {
         // Runs of every length up to forty from spaces with tabs and line ends put in, then
-        // a byte that ends them, or the end of the buffer.
-        let walk = |buf: &[u8], pos: usize| {
+        // a byte that ends them, or the end of the buffer. `skip_blanks` stops at a line end.
+        let walk = |buf: &[u8], pos: usize, line_ends: bool| {
             pos + buf[pos..]
                 .iter()
-                .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+                .take_while(|&&b| {
+                    b == b' ' || b == b'\t' || line_ends && (b == b'\n' || b == b'\r')
+                })
                 .count()
         };
         for len in 0..40usize {
@@ -2175,7 +2189,8 @@ mod tests {
                         run[at] = byte;
                     }
                     let buf = [&b"{"[..], &run, end].concat();
-                    assert_eq!(super::skip_ws(&buf, 1), walk(&buf, 1), "{buf:?}");
+                    assert_eq!(super::skip_ws(&buf, 1), walk(&buf, 1, true), "{buf:?}");
+                    assert_eq!(super::skip_blanks(&buf, 1), walk(&buf, 1, false), "{buf:?}");
                 }
             }
         }

@@ -260,12 +260,11 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
                     (count.map_or(V::Other, V::Count), after)
                 }
                 ScalarKind::Space => {
-                    let after = fast::skip_ws(input, open);
                     // On one line, a run ends at a line end (which ends the data).
-                    let run = &input[open..after];
-                    let after = match run.iter().position(|&b| b == b'\n' || b == b'\r') {
-                        Some(cut) if open_ended => open + cut,
-                        _ => after,
+                    let after = if open_ended {
+                        fast::skip_blanks(input, open)
+                    } else {
+                        fast::skip_ws(input, open)
                     };
                     (V::Absent, after)
                 }
