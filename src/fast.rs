@@ -322,8 +322,12 @@ impl Decoder {
             if !escaped {
                 // Into the side buffer, which is validated as a whole.
                 let start = self.unescaped.len();
-                let text = &input[span.start as usize..span.end as usize];
-                self.unescaped.extend_from_slice(text);
+                append(
+                    &mut self.unescaped,
+                    input,
+                    span.start as usize,
+                    span.end as usize,
+                );
                 span = Span {
                     start: start as u32,
                     end: self.unescaped.len() as u32,
@@ -426,6 +430,27 @@ impl Decoder {
             };
         }
         compacted
+    }
+}
+
+/// Appends `bytes[start..end]` to `out`. A run of at most 32 bytes (most values a template
+/// reads again: a delta's text, an `obfuscation`), when `bytes` holds 32 from `start`, is
+/// copied as those 32 bytes into `out`'s spare capacity, of which only the run is then
+/// taken: a copy of fixed size is two moves, where one of the run's own length is a call
+/// of `memcpy` (`Vec::extend_from_slice` is not inlined).
+#[allow(unsafe_code)]
+#[inline(always)]
+pub(crate) fn append(out: &mut Vec<u8>, bytes: &[u8], start: usize, end: usize) {
+    let run = end - start;
+    match bytes[start..].first_chunk::<32>() {
+        Some(block) if run <= 32 => {
+            let len = out.len();
+            out.reserve(32);
+            out.spare_capacity_mut()[..32].write_copy_of_slice(block);
+            // SAFETY: the `run` bytes after `len` (`run` <= 32) were just written.
+            unsafe { out.set_len(len + run) };
+        }
+        _ => out.extend_from_slice(&bytes[start..end]),
     }
 }
 
@@ -2191,6 +2216,23 @@ mod tests {
                     let buf = [&b"{"[..], &run, end].concat();
                     assert_eq!(super::skip_ws(&buf, 1), walk(&buf, 1, true), "{buf:?}");
                     assert_eq!(super::skip_blanks(&buf, 1), walk(&buf, 1, false), "{buf:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn append_copies_exactly_the_run() {
+        // Runs of every length up to forty, at every start, so that some have 16 or 32
+        // bytes after their start and some do not; onto a buffer with and without spare room.
+        let bytes: Vec<u8> = (0..48u8).collect();
+        for start in 0..bytes.len() {
+            for end in start..bytes.len().min(start + 40) {
+                for mut out in [Vec::new(), b"ab".to_vec(), Vec::with_capacity(64)] {
+                    let mut want = out.clone();
+                    want.extend_from_slice(&bytes[start..end]);
+                    super::append(&mut out, &bytes, start, end);
+                    assert_eq!(out, want, "{start}..{end}");
                 }
             }
         }

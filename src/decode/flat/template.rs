@@ -248,7 +248,7 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
                     if !span.unescaped {
                         // Into the side buffer, which is validated as a whole.
                         let start = out.len();
-                        out.extend_from_slice(&input[span.start as usize..span.end as usize]);
+                        fast::append(out, input, span.start as usize, span.end as usize);
                         span.start = u32::try_from(start).ok()?;
                         span.end = u32::try_from(out.len()).ok()?;
                         span.unescaped = true;
