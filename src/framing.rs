@@ -286,6 +286,18 @@ impl fmt::Debug for Frame<'_> {
     }
 }
 
+/// The index after the line end at `rest[eol]`, when it is an LF, or a CR and the LF after it
+/// (Gemini's streams end their lines so): what [`Parser::step`] takes as one line end. A
+/// lone CR, or one whose next byte has not arrived, is left to `step`.
+#[inline(always)]
+fn after_line_end(rest: &[u8], eol: usize) -> Option<usize> {
+    match rest.get(eol)? {
+        b'\n' => Some(eol + 1),
+        b'\r' if rest.get(eol + 1) == Some(&b'\n') => Some(eol + 2),
+        _ => None,
+    }
+}
+
 /// The offset of the first CR or LF in `rest`. Short inputs (a small read, the tail of a line)
 /// are scanned eight bytes at a time, where a vector search's setup would cost more than the
 /// scan; longer ones go to memchr.
@@ -1117,7 +1129,7 @@ impl Parser {
     }
 
     /// The common event of an LLM stream, `event: <type>` (optional), `data: <data>` and a
-    /// blank line, each ended by an LF, taken in one pass when all of it is in the buffer
+    /// blank line, each ended by an LF or a CR LF, taken in one pass when all of it is in the buffer
     /// and [`Parser::step`]'s loop would take it line by line with the same result: at a
     /// line start, with no data yet and nothing being discarded, each line within the size
     /// limit. `None` (nothing changed) otherwise; the loop then decides.
@@ -1138,20 +1150,22 @@ impl Parser {
                 Some(eol) => (eol, true),
                 None => (line_end(rest)?, false),
             };
-            if rest[eol] != b'\n' || eol > limit {
+            if eol > limit {
                 return None;
             }
             typed = Some((value.min(eol), eol, same));
-            at = eol + 1;
+            at = after_line_end(rest, eol)?;
         }
         let line = &rest[at..];
         if !line.starts_with(b"data:") {
             return None;
         }
         let eol = at + line_end(line)?;
-        if rest[eol] != b'\n' || rest.get(eol + 1) != Some(&b'\n') || eol - at > limit {
+        if eol - at > limit {
             return None;
         }
+        // The blank line: a line end right after the data line's.
+        let end = after_line_end(rest, after_line_end(rest, eol)?)?;
         let value = (at + 5 + usize::from(rest[at + 5] == b' ')).min(eol);
         let base = self.scan;
         match typed {
@@ -1162,7 +1176,7 @@ impl Parser {
         self.has_data = true;
         self.data_start = base + value;
         self.data_end = base + eol;
-        self.line_start = base + eol + 2;
+        self.line_start = base + end;
         self.scan = self.line_start;
         Some(Found::Event)
     }
