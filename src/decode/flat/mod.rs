@@ -1162,7 +1162,7 @@ impl Flat {
         out: &mut Out<'_, 'a>,
     ) -> Option<bool> {
         let template = self.anthropic.get_or_insert_default();
-        let keep = anthropic::EventKind::of(event_type).repeats();
+        let keep = || anthropic::EventKind::of(event_type).repeats();
         let (raw, t, reused) = template.read(data, repeated, keep, text, AnthropicRaw::read)?;
         state.apply(raw.event(event_type, t).ok()?, out);
         Some(reused)
@@ -1181,7 +1181,7 @@ impl Flat {
         out: &mut Out<'_, 'a>,
     ) -> Option<bool> {
         let template = self.responses.get_or_insert_default();
-        let keep = responses::EventKind::repeats(event_type);
+        let keep = || responses::EventKind::repeats(event_type);
         let (raw, t, reused) = template.read(data, repeated, keep, text, ResponsesRaw::read)?;
         match raw.event(event_type, t) {
             Ok(event) => state.apply(event, out),

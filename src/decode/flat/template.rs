@@ -86,20 +86,22 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
     ///
     /// `repeated`: [`Template::read_repeat`] just took `data`, so the template already holds
     /// its values. `keep`: whether `data` is of a kind whose events repeat (the caller says
-    /// no for kinds that come once per message, block, item or part): only then is it
-    /// compared with the template, and kept as the template when scanned in full. Another
-    /// event is scanned in full at once: it follows an event of another kind, and the next
-    /// event does not repeat it, so a comparison would fail, and recording its values and
-    /// copying its text (more than its scan costs, when it has many) would be wasted.
+    /// no for kinds that come once per message, block, item or part; asked only when `data`
+    /// is not `repeated`): only then is it compared with the template, and kept as the
+    /// template when scanned in full. Another event is scanned in full at once: it follows
+    /// an event of another kind, and the next event does not repeat it, so a comparison would
+    /// fail, and recording its values and copying its text (more than its scan costs, when
+    /// it has many) would be wasted.
     #[inline]
     pub(super) fn read<'t>(
         &'t mut self,
         data: &[u8],
         repeated: bool,
-        keep: bool,
+        keep: impl FnOnce() -> bool,
         text: impl FnOnce() -> Option<&'t str>,
         read: impl FnOnce(&mut R, &mut Scan<'_>) -> Fast<()>,
     ) -> Option<(&'t R, Texts<'t>, bool)> {
+        let keep = !repeated && keep();
         let (scanned, reused) = if repeated || (keep && self.reuse(data)) {
             (None, true)
         } else {
