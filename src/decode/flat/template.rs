@@ -168,7 +168,7 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
     /// the data decoded with U+FFFD, where a full scan sends data that is not UTF-8.
     #[inline]
     fn reuse(&mut self, input: &[u8]) -> bool {
-        self.read_again(input, false).is_some()
+        self.read_again::<false>(input).is_some()
     }
 
     /// For an event whose data line's end is not known yet: the data's length, when the bytes
@@ -185,14 +185,15 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
             return None;
         }
         let rest = &rest[..rest.len().min(TEMPLATE_MAX + 2)];
-        self.read_again(rest, true).filter(|&len| len <= max)
+        self.read_again::<true>(rest).filter(|&len| len <= max)
     }
 
-    /// [`Template::reuse`] (`open`: [`Template::read_repeat`]): the length of the data read,
-    /// `None` where it says false.
-    #[inline(always)]
-    fn read_again(&mut self, input: &[u8], open_ended: bool) -> Option<usize> {
-        if !self.kept || input.len() > TEMPLATE_MAX + usize::from(open_ended) * 2 {
+    /// [`Template::reuse`] (with `OPEN_ENDED`, [`Template::read_repeat`]): the length of the
+    /// data read, `None` where it says false. A function of its own, not inlined into the
+    /// stream's loop, where its comparison's state did not stay in registers.
+    #[inline(never)]
+    fn read_again<const OPEN_ENDED: bool>(&mut self, input: &[u8]) -> Option<usize> {
+        if !self.kept || input.len() > TEMPLATE_MAX + usize::from(OPEN_ENDED) * 2 {
             return None;
         }
         let out = &mut self.side;
@@ -211,7 +212,7 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
             let at = at_old + same;
             if at == old.len() {
                 let end = at_new + same;
-                if open_ended {
+                if OPEN_ENDED {
                     if input.get(end..end + 2) == Some(b"\n\n") {
                         return Some(end);
                     }
@@ -263,7 +264,7 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
                 }
                 ScalarKind::Space => {
                     // On one line, a run ends at a line end (which ends the data).
-                    let after = if open_ended {
+                    let after = if OPEN_ENDED {
                         fast::skip_blanks(input, open)
                     } else {
                         fast::skip_ws(input, open)
@@ -272,7 +273,7 @@ impl<R: Raw + AsMut<[V]>> Template<R> {
                 }
                 ScalarKind::Container => {
                     let after = fast::skip_container(input, open, u32::from(s.depth)).ok()?;
-                    if open_ended && crate::search::cr_or_lf(&input[open..after]).is_some() {
+                    if OPEN_ENDED && crate::search::cr_or_lf(&input[open..after]).is_some() {
                         return None;
                     }
                     (V::Absent, after)
