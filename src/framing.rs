@@ -1129,9 +1129,9 @@ impl Parser {
     }
 
     /// The common event of an LLM stream, `event: <type>` (optional), `data: <data>` and a
-    /// blank line, each ended by an LF or a CR LF, taken in one pass when all of it is in the buffer
-    /// and [`Parser::step`]'s loop would take it line by line with the same result: at a
-    /// line start, with no data yet and nothing being discarded, each line within the size
+    /// blank line, each ended by an LF or a CR LF, taken in one pass when all of it is in the
+    /// buffer and [`Parser::step`]'s loop would take it line by line with the same result: at
+    /// a line start, with no data yet and nothing being discarded, each line within the size
     /// limit. `None` (nothing changed) otherwise; the loop then decides.
     #[inline]
     fn whole_event(&mut self) -> Option<Found> {
