@@ -91,9 +91,9 @@ fn stream() -> impl Strategy<Value = Vec<u8>> {
 }
 
 /// A stream shaped like an LLM API's: events of an optional `event` line, data lines and a
-/// blank line, nearly all LF- or CR LF-ended (the parser takes such an event in one pass), with the
-/// spellings the rules allow around the colon, now and then an `id` line, a comment or
-/// another line end, and maybe an unterminated tail.
+/// blank line, nearly all LF- or CR LF-ended (the parser takes such an event in one pass),
+/// with the spellings the rules allow around the colon, now and then an `id` line, a comment
+/// or another line end, and maybe an unterminated tail.
 fn llm_stream() -> impl Strategy<Value = Vec<u8>> {
     let end = prop::sample::select(vec![
         &b"\n"[..],

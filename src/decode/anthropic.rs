@@ -341,15 +341,14 @@ impl EventKind {
 
     #[inline]
     pub(crate) fn of(name: &[u8]) -> Self {
-        match name.len() {
-            12 if name == b"message_stop" => Self::MessageStop,
-            13 if name == b"message_start" => Self::MessageStart,
-            13 if name == b"message_delta" => Self::MessageDelta,
-            18 if name == b"content_block_stop" => Self::BlockStop,
-            19 if name == b"content_block_delta" => Self::BlockDelta,
-            19 if name == b"content_block_start" => Self::BlockStart,
-            _ => Self::Other,
-        }
+        by_name!(name, {
+            b"message_stop" => Self::MessageStop,
+            b"message_start" => Self::MessageStart,
+            b"message_delta" => Self::MessageDelta,
+            b"content_block_stop" => Self::BlockStop,
+            b"content_block_delta" => Self::BlockDelta,
+            b"content_block_start" => Self::BlockStart,
+        }, Self::Other)
     }
 }
 

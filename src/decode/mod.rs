@@ -12,6 +12,22 @@
 //! Which dialect a stream speaks is detected from its first event that says
 //! ([`Dialect::detect`]), or fixed by the caller.
 
+/// The value for a name (an event type, a member's name): the name's length first, then one
+/// comparison of the whole name (a `match` on byte-string patterns tests a name byte by byte;
+/// the tests of the length become one switch).
+macro_rules! by_name {
+    ($key:expr, { $($name:literal => $value:expr),* $(,)? }, $other:expr) => {{
+        let key: &[u8] = $key;
+        $(
+            if key.len() == $name.len() && key == $name {
+                $value
+            } else
+        )* {
+            $other
+        }
+    }};
+}
+
 mod anthropic;
 mod flat;
 mod gemini;

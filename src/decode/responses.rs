@@ -265,24 +265,23 @@ impl EventKind {
                 Self::Other
             };
         };
-        match rest.len() {
-            17 if rest == b"output_text.delta" => Self::TextDelta,
-            28 if rest == b"reasoning_summary_text.delta" => Self::SummaryDelta,
-            29 if rest == b"function_call_arguments.delta" => Self::ArgumentsDelta,
-            7 if rest == b"created" => Self::Created,
-            11 if rest == b"in_progress" => Self::InProgress,
-            13 if rest == b"refusal.delta" => Self::RefusalDelta,
-            20 if rest == b"reasoning_text.delta" => Self::ReasoningDelta,
-            17 if rest == b"output_item.added" => Self::ItemAdded,
-            28 if rest == b"custom_tool_call_input.delta" => Self::InputDelta,
-            28 if rest == b"function_call_arguments.done" => Self::ArgumentsDone,
-            27 if rest == b"custom_tool_call_input.done" => Self::InputDone,
-            16 if rest == b"output_item.done" => Self::ItemDone,
-            9 if rest == b"completed" => Self::Completed,
-            10 if rest == b"incomplete" => Self::Incomplete,
-            6 if rest == b"failed" => Self::Failed,
-            _ => Self::Other,
-        }
+        by_name!(rest, {
+            b"output_text.delta" => Self::TextDelta,
+            b"reasoning_summary_text.delta" => Self::SummaryDelta,
+            b"function_call_arguments.delta" => Self::ArgumentsDelta,
+            b"created" => Self::Created,
+            b"in_progress" => Self::InProgress,
+            b"refusal.delta" => Self::RefusalDelta,
+            b"reasoning_text.delta" => Self::ReasoningDelta,
+            b"output_item.added" => Self::ItemAdded,
+            b"custom_tool_call_input.delta" => Self::InputDelta,
+            b"function_call_arguments.done" => Self::ArgumentsDone,
+            b"custom_tool_call_input.done" => Self::InputDone,
+            b"output_item.done" => Self::ItemDone,
+            b"completed" => Self::Completed,
+            b"incomplete" => Self::Incomplete,
+            b"failed" => Self::Failed,
+        }, Self::Other)
     }
 }
 

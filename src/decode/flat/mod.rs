@@ -271,22 +271,6 @@ pub(super) trait Raw: Copy {
     const BLANK: Self;
 }
 
-/// A member's field by its name: the name's length first, then one comparison of the whole
-/// name (a `match` on byte-string patterns tests a name byte by byte; the tests of the
-/// length become one switch).
-macro_rules! by_name {
-    ($key:expr, { $($name:literal => $value:expr),* $(,)? }, $other:expr) => {{
-        let key: &[u8] = $key;
-        $(
-            if key.len() == $name.len() && key == $name {
-                $value
-            } else
-        )* {
-            $other
-        }
-    }};
-}
-
 /// Slot indexes into a `[V; N]`, for reading the fields by name.
 macro_rules! slots {
     ($raw:ident, $n:literal: $($name:ident = $at:literal),* $(,)?) => {
